@@ -1,0 +1,219 @@
+"""Statistical word alignment with eflomal, stabilised by link voting over repeated runs.
+
+eflomal is a Gibbs sampler without a seed: two runs on the same text give different links.
+Running it ``runs`` times and keeping the links found in at least ``min_votes`` runs makes the
+output (nearly) stable and tends to raise precision.
+"""
+
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from xner.align.base import Aligner, Link, SentencePair, check_links
+from xner.errors import ConfigError, DataError
+
+SYMMETRIZE = ("forward", "reverse", "intersection", "union", "grow-diag-final-and")
+VOTE_ON = ("links", "directions")
+
+
+def _intersection(fwd: set[Link], rev: set[Link]) -> set[Link]:
+    return fwd & rev
+
+
+def _union(fwd: set[Link], rev: set[Link]) -> set[Link]:
+    return fwd | rev
+
+
+def grow_diag_final_and(fwd: set[Link], rev: set[Link]) -> set[Link]:
+    """Koehn's grow-diag-final-and: grow the intersection towards the union, then add lone links."""
+    union = fwd | rev
+    links = set(fwd & rev)
+    src_aligned = {i for i, _ in links}
+    tgt_aligned = {j for _, j in links}
+    neighbours = ((-1, 0), (0, -1), (1, 0), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
+    grown = True
+    while grown:
+        grown = False
+        for i, j in sorted(links):
+            for di, dj in neighbours:
+                cand = (i + di, j + dj)
+                if cand in union and cand not in links:
+                    if cand[0] not in src_aligned or cand[1] not in tgt_aligned:
+                        links.add(cand)
+                        src_aligned.add(cand[0])
+                        tgt_aligned.add(cand[1])
+                        grown = True
+    for direction in (fwd, rev):
+        for i, j in sorted(direction):
+            if i not in src_aligned and j not in tgt_aligned:
+                links.add((i, j))
+                src_aligned.add(i)
+                tgt_aligned.add(j)
+    return links
+
+
+def symmetrize(fwd: set[Link], rev: set[Link], mode: str) -> set[Link]:
+    """Combine forward and reverse links with one of ``SYMMETRIZE``."""
+    if mode == "forward":
+        return set(fwd)
+    if mode == "reverse":
+        return set(rev)
+    if mode == "intersection":
+        return _intersection(fwd, rev)
+    if mode == "union":
+        return _union(fwd, rev)
+    if mode == "grow-diag-final-and":
+        return grow_diag_final_and(fwd, rev)
+    raise ConfigError(f"unknown symmetrize mode {mode!r}; choose one of {', '.join(SYMMETRIZE)}")
+
+
+def vote(link_sets: Sequence[Sequence[set[Link]]], min_votes: int) -> list[set[Link]]:
+    """Per sentence, keep the links present in at least ``min_votes`` of the runs."""
+    out: list[set[Link]] = []
+    for per_run in zip(*link_sets, strict=True):
+        counts = Counter(link for links in per_run for link in links)
+        out.append({link for link, n in counts.items() if n >= min_votes})
+    return out
+
+
+def _token(word: str) -> str:
+    """eflomal reads whitespace-separated lines: a word must be one non-empty token."""
+    token = "_".join(word.split())
+    return token or "_"
+
+
+def _read_links(path: str, n: int) -> list[set[Link]]:
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    out: list[set[Link]] = []
+    for k in range(n):
+        line = lines[k] if k < len(lines) else ""
+        out.append({tuple(map(int, p.split("-"))) for p in line.split()})  # type: ignore[misc]
+    return out
+
+
+class EflomalAligner(Aligner):
+    """eflomal trained on the pairs being aligned (plus optional extra parallel text).
+
+    ``extra_source``/``extra_target``: paths of tokenised parallel text (one sentence a line)
+    appended to the training data only. ``lowercase`` is eflomal's own ``read_text`` option.
+    """
+
+    def __init__(
+        self,
+        symmetrize: str = "grow-diag-final-and",
+        runs: int = 5,
+        min_votes: int = 3,
+        vote_on: str = "links",
+        model: int = 3,
+        n_samplers: int = 3,
+        rel_iterations: float = 1.0,
+        null_prior: float = 0.2,
+        lowercase: bool = True,
+        extra_source: str | None = None,
+        extra_target: str | None = None,
+        via: str = "direct",
+    ) -> None:
+        if symmetrize not in SYMMETRIZE:
+            raise ConfigError(
+                f"aligner.symmetrize={symmetrize!r} is unknown; choose one of {', '.join(SYMMETRIZE)}"
+            )
+        if vote_on not in VOTE_ON:
+            raise ConfigError(f"aligner.vote_on={vote_on!r}; choose one of {', '.join(VOTE_ON)}")
+        if runs < 1 or not 1 <= min_votes <= runs:
+            raise ConfigError(f"aligner: need runs >= 1 and 1 <= min_votes <= runs, got {runs}, {min_votes}")
+        if (extra_source is None) != (extra_target is None):
+            raise ConfigError("aligner: give both extra_source and extra_target, or neither")
+        if via != "direct":
+            raise ConfigError(f"EflomalAligner aligns directly only (via=direct), got via={via!r}")
+        self.symmetrize = symmetrize
+        self.runs = runs
+        self.min_votes = min_votes
+        self.vote_on = vote_on
+        self.model = model
+        self.n_samplers = n_samplers
+        self.rel_iterations = rel_iterations
+        self.null_prior = null_prior
+        self.lowercase = lowercase
+        self.extra_source = extra_source
+        self.extra_target = extra_target
+        self.via = via
+
+    def align(self, pairs: Sequence[SentencePair]) -> list[set[Link]]:
+        directions = self.align_directions(pairs)
+        if self.vote_on == "directions":
+            fwd = vote([d[0] for d in directions], self.min_votes)
+            rev = vote([d[1] for d in directions], self.min_votes)
+            links = [symmetrize(f, r, self.symmetrize) for f, r in zip(fwd, rev, strict=True)]
+        else:
+            per_run = [
+                [symmetrize(f, r, self.symmetrize) for f, r in zip(fw, rv, strict=True)]
+                for fw, rv in directions
+            ]
+            links = vote(per_run, self.min_votes)
+        for k, ((src, tgt), sent_links) in enumerate(zip(pairs, links, strict=True)):
+            check_links(sent_links, len(src), len(tgt), k)
+        return links
+
+    def align_directions(
+        self, pairs: Sequence[SentencePair]
+    ) -> list[tuple[list[set[Link]], list[set[Link]]]]:
+        """Forward and reverse links of each of ``runs`` independent eflomal runs."""
+        if not pairs:
+            return [([], []) for _ in range(self.runs)]
+        for k, (src, tgt) in enumerate(pairs):
+            if not src or not tgt:
+                side = "source" if not src else "target"
+                raise DataError(f"sentence pair {k}: the {side} sentence is empty; cannot align it")
+        src_lines = [" ".join(_token(w) for w in s) for s, _ in pairs]
+        tgt_lines = [" ".join(_token(w) for w in t) for _, t in pairs]
+        src_lines += self._extra(self.extra_source)
+        tgt_lines += self._extra(self.extra_target)
+        if len(src_lines) != len(tgt_lines):
+            raise DataError(
+                f"extra parallel text {self.extra_source} and {self.extra_target} "
+                "have different sentence counts"
+            )
+        return [self._run_once(src_lines, tgt_lines, len(pairs)) for _ in range(self.runs)]
+
+    def _extra(self, path: str | None) -> list[str]:
+        if path is None:
+            return []
+        try:
+            with open(path, encoding="utf-8") as f:
+                lines = [line.strip() for line in f]
+        except OSError as e:
+            raise ConfigError(f"aligner: cannot read extra parallel text {path}: {e}") from e
+        for n, line in enumerate(lines, 1):
+            if not line:
+                raise DataError(f"{path}:{n}: empty sentence in extra parallel text")
+        return lines
+
+    def _run_once(
+        self, src_lines: list[str], tgt_lines: list[str], n: int
+    ) -> tuple[list[set[Link]], list[set[Link]]]:
+        from eflomal import cython as ef
+
+        with tempfile.TemporaryDirectory(prefix="xner-eflomal-") as tmp:
+            paths = {name: os.path.join(tmp, name) for name in ("src", "tgt", "fwd", "rev")}
+            for name, lines in (("src", src_lines), ("tgt", tgt_lines)):
+                sents, index = ef.read_text(_lines(lines), self.lowercase, 0, 0)
+                with open(paths[name], "wb") as f:
+                    ef.write_text(f, tuple(sents), len(index))
+            ef.align(
+                paths["src"],
+                paths["tgt"],
+                links_filename_fwd=paths["fwd"],
+                links_filename_rev=paths["rev"],
+                model=self.model,
+                n_samplers=self.n_samplers,
+                quiet=True,
+                rel_iterations=self.rel_iterations,
+                null_prior=self.null_prior,
+            )
+            return _read_links(paths["fwd"], n), _read_links(paths["rev"], n)
+
+
+def _lines(lines: Iterable[str]) -> list[str]:
+    return [line + "\n" for line in lines]

@@ -1,0 +1,75 @@
+"""Hydra/OmegaConf glue: resolvers, safe instantiation, and the job's choices and overrides."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from xner.errors import ConfigError, XnerError
+from xner.paths import PROJECT_ROOT
+
+# Modules a config's `_target_` may point into; anything else is refused (no arbitrary code).
+ALLOWED_TARGET_PREFIXES = (
+    "xner.",
+    "torch.",
+    "transformers.",
+    "pytorch_lightning.",
+    "mlflow.",
+    "simalign.",
+    "eflomal.",
+    "ortools.",
+    "seqeval.",
+    "hydra.",
+    "hydra_plugins.",
+)
+META_KEYS = ("name",)
+
+
+def register_resolvers() -> None:
+    if not OmegaConf.has_resolver("xner.root"):
+        OmegaConf.register_new_resolver("xner.root", lambda: str(PROJECT_ROOT))
+
+
+def check_targets(node: Any, where: str = "") -> None:
+    """Refuse any `_target_` outside xner and the libraries the project depends on."""
+    if isinstance(node, Mapping | DictConfig):
+        for key, value in node.items():
+            path = f"{where}.{key}" if where else str(key)
+            if key == "_target_" and not str(value).startswith(ALLOWED_TARGET_PREFIXES):
+                raise ConfigError(
+                    f"{path}: _target_ {value!r} is outside xner and its libraries; refused"
+                )
+            check_targets(value, path)
+    elif isinstance(node, list | tuple) or OmegaConf.is_list(node):
+        for i, value in enumerate(node):
+            check_targets(value, f"{where}[{i}]")
+
+
+def build(node: DictConfig | Mapping, **kwargs: Any) -> Any:
+    """Instantiate a config group node after checking its targets; drops meta keys like `name`."""
+    if node is None:
+        return None
+    plain = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+    check_targets(plain)
+    if "_target_" not in plain:
+        raise ConfigError(f"config node has no _target_: {sorted(plain)}")
+    plain = {k: v for k, v in plain.items() if k not in META_KEYS}
+    try:
+        return instantiate(plain, **kwargs)
+    except Exception as err:
+        cause = err
+        while cause.__cause__ is not None:
+            cause = cause.__cause__
+        if isinstance(cause, XnerError):
+            raise cause from None
+        raise
+
+
+def group_config(node: DictConfig | Mapping | None) -> dict:
+    """The plain resolved config of one stage, used as its cache key."""
+    if node is None:
+        return {}
+    if isinstance(node, DictConfig):
+        return OmegaConf.to_container(node, resolve=True)
+    return dict(node)

@@ -1,0 +1,1 @@
+"""Data layer: sentences, entities, IOB2 tags, CoNLL I/O and dataset sources."""

@@ -1,0 +1,177 @@
+"""CoNLL files: one token per line, token in the first column and tag in the last.
+
+Sentences are separated by blank lines; ``-DOCSTART-`` lines are skipped. Columns may be
+separated by tabs or spaces. Reading validates and converts to IOB2; every problem is
+reported with the file, line and sentence it occurs in.
+"""
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xner.data.tags import OUTSIDE, orphan_inside, repair_iob2, split_tag, to_iob2
+from xner.errors import DataError
+
+log = logging.getLogger(__name__)
+_SEPARATOR = re.compile(r"[ \t]+")
+
+
+@dataclass
+class TaggedSentence:
+    """A sentence (list of words) with one IOB2 tag per word and any middle columns."""
+
+    words: list[str]
+    tags: list[str]
+    columns: list[list[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if len(self.words) != len(self.tags):
+            raise ValueError(f"{len(self.words)} words but {len(self.tags)} tags")
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataError(
+            f"{path}:{line}: not valid UTF-8 (byte {raw[err.start]:#04x}); "
+            "re-encode the file as UTF-8"
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _check_tag(path: Path, lineno: int, sent_idx: int, tag: str, labels: set[str] | None) -> None:
+    try:
+        _, label = split_tag(tag)
+    except ValueError:
+        raise DataError(
+            f"{path}:{lineno}: sentence {sent_idx}: unknown tag {tag!r} "
+            "(expected O or B-/I-/E-/S- plus a label)"
+        ) from None
+    if labels is not None and label and label not in labels:
+        raise DataError(
+            f"{path}:{lineno}: sentence {sent_idx}: unknown label {label!r} in tag {tag!r} "
+            f"(known: {', '.join(sorted(labels))})"
+        )
+
+
+def parse_conll(
+    text: str,
+    path: str | os.PathLike = "<string>",
+    scheme: str = "iob2",
+    repair: bool = False,
+    labels: Iterable[str] | None = None,
+    allow_empty: bool = False,
+) -> list[TaggedSentence]:
+    """Parse CoNLL text into IOB2 sentences.
+
+    ``scheme`` names the tag scheme of the input (iob2, iob1, bioes). An ``I-X`` that
+    follows nothing is an error unless ``repair`` is set, in which case it becomes ``B-X``
+    and the repair is logged. ``labels`` restricts the entity labels allowed.
+    """
+    path = Path(path)
+    known = set(labels) if labels is not None else None
+    sentences: list[TaggedSentence] = []
+    words: list[str] = []
+    tags: list[str] = []
+    middles: list[list[str]] = []
+    starts: list[int] = []
+    repaired = 0
+
+    def close() -> None:
+        nonlocal repaired
+        if not words:
+            return
+        sent_idx = len(sentences)
+        try:
+            iob2 = to_iob2(tags, scheme)
+        except ValueError as err:
+            raise DataError(f"{path}:{starts[0]}: sentence {sent_idx}: {err}") from None
+        bad = orphan_inside(iob2)
+        if bad is not None:
+            if not repair:
+                prev = iob2[bad - 1] if bad else "the sentence start"
+                raise DataError(
+                    f"{path}:{starts[bad]}: sentence {sent_idx}: {iob2[bad]} follows {prev} "
+                    "(not valid IOB2; pass repair=true to turn it into B-, or set the tag scheme)"
+                )
+            iob2 = repair_iob2(iob2)
+            repaired += 1
+        columns = middles.copy() if any(middles) else []
+        sentences.append(TaggedSentence(words.copy(), iob2, columns))
+        words.clear()
+        tags.clear()
+        middles.clear()
+        starts.clear()
+
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip()
+        if not line:
+            close()
+            continue
+        cells = _SEPARATOR.split(line.strip())
+        if cells[0] == "-DOCSTART-":
+            close()
+            continue
+        if len(cells) < 2:
+            raise DataError(
+                f"{path}:{lineno}: sentence {len(sentences)}: token {cells[0]!r} has no tag "
+                "(expected 'token<TAB>tag')"
+            )
+        _check_tag(path, lineno, len(sentences), cells[-1], known)
+        words.append(cells[0])
+        tags.append(cells[-1])
+        middles.append(cells[1:-1])
+        starts.append(lineno)
+    close()
+    if not sentences and not allow_empty:
+        raise DataError(f"{path}: empty file (no sentences)")
+    if repaired:
+        log.warning("%s: repaired orphan I- tags to B- in %d sentence(s)", path, repaired)
+    return sentences
+
+
+def read_conll(
+    path: str | os.PathLike,
+    scheme: str = "iob2",
+    repair: bool = False,
+    labels: Iterable[str] | None = None,
+) -> list[TaggedSentence]:
+    """Read a CoNLL file; see :func:`parse_conll` for the options."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    return parse_conll(_decode(path, path.read_bytes()), path, scheme, repair, labels)
+
+
+def format_conll(sentences: Iterable[TaggedSentence]) -> str:
+    blocks = []
+    for sent in sentences:
+        lines = []
+        for i, (word, tag) in enumerate(zip(sent.words, sent.tags, strict=True)):
+            middle = sent.columns[i] if sent.columns else []
+            lines.append("\t".join([word, *middle, tag]))
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)
+
+
+def write_conll(path: str | os.PathLike, sentences: Iterable[TaggedSentence]) -> Path:
+    """Write sentences as ``word<TAB>tag`` lines, atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(format_conll(sentences), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def untagged(sentences: Sequence[TaggedSentence]) -> list[TaggedSentence]:
+    """The same sentences with every tag set to O (unlabelled text)."""
+    return [TaggedSentence(list(s.words), [OUTSIDE] * len(s)) for s in sentences]

@@ -1,0 +1,1 @@
+"""Label projectors: source entities + word alignments -> target entities."""

@@ -1,0 +1,121 @@
+"""Candidate scores c(s, t) for the ILP projector: align, ner, nmt and their fusion.
+
+Every function returns a float matrix [source entities, candidates], candidates given as
+(starts, ends) arrays from :mod:`xner.project.candidates`.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from xner.data.entity import Entity
+from xner.errors import ConfigError, DataError
+
+NER_ALPHA = 1.15
+NER_CUTOFF = 0.05
+NMT_CUTOFF = 0.1
+SCORES = ("align", "ner", "nmt", "fused")
+
+
+class NMTScorer(ABC):
+    """Similarity of phrase pairs under a translation model (higher = better translation)."""
+
+    @abstractmethod
+    def score(self, src_phrases: Sequence[str], tgt_phrases: Sequence[str]) -> list[float]: ...
+
+
+@dataclass
+class ScoreInputs:
+    """Optional model outputs the ner / nmt scores need.
+
+    ``ner_probs``: [target words, labels] probabilities of a target-side NER model whose
+    columns are named by ``label_names`` (IOB2 tag names such as ``B-PER``).
+    """
+
+    ner_probs: np.ndarray | None = None
+    label_names: Sequence[str] | None = None
+    nmt: NMTScorer | None = None
+
+
+def align_scores(
+    counts: np.ndarray, src_lengths: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> np.ndarray:
+    """2·(links between s and t) / (|s| + |t|), from per-word link counts [entities, words]."""
+    prefix = np.zeros((counts.shape[0], counts.shape[1] + 1), dtype=np.int64)
+    np.cumsum(counts, axis=1, out=prefix[:, 1:])
+    inside = prefix[:, ends] - prefix[:, starts]
+    return 2.0 * inside / (src_lengths[:, None] + (ends - starts)[None, :])
+
+
+def ner_scores(
+    src_entities: Sequence[Entity],
+    probs: np.ndarray,
+    label_names: Sequence[str],
+    starts: np.ndarray,
+    ends: np.ndarray,
+    alpha: float = NER_ALPHA,
+    cutoff: float = NER_CUTOFF,
+) -> np.ndarray:
+    """α^(|t|−1) · mean(p(B-l) of t's first word, p(I-l) of the others); below cutoff → 0."""
+    probs = np.asarray(probs, dtype=np.float64)
+    n_tgt = int(ends.max()) if len(ends) else 0
+    if probs.ndim != 2 or probs.shape[1] != len(label_names) or probs.shape[0] < n_tgt:
+        raise DataError(
+            f"NER probabilities of shape {probs.shape} do not match {n_tgt} target words "
+            f"and {len(label_names)} label names"
+        )
+    column = {name: k for k, name in enumerate(label_names)}
+    lengths = ends - starts
+    out = np.zeros((len(src_entities), len(starts)))
+    for e, ent in enumerate(src_entities):
+        b_col, i_col = column.get(f"B-{ent.label}"), column.get(f"I-{ent.label}")
+        if b_col is None:
+            continue
+        p_b = probs[:, b_col]
+        p_i = probs[:, i_col] if i_col is not None else np.zeros(len(probs))
+        prefix_i = np.concatenate([[0.0], np.cumsum(p_i)])
+        total = p_b[starts] + prefix_i[ends] - prefix_i[starts + 1]
+        out[e] = alpha ** (lengths - 1) * total / lengths
+    out[out < cutoff] = 0.0
+    return out
+
+
+def nmt_scores(
+    src_words: Sequence[str],
+    src_entities: Sequence[Entity],
+    tgt_words: Sequence[str],
+    starts: np.ndarray,
+    ends: np.ndarray,
+    scorer: NMTScorer,
+    cutoff: float = NMT_CUTOFF,
+) -> np.ndarray:
+    """Scorer similarity of each entity phrase with each candidate phrase; below cutoff → 0."""
+    src_phrases, tgt_phrases = [], []
+    for ent in src_entities:
+        phrase = " ".join(src_words[ent.start : ent.end])
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            src_phrases.append(phrase)
+            tgt_phrases.append(" ".join(tgt_words[a:b]))
+    flat = np.asarray(scorer.score(src_phrases, tgt_phrases), dtype=np.float64)
+    if flat.shape != (len(src_phrases),):
+        raise DataError(f"NMT scorer returned {flat.shape} scores for {len(src_phrases)} pairs")
+    out = flat.reshape(len(src_entities), len(starts))
+    out[out < cutoff] = 0.0
+    return out
+
+
+def fused_scores(parts: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
+    """λ-weighted sum of the component score matrices."""
+    total: np.ndarray | None = None
+    for name, weight in weights.items():
+        if weight == 0:
+            continue
+        if name not in parts:
+            raise ConfigError(f"fused score weight for {name!r} has no such score")
+        term = weight * parts[name]
+        total = term if total is None else total + term
+    if total is None:
+        raise ConfigError("fused score needs at least one non-zero weight")
+    return total

@@ -1,0 +1,310 @@
+"""MLflow tracking: one run per Hydra job, a parent run per sweep, a store that is safe to share.
+
+The default store is a SQLite database under ``mlruns/`` with the artifacts beside it;
+``MLFLOW_TRACKING_URI`` or ``tracking.uri=`` point every run elsewhere (e.g. a shared
+``mlflow server``). A new SQLite database is created once, under a file lock, never by
+several jobs racing on its schema migrations (DESIGN.md §7).
+"""
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from xner import __version__
+from xner.errors import ConfigError
+from xner.paths import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+PARENT_ID_FILE = "mlflow_parent_run_id"
+TAG_GROUPS = ("translator", "aligner", "projector", "model", "labeler")
+TRACKED_PACKAGES = (
+    "torch",
+    "transformers",
+    "pytorch-lightning",
+    "mlflow",
+    "hydra-core",
+    "ortools",
+    "eflomal",
+    "simalign",
+    "seqeval",
+    "xner",
+)
+PROJECTION_METHODS = ("translate_test", "translate_train")
+
+
+def tracking_uri(configured: str | None = None) -> str:
+    """``MLFLOW_TRACKING_URI`` wins, then the config's ``tracking.uri``, then ``mlruns/mlflow.db``."""
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return env
+    if configured:
+        return str(configured)
+    return f"sqlite:///{PROJECT_ROOT / 'mlruns' / 'mlflow.db'}"
+
+
+def artifact_location(uri: str, configured: str | None = None) -> str | None:
+    """Artifacts of a local SQLite store go beside the database; a server chooses its own."""
+    if configured:
+        return str(configured)
+    path = _sqlite_path(uri)
+    if path is None:
+        return None
+    return (path.parent / "artifacts").resolve().as_uri()
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(uri.removeprefix("sqlite:///"))
+
+
+@contextmanager
+def _store_lock(uri: str) -> Iterator[None]:
+    path = _sqlite_path(uri)
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def client(uri: str) -> Any:
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=uri)
+
+
+def ensure_experiment(uri: str, experiment: str, artifacts: str | None = None) -> str:
+    """Create the store (once, under a lock) and the experiment; return the experiment id."""
+    with _store_lock(uri):
+        try:
+            mlflow_client = client(uri)
+            found = mlflow_client.get_experiment_by_name(experiment)
+            if found is not None:
+                return found.experiment_id
+            return mlflow_client.create_experiment(
+                experiment, artifact_location=artifact_location(uri, artifacts)
+            )
+        except ConfigError:
+            raise
+        except Exception as err:
+            raise ConfigError(
+                f"cannot reach the MLflow store {uri!r}: {type(err).__name__}: "
+                f"{str(err).splitlines()[0] if str(err) else ''}"
+            ) from err
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, str]:
+    """Dotted keys for nested dicts and lists, values as strings (MLflow params)."""
+    if isinstance(tree, Mapping):
+        items = [(f"{prefix}{k}", v) for k, v in tree.items()]
+    elif isinstance(tree, list | tuple):
+        items = [(f"{prefix}{i}", v) for i, v in enumerate(tree)]
+    else:
+        return {prefix.rstrip("."): str(tree)}
+    flat: dict[str, str] = {}
+    for key, value in items:
+        if isinstance(value, Mapping | list | tuple) and value:
+            flat.update(flatten(value, f"{key}."))
+        else:
+            flat[key] = str(value)
+    return flat
+
+
+def git_state(root: Path = PROJECT_ROOT) -> tuple[str, bool]:
+    """(commit, dirty); ("unknown", True) outside a git checkout."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown", True
+    return commit, bool(status.strip())
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def config_hash(config: Mapping) -> str:
+    """Identity of a job: the resolved config without the parts that do not change results."""
+    ignored = {"tracking", "hydra", "paths", "cache"}
+    relevant = {k: v for k, v in config.items() if k not in ignored}
+    blob = json.dumps(relevant, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def variant_name(method: str, projector: str | None) -> str:
+    """The gap table's column: projection methods are split by projector."""
+    if method in PROJECTION_METHODS and projector:
+        return f"{method}[{projector}]"
+    return method
+
+
+@dataclass
+class JobRun:
+    """An open MLflow run of one job; everything a job logs goes through here."""
+
+    uri: str
+    run_id: str
+    experiment_id: str
+
+    @property
+    def client(self) -> Any:
+        return client(self.uri)
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        from mlflow.entities import Metric
+
+        import time
+
+        now = int(time.time() * 1000)
+        batch = [Metric(k, float(v), now, step or 0) for k, v in metrics.items()]
+        for start in range(0, len(batch), 500):
+            self.client.log_batch(self.run_id, metrics=batch[start : start + 500])
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        from mlflow.entities import RunTag
+
+        self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+    def log_artifact(self, path: str | os.PathLike, folder: str | None = None) -> None:
+        self.client.log_artifact(self.run_id, str(path), folder)
+
+    def log_text(self, text: str, name: str) -> None:
+        self.client.log_text(self.run_id, text, name)
+
+    def log_dict(self, value: Mapping, name: str) -> None:
+        self.client.log_dict(self.run_id, dict(value), name)
+
+    def finish(self, status: str = "FINISHED") -> None:
+        self.client.set_terminated(self.run_id, status)
+
+
+def _params(config: Mapping) -> list:
+    from mlflow.entities import Param
+
+    flat = flatten({k: v for k, v in config.items() if k != "hydra"})
+    return [Param(k[:250], v[:6000]) for k, v in sorted(flat.items())]
+
+
+def start_job_run(
+    config: DictConfig,
+    app: str,
+    overrides: list[str],
+    choices: Mapping[str, str],
+    parent_run_id: str | None = None,
+    fingerprints: Mapping[str, str] | None = None,
+) -> JobRun:
+    """Open the job's run: params, tags and the resolved config and overrides as artifacts."""
+    resolved = OmegaConf.to_container(config, resolve=True)
+    track = resolved.get("tracking", {}) or {}
+    uri = tracking_uri(track.get("uri"))
+    experiment_id = ensure_experiment(
+        uri, track.get("experiment", "xner"), track.get("artifact_location")
+    )
+    commit, dirty = git_state()
+    method = choices.get("method", "")
+    tags = {
+        "method": method,
+        "lang": resolved.get("lang", ""),
+        "dataset": choices.get("data", ""),
+        "seed": resolved.get("seed", ""),
+        "git_commit": commit,
+        "git_dirty": str(dirty).lower(),
+        "xner_version": __version__,
+        "xner.app": app,
+        "xner.config_hash": config_hash(resolved),
+        **{group: choices.get(group, "") for group in TAG_GROUPS},
+    }
+    tags["variant"] = variant_name(method, tags["projector"])
+    tags.update({k: str(v) for k, v in (track.get("tags") or {}).items()})
+    if parent_run_id:
+        tags["mlflow.parentRunId"] = parent_run_id
+    run_name = track.get("run_name") or "-".join(
+        str(x) for x in (tags["variant"] or app, tags["lang"]) if x
+    )
+    mlflow_client = client(uri)
+    run = mlflow_client.create_run(experiment_id, run_name=run_name, tags=tags)
+    job = JobRun(uri, run.info.run_id, experiment_id)
+    params = _params(resolved)
+    for start in range(0, len(params), 100):
+        mlflow_client.log_batch(job.run_id, params=params[start : start + 100])
+    job.log_text(OmegaConf.to_yaml(OmegaConf.create(resolved)), "config/config.yaml")
+    job.log_text(OmegaConf.to_yaml(OmegaConf.create(list(overrides))), "config/overrides.yaml")
+    job.log_dict(
+        {
+            "python": platform.python_version(),
+            "packages": package_versions(),
+            "git_commit": commit,
+            "git_dirty": dirty,
+            "app": app,
+            "overrides": list(overrides),
+            "data_fingerprints": dict(fingerprints or {}),
+        },
+        "config/environment.json",
+    )
+    log.info("MLflow run %s (%s) in %s", job.run_id, run_name, uri)
+    return job
+
+
+def update_environment(job: JobRun, fingerprints: Mapping[str, str]) -> None:
+    """Add data fingerprints, known only once the data is loaded, to config/environment.json."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = job.client.download_artifacts(job.run_id, "config/environment.json", tmp)
+        env = json.loads(Path(path).read_text())
+    env["data_fingerprints"] = {**env.get("data_fingerprints", {}), **fingerprints}
+    job.log_dict(env, "config/environment.json")
+
+
+def start_parent_run(uri: str, experiment: str, name: str, tags: Mapping[str, str]) -> str:
+    experiment_id = ensure_experiment(uri, experiment)
+    run = client(uri).create_run(
+        experiment_id, run_name=name, tags={"xner.role": "parent", **tags}
+    )
+    return run.info.run_id
+
+
+def find_finished_run(uri: str, experiment: str, cfg_hash: str) -> str | None:
+    """A FINISHED run of the same job config, so a restarted sweep does not redo it."""
+    found = client(uri).get_experiment_by_name(experiment)
+    if found is None:
+        return None
+    runs = client(uri).search_runs(
+        [found.experiment_id],
+        filter_string=f"tags.`xner.config_hash` = '{cfg_hash}' and attributes.status = 'FINISHED'",
+        max_results=1,
+    )
+    return runs[0].info.run_id if runs else None
