@@ -1,0 +1,37 @@
+"""Run one method of the comparison; one MLflow run per job.
+
+    python train.py method=teacher_student data=masakhaner2 lang=hau model=xlmr_large
+    python train.py -m experiment=quickstart
+"""
+
+import logging
+
+import hydra
+from omegaconf import DictConfig
+
+from xner.app import one_line_errors, run_job
+from xner.config import build, register_resolvers
+from xner.methods.context import RunContext
+from xner.tracking import JobRun
+
+log = logging.getLogger("xner.train")
+register_resolvers()
+
+
+def train(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
+    method = build(cfg.method)
+    metrics = method.run(RunContext(cfg, job))
+    f1 = metrics.get("test/f1", float("nan"))
+    print(f"{type(method).__name__} lang={cfg.lang}: test F1 = {f1:.4f}")
+    return metrics
+
+
+@hydra.main(config_path="conf", config_name="train", version_base="1.3")
+@one_line_errors
+def main(cfg: DictConfig) -> float | None:
+    metrics = run_job(cfg, "train", train)
+    return None if metrics is None else metrics.get("test/f1")
+
+
+if __name__ == "__main__":
+    main()

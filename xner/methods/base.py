@@ -1,0 +1,33 @@
+"""What a method is: a configured object whose `run` returns the job's test metrics."""
+
+from abc import ABC, abstractmethod
+
+from xner.methods.context import RunContext
+
+
+class Method(ABC):
+    #: Methods that claim no target labels never select checkpoints on target dev labels.
+    zero_shot: bool = True
+
+    def __init__(self, select_on: str = "source_dev") -> None:
+        if select_on not in ("source_dev", "last", "target_dev"):
+            raise ValueError(f"select_on must be source_dev, last or target_dev, not {select_on!r}")
+        self.select_on = select_on
+
+    @abstractmethod
+    def run(self, ctx: RunContext) -> dict[str, float]: ...
+
+    def validation(self, ctx: RunContext) -> list:
+        """Checkpoint selection data; target dev labels only when the config says so (and tagged)."""
+        if self.select_on == "last":
+            return []
+        if self.select_on == "target_dev":
+            if ctx.job is not None and self.zero_shot:
+                ctx.job.set_tags({"xner.target_dev_selection": "true"})
+            return ctx.target_split("dev") if ctx.target.has_split(ctx.lang, "dev") else []
+        return ctx.source_dev()
+
+    def predict_and_report(self, ctx: RunContext, module) -> dict[str, float]:
+        test = ctx.target_split("test")
+        predicted = [tags for tags, _ in module.predict_words([s.words for s in test])]
+        return ctx.report(predicted, test)

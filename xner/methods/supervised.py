@@ -1,0 +1,21 @@
+"""Fine-tune on a labelled split of `data`: the English source model, or a target upper bound."""
+
+from xner.data.tags import iob2_tag_names, label_set
+from xner.methods.base import Method
+from xner.methods.context import RunContext
+from xner.models.trainer import seed_everything
+
+
+class Supervised(Method):
+    zero_shot = False
+
+    def __init__(self, train_split: str = "train", select_on: str = "target_dev") -> None:
+        super().__init__(select_on)
+        self.train_split = train_split
+
+    def run(self, ctx: RunContext) -> dict[str, float]:
+        train = ctx.target_split(self.train_split)
+        seed_everything(int(ctx.cfg.seed))
+        module = ctx.new_classifier(label_names=iob2_tag_names(label_set(s.tags for s in train)))
+        module = ctx.fit(module, train, self.validation(ctx))
+        return self.predict_and_report(ctx, module)
