@@ -1,7 +1,7 @@
 """Run one method of the comparison; one MLflow run per job.
 
-    python train.py method=teacher_student data=masakhaner2 lang=hau model=xlmr_large
-    python train.py -m experiment=quickstart
+python train.py method=teacher_student data=masakhaner2 lang=hau model=xlmr_large
+python train.py -m experiment=quickstart
 """
 
 import logging

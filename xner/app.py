@@ -16,7 +16,9 @@ from xner.errors import XnerError
 from xner.paths import safe_name
 from xner.tracking import (
     PARENT_ID_FILE,
+    REUSED_TAG,
     JobRun,
+    client,
     config_hash,
     find_finished_run,
     start_job_run,
@@ -39,7 +41,8 @@ def validate(cfg: DictConfig) -> None:
     safe_name(cfg.lang, "language code")
     if cfg.get("source_lang"):
         safe_name(cfg.source_lang, "source language code")
-    check_targets({k: v for k, v in cfg.items() if k != "hydra"})
+    plain = OmegaConf.to_container(cfg, resolve=False)
+    check_targets({k: v for k, v in plain.items() if k != "hydra"})
 
 
 def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None:
@@ -57,7 +60,12 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
         done = find_finished_run(uri, cfg.tracking.experiment, config_hash(resolved))
         if done:
             log.info("skipping: run %s already finished this job (tracking.skip_finished)", done)
-            print(f"already finished as MLflow run {done}; set tracking.skip_finished=false to redo")
+            parent = _parent_run_id(hc)
+            if parent:
+                client(uri).set_tag(parent, f"{REUSED_TAG}.{hc.job.num}", done)
+            print(
+                f"already finished as MLflow run {done}; set tracking.skip_finished=false to redo"
+            )
             return None
     job = start_job_run(cfg, app, overrides, choices, _parent_run_id(hc))
     try:

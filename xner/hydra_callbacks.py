@@ -7,8 +7,10 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from xner.errors import XnerError
 from xner.tracking import (
     PARENT_ID_FILE,
+    REUSED_TAG,
     client,
     ensure_experiment,
     start_parent_run,
@@ -19,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 class MLflowSweepCallback(Callback):
-    """Creates the store and the parent run once, so parallel jobs never race on a new database."""
+    """Creates the store and the parent run once, so parallel jobs never race on a new database;
+    at the end of the sweep prints the gap table of its runs and saves it to the parent run."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         uri = tracking_uri(config.tracking.get("uri"))
@@ -36,7 +39,34 @@ class MLflowSweepCallback(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         path = Path(config.hydra.sweep.dir) / PARENT_ID_FILE
-        if path.is_file():
-            client(tracking_uri(config.tracking.get("uri"))).set_terminated(
-                path.read_text().strip(), "FINISHED"
-            )
+        if not path.is_file():
+            return
+        uri = tracking_uri(config.tracking.get("uri"))
+        parent = path.read_text().strip()
+        mlflow_client = client(uri)
+        mlflow_client.set_terminated(parent, "FINISHED")
+        try:
+            print_sweep_report(uri, config.tracking.get("experiment", "xner"), parent)
+        except XnerError as err:
+            print(f"no gap table for this sweep: {err}")
+
+
+def print_sweep_report(uri: str, experiment: str, parent: str) -> None:
+    """The gap table of a sweep: its child runs plus the finished runs it reused."""
+    from xner.report import gap_table, load_runs, record_of, render, save_report
+
+    runs = load_runs(uri, experiment, parent)
+    mlflow_client = client(uri)
+    tags = mlflow_client.get_run(parent).data.tags
+    reused = [v for k, v in sorted(tags.items()) if k.startswith(f"{REUSED_TAG}.")]
+    runs += [record_of(mlflow_client.get_run(run_id)) for run_id in reused]
+    table = gap_table(runs)
+    if not table.rows:
+        print("no finished runs with test/f1 in this sweep; nothing to report")
+        return
+    print("\n" + render(table, "markdown"))
+    save_report(table, runs, uri, experiment, parent)
+    print(
+        f"(saved as artifacts of the sweep's parent run {parent}; "
+        f"`python evaluate.py report` prints it again)"
+    )

@@ -30,6 +30,7 @@ from xner.paths import PROJECT_ROOT
 log = logging.getLogger(__name__)
 
 PARENT_ID_FILE = "mlflow_parent_run_id"
+REUSED_TAG = "xner.reused"  # on a parent run: finished runs a restarted sweep did not redo
 TAG_GROUPS = ("translator", "aligner", "projector", "model", "labeler")
 TRACKED_PACKAGES = (
     "torch",
@@ -47,7 +48,7 @@ PROJECTION_METHODS = ("translate_test", "translate_train")
 
 
 def tracking_uri(configured: str | None = None) -> str:
-    """``MLFLOW_TRACKING_URI`` wins, then the config's ``tracking.uri``, then ``mlruns/mlflow.db``."""
+    """``MLFLOW_TRACKING_URI`` wins, then ``tracking.uri``, then ``mlruns/mlflow.db``."""
     env = os.environ.get("MLFLOW_TRACKING_URI")
     if env:
         return env
@@ -236,7 +237,7 @@ def start_job_run(
         uri, track.get("experiment", "xner"), track.get("artifact_location")
     )
     commit, dirty = git_state()
-    method = choices.get("method", "")
+    method = choices.get("method") or str(resolved.get("task") or "")
     tags = {
         "method": method,
         "lang": resolved.get("lang", ""),
@@ -291,9 +292,7 @@ def update_environment(job: JobRun, fingerprints: Mapping[str, str]) -> None:
 
 def start_parent_run(uri: str, experiment: str, name: str, tags: Mapping[str, str]) -> str:
     experiment_id = ensure_experiment(uri, experiment)
-    run = client(uri).create_run(
-        experiment_id, run_name=name, tags={"xner.role": "parent", **tags}
-    )
+    run = client(uri).create_run(experiment_id, run_name=name, tags={"xner.role": "parent", **tags})
     return run.info.run_id
 
 

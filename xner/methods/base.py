@@ -18,7 +18,7 @@ class Method(ABC):
     def run(self, ctx: RunContext) -> dict[str, float]: ...
 
     def validation(self, ctx: RunContext) -> list:
-        """Checkpoint selection data; target dev labels only when the config says so (and tagged)."""
+        """Checkpoint selection data; target dev labels only when configured (and tagged)."""
         if self.select_on == "last":
             return []
         if self.select_on == "target_dev":

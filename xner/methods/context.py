@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from xner.cache import VALUE_FILE, StageCache, fingerprint
 from xner.config import build, group_config
@@ -194,7 +194,8 @@ class RunContext:
         scores = score(predicted, [s.tags for s in gold], ignore=ignore)
         metrics = {**metric_dict(scores, split), **(extra or {})}
         sentences = [
-            TaggedSentence(list(s.words), list(tags)) for s, tags in zip(gold, predicted, strict=True)
+            TaggedSentence(list(s.words), list(tags))
+            for s, tags in zip(gold, predicted, strict=True)
         ]
         if self.cfg.get("out"):
             write_conll(self.cfg.out, sentences)

@@ -55,8 +55,9 @@ class TeacherStudent(Method):
         labels = list(outputs[0]["labels"])
         if any(list(o["labels"]) != labels for o in outputs):
             raise ValueError(f"teachers disagree on label names: {[o['labels'] for o in outputs]}")
-        soft = combine_teachers([[np.asarray(p) for p in o["probs"]] for o in outputs],
-                                self.teacher_weights)
+        soft = combine_teachers(
+            [[np.asarray(p) for p in o["probs"]] for o in outputs], self.teacher_weights
+        )
         seed_everything(int(ctx.cfg.seed))
         student = ctx.new_classifier(label_names=labels, student=True)
         student = ctx.fit(student, unlabelled, self.validation(ctx), soft=soft)

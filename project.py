@@ -1,0 +1,65 @@
+"""Run the projection pipeline and write the labelled target sentences as CoNLL.
+
+    python project.py data=europarl lang=de labeler=gold translator=reference \
+        aligner=eflomal projector=ilp out=/tmp/de.conll
+"""
+
+import logging
+
+import hydra
+from omegaconf import DictConfig
+
+from xner.app import one_line_errors, run_job
+from xner.config import register_resolvers
+from xner.data.conll import format_conll, write_conll
+from xner.metrics import metric_dict, score
+from xner.methods.context import RunContext
+from xner.projection_job import Stages, run_translate_test, run_translate_train, summary
+from xner.tracking import JobRun, update_environment
+
+log = logging.getLogger("xner.project")
+register_resolvers()
+DEFAULT_SPLIT = {"translate_test": "test", "translate_train": "train"}
+
+
+def project(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
+    ctx = RunContext(cfg, job)
+    task = str(cfg.task)
+    stages = Stages(cfg, task)
+    split = str(cfg.split or DEFAULT_SPLIT.get(task, "test"))
+    if task == "translate_test":
+        result = run_translate_test(ctx, stages, split)
+        gold = ctx.target_split(split)
+    else:
+        result = run_translate_train(ctx, stages, split)
+        gold = []
+    metrics = summary(result)
+    if gold and any(t != "O" for s in gold for t in s.tags):
+        ignore = list(cfg.get("ignore_labels") or [])
+        scores = score([s.tags for s in result.sentences], [s.tags for s in gold], ignore=ignore)
+        metrics.update(metric_dict(scores, "test"))
+    if cfg.get("out"):
+        write_conll(cfg.out, result.sentences)
+    if job is not None:
+        job.log_metrics(metrics)
+        job.log_text(format_conll(result.sentences), f"projected/{task}.{split}.conll")
+        update_environment(job, ctx.fingerprints)
+    f1 = f"{metrics['test/f1']:.4f}" if "test/f1" in metrics else "n/a (no gold target labels)"
+    print(
+        f"{task}: {len(result.sentences)} sentences, {result.n_projected} of "
+        f"{result.n_source_entities} entities projected, {result.n_dropped} dropped, "
+        f"{result.n_sentences_dropped} sentences dropped, F1 = {f1}"
+        + (f"; wrote {cfg.out}" if cfg.get("out") else "")
+    )
+    return metrics
+
+
+@hydra.main(config_path="conf", config_name="project", version_base="1.3")
+@one_line_errors
+def main(cfg: DictConfig) -> float | None:
+    metrics = run_job(cfg, "project", project)
+    return None if metrics is None else metrics.get("test/f1")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+"""Translate-test: project labels of the translated-and-labelled target test set back onto it."""
+
+from xner.methods.base import Method
+from xner.methods.context import RunContext
+from xner.projection_job import Stages, run_translate_test, summary
+
+
+class TranslateTest(Method):
+    def run(self, ctx: RunContext) -> dict[str, float]:
+        stages = Stages(ctx.cfg, "translate_test")  # refuses a bad config before any training
+        if stages.needs_checkpoint:
+            stages.use_checkpoint(ctx.source_checkpoint())
+        result = run_translate_test(ctx, stages)
+        test = ctx.target_split("test")
+        return ctx.report([s.tags for s in result.sentences], test, extra=summary(result))

@@ -1,0 +1,35 @@
+"""Translate-train: train a target model on source data translated and projected (silver data)."""
+
+from xner.data.conll import format_conll
+from xner.methods.base import Method
+from xner.methods.context import RunContext
+from xner.models.trainer import seed_everything
+from xner.projection_job import Stages, run_translate_train, summary
+
+
+class TranslateTrain(Method):
+    def __init__(
+        self,
+        source_split: str = "train",
+        keep_incomplete: bool = False,
+        select_on: str = "source_dev",
+    ) -> None:
+        super().__init__(select_on)
+        self.source_split = source_split
+        self.keep_incomplete = keep_incomplete
+
+    def run(self, ctx: RunContext) -> dict[str, float]:
+        stages = Stages(ctx.cfg, "translate_train")
+        result = run_translate_train(ctx, stages, self.source_split, self.keep_incomplete)
+        if not result.sentences:
+            raise ValueError("translate_train: every source sentence was dropped; nothing to train")
+        if ctx.job is not None:
+            ctx.job.log_text(format_conll(result.sentences), "projected/silver_train.conll")
+        seed_everything(int(ctx.cfg.seed))
+        module = ctx.new_classifier()
+        module = ctx.fit(module, result.sentences, self.validation(ctx))
+        metrics = self.predict_and_report(ctx, module)
+        extra = summary(result)
+        if ctx.job is not None:
+            ctx.job.log_metrics(extra)
+        return {**metrics, **extra}
