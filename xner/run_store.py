@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xner.errors import ConfigError, DataError
+from xner.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from mlflow.entities import Run
     from mlflow.tracking import MlflowClient
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SQLITE_PREFIX = "sqlite:///"
 
 
@@ -21,7 +21,10 @@ def tracking_uri(uri: str | None = None) -> str:
     """The store to read: the explicit URI, else $MLFLOW_TRACKING_URI, else the repo's mlruns/."""
     if uri:
         return uri
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"{SQLITE_PREFIX}{REPO_ROOT / 'mlruns/mlflow.db'}"
+    return (
+        os.environ.get("MLFLOW_TRACKING_URI")
+        or f"{SQLITE_PREFIX}{PROJECT_ROOT / 'mlruns' / 'mlflow.db'}"
+    )
 
 
 def open_client(uri: str | None = None) -> MlflowClient:
@@ -40,8 +43,8 @@ def open_client(uri: str | None = None) -> MlflowClient:
 
 def resolve_run(client: MlflowClient, ref: str) -> Run:
     """The run with id `ref`, else the single run named `ref` in any experiment."""
-    from mlflow.exceptions import MlflowException
     from mlflow.entities import ViewType
+    from mlflow.exceptions import MlflowException
 
     try:
         return client.get_run(ref)
@@ -49,7 +52,9 @@ def resolve_run(client: MlflowClient, ref: str) -> Run:
         pass
     ids = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
     name = ref.replace("'", "\\'")
-    matches = client.search_runs(ids, f"attributes.run_name = '{name}'", max_results=2) if ids else []
+    matches = (
+        client.search_runs(ids, f"attributes.run_name = '{name}'", max_results=2) if ids else []
+    )
     if len(matches) == 1:
         return matches[0]
     if not matches:
@@ -61,6 +66,7 @@ def download_text(client: MlflowClient, run_id: str, path: str) -> str | None:
     """The text of artifact `path` of a run, or None when the run has no such artifact."""
     from mlflow.exceptions import MlflowException
 
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # keep stderr clean
     with tempfile.TemporaryDirectory() as tmp:
         try:
             local = client.download_artifacts(run_id, path, tmp)

@@ -111,22 +111,25 @@ class EflomalAligner(Aligner):
         rel_iterations: float = 1.0,
         null_prior: float = 0.2,
         lowercase: bool = True,
+        identical_prior: float = 0.0,
         extra_source: str | None = None,
         extra_target: str | None = None,
         via: str = "direct",
     ) -> None:
         if symmetrize not in SYMMETRIZE:
             raise ConfigError(
-                f"aligner.symmetrize={symmetrize!r} is unknown; choose one of {', '.join(SYMMETRIZE)}"
+                f"aligner.symmetrize={symmetrize!r}; choose one of {', '.join(SYMMETRIZE)}"
             )
         if vote_on not in VOTE_ON:
             raise ConfigError(f"aligner.vote_on={vote_on!r}; choose one of {', '.join(VOTE_ON)}")
         if runs < 1 or not 1 <= min_votes <= runs:
-            raise ConfigError(f"aligner: need runs >= 1 and 1 <= min_votes <= runs, got {runs}, {min_votes}")
+            raise ConfigError(
+                f"aligner: need runs >= 1 and 1 <= min_votes <= runs, got {runs}, {min_votes}"
+            )
         if (extra_source is None) != (extra_target is None):
             raise ConfigError("aligner: give both extra_source and extra_target, or neither")
-        if via != "direct":
-            raise ConfigError(f"EflomalAligner aligns directly only (via=direct), got via={via!r}")
+        if via not in ("direct", "backtranslation"):
+            raise ConfigError(f"aligner.via={via!r}; choose direct or backtranslation")
         self.symmetrize = symmetrize
         self.runs = runs
         self.min_votes = min_votes
@@ -136,6 +139,7 @@ class EflomalAligner(Aligner):
         self.rel_iterations = rel_iterations
         self.null_prior = null_prior
         self.lowercase = lowercase
+        self.identical_prior = identical_prior
         self.extra_source = extra_source
         self.extra_target = extra_target
         self.via = via
@@ -175,7 +179,8 @@ class EflomalAligner(Aligner):
                 f"extra parallel text {self.extra_source} and {self.extra_target} "
                 "have different sentence counts"
             )
-        return [self._run_once(src_lines, tgt_lines, len(pairs)) for _ in range(self.runs)]
+        priors = identical_priors(pairs, self.identical_prior) if self.identical_prior else None
+        return [self._run_once(src_lines, tgt_lines, len(pairs), priors) for _ in range(self.runs)]
 
     def _extra(self, path: str | None) -> list[str]:
         if path is None:
@@ -191,16 +196,30 @@ class EflomalAligner(Aligner):
         return lines
 
     def _run_once(
-        self, src_lines: list[str], tgt_lines: list[str], n: int
+        self,
+        src_lines: list[str],
+        tgt_lines: list[str],
+        n: int,
+        priors: list[tuple[str, str, float]] | None,
     ) -> tuple[list[set[Link]], list[set[Link]]]:
+        import eflomal
         from eflomal import cython as ef
 
+        names = ("src", "tgt", "fwd", "rev", "priors")
         with tempfile.TemporaryDirectory(prefix="xner-eflomal-") as tmp:
-            paths = {name: os.path.join(tmp, name) for name in ("src", "tgt", "fwd", "rev")}
+            paths = {name: os.path.join(tmp, name) for name in names}
+            indices = []
             for name, lines in (("src", src_lines), ("tgt", tgt_lines)):
                 sents, index = ef.read_text(_lines(lines), self.lowercase, 0, 0)
+                indices.append(index)
                 with open(paths[name], "wb") as f:
                     ef.write_text(f, tuple(sents), len(index))
+            if priors:
+                src_index, tgt_index = (_Index(index, self.lowercase) for index in indices)
+                with open(paths["priors"], "w", encoding="utf-8") as f:
+                    eflomal.to_eflomal_priors_file(
+                        (priors, {}, {}, [], []), src_index, tgt_index, f
+                    )
             ef.align(
                 paths["src"],
                 paths["tgt"],
@@ -211,8 +230,34 @@ class EflomalAligner(Aligner):
                 quiet=True,
                 rel_iterations=self.rel_iterations,
                 null_prior=self.null_prior,
+                priors_filename=paths["priors"] if priors else None,
             )
             return _read_links(paths["fwd"], n), _read_links(paths["rev"], n)
+
+
+class _Index:
+    """Word → eflomal index (1-based; 0 is NULL) that respects our lowercasing choice."""
+
+    def __init__(self, index: dict[str, int], lowercase: bool) -> None:
+        self.index = index
+        self.lowercase = lowercase
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, word: str) -> int | None:
+        e = self.index.get(word.lower() if self.lowercase else word)
+        return None if e is None else e + 1
+
+
+def identical_priors(pairs: Sequence[SentencePair], alpha: float) -> list[tuple[str, str, float]]:
+    """Lexical priors tying a word to itself when it occurs on both sides of a sentence pair
+    and looks like a name or number (has a capital letter or a digit): names, codes, years."""
+    counts: Counter[str] = Counter()
+    for src, tgt in pairs:
+        shared = {_token(w) for w in src} & {_token(w) for w in tgt}
+        counts.update(w for w in shared if any(c.isupper() or c.isdigit() for c in w))
+    return [(w, w, alpha * n) for w, n in sorted(counts.items())]
 
 
 def _lines(lines: Iterable[str]) -> list[str]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xner.data.tags import OUTSIDE, orphan_inside, repair_iob2, split_tag, to_iob2
+from xner.data.tags import OUTSIDE, PREFIXES, orphan_inside, repair_iob2, split_tag, to_iob2
 from xner.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -47,14 +47,21 @@ def _decode(path: Path, raw: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _check_tag(path: Path, lineno: int, sent_idx: int, tag: str, labels: set[str] | None) -> None:
+def _check_tag(
+    path: Path, lineno: int, sent_idx: int, tag: str, labels: set[str] | None, scheme: str
+) -> None:
     try:
-        _, label = split_tag(tag)
+        prefix, label = split_tag(tag)
     except ValueError:
         raise DataError(
             f"{path}:{lineno}: sentence {sent_idx}: unknown tag {tag!r} "
             "(expected O or B-/I-/E-/S- plus a label)"
         ) from None
+    if label and prefix not in PREFIXES.get(scheme, (prefix,)):
+        raise DataError(
+            f"{path}:{lineno}: sentence {sent_idx}: tag {tag!r} is not {scheme.upper()} "
+            "(wrong tag scheme? set it, e.g. scheme=bioes)"
+        )
     if labels is not None and label and label not in labels:
         raise DataError(
             f"{path}:{lineno}: sentence {sent_idx}: unknown label {label!r} in tag {tag!r} "
@@ -125,7 +132,7 @@ def parse_conll(
                 f"{path}:{lineno}: sentence {len(sentences)}: token {cells[0]!r} has no tag "
                 "(expected 'token<TAB>tag')"
             )
-        _check_tag(path, lineno, len(sentences), cells[-1], known)
+        _check_tag(path, lineno, len(sentences), cells[-1], known, scheme)
         words.append(cells[0])
         tags.append(cells[-1])
         middles.append(cells[1:-1])

@@ -27,7 +27,7 @@ def label_of(tag: str) -> str:
 
 
 def iob1_to_iob2(tags: Sequence[str]) -> list[str]:
-    """IOB1 uses B- only between two adjacent entities of one type; IOB2 starts every one with B-."""
+    """IOB1 uses B- only between adjacent entities of one type; IOB2 starts each with B-."""
     out: list[str] = []
     for i, tag in enumerate(tags):
         prefix, label = split_tag(tag)
@@ -67,8 +67,14 @@ def iob2_to_bioes(tags: Sequence[str]) -> list[str]:
     return out
 
 
+PREFIXES = {"iob2": ("B", "I"), "iob1": ("B", "I"), "bioes": ("B", "I", "E", "S")}
+
+
 def to_iob2(tags: Sequence[str], scheme: str) -> list[str]:
     if scheme == "iob2":
+        for tag in tags:
+            if split_tag(tag)[0] not in ("B", "I", OUTSIDE):
+                raise ValueError(f"tag {tag!r} is not IOB2")
         return list(tags)
     if scheme == "iob1":
         return iob1_to_iob2(tags)

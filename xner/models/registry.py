@@ -32,7 +32,7 @@ def minilm_path() -> Path:
 
 
 def resolve_checkpoint(name_or_path: str | Path) -> str:
-    """Map the alias ``minilm`` / ``builtin:minilm`` to the bundled folder; anything else unchanged."""
+    """Map ``minilm`` / ``builtin:minilm`` to the bundled folder; anything else unchanged."""
     name = str(name_or_path)
     if name.strip().lower() in MINILM_ALIASES:
         return str(minilm_path())

@@ -48,9 +48,7 @@ def link_counts(
     return counts
 
 
-def aligned_window(
-    counts: np.ndarray, starts: np.ndarray, ends: np.ndarray
-) -> np.ndarray:
+def aligned_window(counts: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """[entities, candidates] mask: the candidate lies between the entity's leftmost and
     rightmost aligned target words (all other candidates are dominated under align scores)."""
     has = counts > 0

@@ -119,3 +119,81 @@ def fused_scores(parts: Mapping[str, np.ndarray], weights: Mapping[str, float]) 
     if total is None:
         raise ConfigError("fused score needs at least one non-zero weight")
     return total
+
+
+class HFNMTScorer(NMTScorer):
+    """Symmetric direct NMTScore (Vamvas & Sennrich 2022) under any AutoModelForSeq2SeqLM.
+
+    sim(a, b) = ½·[P(b|a)/P(b|b) + P(a|b)/P(a|a)], each P the length-normalised forced-decoding
+    probability (geometric mean over target tokens); dividing by the self-translation probability
+    removes the phrases' own prior likelihood.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        src_lang: str | None = None,
+        tgt_lang: str | None = None,
+        batch_size: int = 32,
+        device: str = "cpu",
+    ) -> None:
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(model)
+        self.model = AutoModelForSeq2SeqLM.from_pretrained(model).to(device).eval()
+        self.src_lang = src_lang
+        self.tgt_lang = tgt_lang
+        self.batch_size = batch_size
+        self.device = device
+
+    def score(self, src_phrases: Sequence[str], tgt_phrases: Sequence[str]) -> list[float]:
+        if len(src_phrases) != len(tgt_phrases):
+            raise DataError(f"{len(src_phrases)} source phrases but {len(tgt_phrases)} target")
+        s, t, sl, tl = src_phrases, tgt_phrases, self.src_lang, self.tgt_lang
+        forward = self._probability(s, t, sl, tl)
+        backward = self._probability(t, s, tl, sl)
+        self_t = self._probability(t, t, tl, tl)
+        self_s = self._probability(s, s, sl, sl)
+        return [
+            0.5 * (f / st + b / ss)
+            for f, b, st, ss in zip(forward, backward, self_t, self_s, strict=True)
+        ]
+
+    def _probability(
+        self, sources: Sequence[str], targets: Sequence[str], src: str | None, tgt: str | None
+    ) -> list[float]:
+        """Length-normalised P(target | source), computed once per distinct pair."""
+        pairs = list(dict.fromkeys(zip(sources, targets, strict=True)))
+        values: dict[tuple[str, str], float] = {}
+        for k in range(0, len(pairs), self.batch_size):
+            batch = pairs[k : k + self.batch_size]
+            values.update(
+                zip(
+                    batch,
+                    self._batch([a for a, _ in batch], [b for _, b in batch], src, tgt),
+                    strict=True,
+                )
+            )
+        return [values[p] for p in zip(sources, targets, strict=True)]
+
+    def _batch(
+        self, sources: list[str], targets: list[str], src: str | None, tgt: str | None
+    ) -> list[float]:
+        import torch
+
+        if src is not None and hasattr(self.tokenizer, "src_lang"):
+            self.tokenizer.src_lang = src
+        if tgt is not None and hasattr(self.tokenizer, "tgt_lang"):
+            self.tokenizer.tgt_lang = tgt
+        enc = self.tokenizer(sources, text_target=targets, return_tensors="pt", padding=True)
+        labels = enc.pop("labels")
+        pad = self.tokenizer.pad_token_id
+        mask = labels != pad
+        labels = labels.masked_fill(~mask, -100)
+        with torch.no_grad():
+            logits = self.model(**enc.to(self.device), labels=labels.to(self.device)).logits
+        logp = torch.log_softmax(logits.float(), dim=-1)
+        token = logp.gather(-1, labels.clamp(min=0).to(self.device).unsqueeze(-1)).squeeze(-1)
+        mask = mask.to(self.device)
+        mean = (token * mask).sum(-1) / mask.sum(-1).clamp(min=1)
+        return torch.exp(mean).tolist()

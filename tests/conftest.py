@@ -1,0 +1,44 @@
+"""Shared test setup: offline model hubs, the repo root on sys.path, the shared data folder."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))  # the top-level scripts (evaluate.py, train.py, ...)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` beside the repository (or $XNER_SHARED); missing is a failure, not a skip."""
+    path = Path(os.environ.get("XNER_SHARED") or REPO_ROOT.parent / "shared").resolve()
+    if not path.is_dir():
+        pytest.fail(
+            f"shared data folder {path} is missing: check out ../shared beside the repository "
+            "or set XNER_SHARED=/path/to/shared"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def europarl_dir(shared_dir: Path) -> Path:
+    """The Europarl-NER files (en, de) in ``shared/data/europarl``."""
+    path = shared_dir / "data" / "europarl"
+    missing = [
+        lang for lang in ("en", "de") if not (path / f"{lang}-europarl.test.conll02").is_file()
+    ]
+    if missing:
+        pytest.fail(f"{path} lacks the Europarl-NER file(s) for {', '.join(missing)}")
+    return path

@@ -1,0 +1,220 @@
+"""Config diff: exactly the changed keys, on plain dicts and on two runs logged to MLflow."""
+
+import json
+import os
+import subprocess
+import sys
+from argparse import Namespace
+
+import pytest
+import yaml
+
+from xner.config_diff import (
+    MISSING,
+    diff_configs,
+    diff_documents,
+    diff_runs,
+    env_section,
+    format_diff,
+)
+from xner.config_diff import run as diff_command
+from xner.errors import ConfigError, DataError
+from xner.paths import PROJECT_ROOT
+
+CONFIG_A = {
+    "lang": "de",
+    "seed": 1,
+    "model": {"name": "minilm", "lr": 0.001, "layers": [1, 2, 3]},
+    "projector": {"_target_": "xner.project.ILPProjector", "max_len": 10},
+    "tracking": {"uri": "sqlite:///x.db"},
+}
+CONFIG_B = {
+    "lang": "de",
+    "seed": 2,
+    "model": {"name": "minilm", "lr": 0.002, "layers": [1, 2]},
+    "projector": {"_target_": "xner.project.ILPProjector", "max_len": 10, "n_proj": 1},
+    "tracking": {"uri": "sqlite:///x.db"},
+}
+ENV_A = {
+    "python": "3.11.2",
+    "packages": {"torch": "2.13.0", "mlflow": "3.17.2"},
+    "git_commit": "aaa",
+    "git_dirty": False,
+    "app": "train.py",
+    "overrides": ["seed=1"],
+    "data_fingerprints": {"europarl/de": "111"},
+}
+ENV_B = {
+    **ENV_A,
+    "packages": {"torch": "2.12.0", "mlflow": "3.17.2"},
+    "git_commit": "bbb",
+    "overrides": ["seed=2", "model.lr=0.002"],
+    "data_fingerprints": {"europarl/de": "222", "europarl/en": "333"},
+}
+
+
+def test_diff_configs_finds_exactly_the_changed_keys():
+    assert diff_configs(CONFIG_A, CONFIG_B) == [
+        ("seed", 1, 2),
+        ("model.lr", 0.001, 0.002),
+        ("model.layers[2]", 3, MISSING),
+        ("projector.n_proj", MISSING, 1),
+    ]
+    assert diff_configs(CONFIG_A, CONFIG_A) == []
+    assert diff_configs(CONFIG_B, CONFIG_A)[2:] == [
+        ("model.layers[2]", MISSING, 3),
+        ("projector.n_proj", 1, MISSING),
+    ]
+
+
+def test_diff_configs_types_and_shapes():
+    assert diff_configs({"x": 1}, {"x": "1"}) == [("x", 1, "1")]
+    assert diff_configs({"x": 1}, {"x": True}) == [("x", 1, True)]
+    assert diff_configs({"x": {"a": 1}}, {"x": 5}) == [("x", {"a": 1}, 5)]
+    assert diff_configs({"x": [{"a": 1}, 2]}, {"x": [{"a": 0}, 2, 3]}) == [
+        ("x[0].a", 1, 0),
+        ("x[2]", MISSING, 3),
+    ]
+    assert diff_configs({"x": None}, {}) == [("x", None, MISSING)]
+    assert repr(MISSING) == "<missing>"
+
+
+def test_environment_sections():
+    assert env_section("git_commit") == "git"
+    assert env_section("packages.torch") == "packages"
+    assert env_section("data_fingerprints.europarl/de") == "data fingerprints"
+    assert env_section("python") == "environment"
+    diff = diff_documents(CONFIG_A, CONFIG_B, ENV_A, ENV_B, "A", "B")
+    assert diff.sections == {
+        "config": diff_configs(CONFIG_A, CONFIG_B),
+        "git": [("git_commit", "aaa", "bbb")],
+        "packages": [("torch", "2.13.0", "2.12.0")],
+        "data fingerprints": [("europarl/de", "111", "222"), ("europarl/en", MISSING, "333")],
+        "environment": [],
+    }
+    assert not diff.identical
+    same = diff_documents(CONFIG_A, CONFIG_A, ENV_A, {**ENV_A, "overrides": []}, "A", "C")
+    assert same.identical
+
+
+EXPECTED_TEXT = """\
+A = {a}
+B = {b}
+
+config: 4 differences
+  key               A          B
+  seed              1          2
+  model.lr          0.001      0.002
+  model.layers[2]   3          <missing>
+  projector.n_proj  <missing>  1
+
+git: 1 difference
+  key         A    B
+  git_commit  aaa  bbb
+
+packages: 1 difference
+  key    A       B
+  torch  2.13.0  2.12.0
+
+data fingerprints: 2 differences
+  key          A          B
+  europarl/de  111        222
+  europarl/en  <missing>  333
+"""
+
+
+def test_format_diff():
+    diff = diff_documents(CONFIG_A, CONFIG_B, ENV_A, ENV_B, "ida", "idb")
+    assert format_diff(diff) == EXPECTED_TEXT.format(a="ida", b="idb")
+    env = {**ENV_A, "git_dirty": True}
+    dirty = diff_documents(CONFIG_A, CONFIG_A, env, env, "x", "y")
+    assert format_diff(dirty) == (
+        "A = x\nB = y\n"
+        "note: uncommitted code changes (git_dirty) are not compared\n"
+        "identical: resolved config, git commit, packages and data fingerprints\n"
+    )
+
+
+# --- two runs logged to a temporary MLflow store ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from mlflow.tracking import MlflowClient
+
+    root = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{root}/mlflow.db"
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.create_experiment("xner", artifact_location=(root / "artifacts").as_uri())
+
+    def log(name, config, env):
+        run_id = client.create_run(exp, run_name=name, tags={"git_commit": "tagged"}).info.run_id
+        if config is not None:
+            client.log_text(run_id, yaml.safe_dump(config, sort_keys=False), "config/config.yaml")
+        if env is not None:
+            client.log_text(run_id, json.dumps(env), "config/environment.json")
+        client.set_terminated(run_id)
+        return run_id
+
+    ids = {
+        "a": log("run-a", CONFIG_A, ENV_A),
+        "b": log("run-b", CONFIG_B, ENV_B),
+        "c": log("run-c", CONFIG_A, ENV_A),
+        "bare": log("bare", CONFIG_A, None),
+        "noconfig": log("noconfig", None, ENV_A),
+    }
+    log("dup", CONFIG_A, ENV_A)
+    log("dup", CONFIG_A, ENV_A)
+    return {"uri": uri, "client": client, "ids": ids}
+
+
+def test_diff_of_two_logged_runs(store):
+    ids = store["ids"]
+    diff = diff_runs(store["client"], ids["a"], "run-b")  # an id or a unique run name
+    assert (diff.run_a, diff.run_b) == (ids["a"], ids["b"])
+    assert diff.sections == diff_documents(CONFIG_A, CONFIG_B, ENV_A, ENV_B, "", "").sections
+    assert diff_runs(store["client"], ids["a"], ids["c"]).identical
+    only_model = diff_runs(
+        store["client"], "run-a", "run-b", ignore=["seed", "projector", "model.l"]
+    )
+    assert only_model.sections["config"] == [
+        ("model.lr", 0.001, 0.002),
+        ("model.layers[2]", 3, MISSING),
+    ]
+
+
+def test_git_commit_falls_back_to_the_tag(store):
+    diff = diff_runs(store["client"], store["ids"]["a"], "bare")
+    assert diff.sections["git"] == [("git_commit", "aaa", "tagged"), ("git_dirty", False, MISSING)]
+    assert diff.sections["config"] == []
+
+
+def test_diff_errors(store):
+    with pytest.raises(DataError, match="has no artifact config/config.yaml"):
+        diff_runs(store["client"], "run-a", "noconfig")
+    with pytest.raises(ConfigError, match="'dup' is not unique"):
+        diff_runs(store["client"], "run-a", "dup")
+    with pytest.raises(ConfigError, match="no run with id or name 'nothing'"):
+        diff_runs(store["client"], "run-a", "nothing")
+
+
+def test_diff_command_identical_is_exit_0(store, capsys):
+    args = Namespace(run_a="run-a", run_b="run-c", ignore=[], tracking_uri=store["uri"])
+    assert diff_command(args) == 0
+    assert capsys.readouterr().out.endswith(
+        "identical: resolved config, git commit, packages and data fingerprints\n"
+    )
+
+
+def test_cli_diff_different_is_exit_1(store):
+    ids = store["ids"]
+    result = subprocess.run(
+        [sys.executable, "evaluate.py", "diff", ids["a"], "run-b"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "MLFLOW_TRACKING_URI": store["uri"]},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == EXPECTED_TEXT.format(a=ids["a"], b=ids["b"])

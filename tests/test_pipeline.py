@@ -1,0 +1,287 @@
+"""The translate-test / translate-train pipeline: stages, cache reuse, back-translation."""
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from xner.align.base import Aligner
+from xner.cache import StageCache
+from xner.data.conll import TaggedSentence, read_conll, write_conll
+from xner.data.entity import Entity
+from xner.data.sources import Synthetic
+from xner.labelers import GoldLabeler, Labeler, Labelled
+from xner.pipeline import (
+    BackTranslation,
+    insert_markers,
+    match_spans,
+    parse_markers,
+    translate_test,
+    translate_train,
+)
+from xner.project.heuristic import HeuristicProjector
+from xner.project.ilp import ILPProjector
+from xner.translate import LexiconTranslator, Translator
+
+LEXICON = "the\tna\npresident\tshugaba\nvisited\tziyarci\nmet\tgana\nyesterday\tjiya\n.\t.\n"
+EN_SYN = dict(line.split("\t") for line in LEXICON.splitlines())
+
+
+class Counting(Translator):
+    """Wraps a translator and counts its calls."""
+
+    def __init__(self, inner: Translator) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def translate(self, sentences, src_lang, tgt_lang):
+        self.calls += 1
+        return self.inner.translate(sentences, src_lang, tgt_lang)
+
+
+class SameWordAligner(Aligner):
+    """Links word i to word j when they are equal after the lexicon (test double)."""
+
+    def __init__(self, lexicon: dict[str, str] | None = None) -> None:
+        self.lexicon = lexicon or {}
+        self.calls = 0
+
+    def align(self, pairs):
+        self.calls += 1
+        out = []
+        for src, tgt in pairs:
+            src_forms = [self.lexicon.get(w, w).lower() for w in src]
+            out.append(
+                {
+                    (i, j)
+                    for i, a in enumerate(src_forms)
+                    for j, b in enumerate(tgt)
+                    if a == b.lower()
+                }
+            )
+        return out
+
+
+class CapitalLabeler(Labeler):
+    """Tags runs of capitalised words as PER (a stand-in for a source NER model)."""
+
+    def label(self, sentences: Sequence[Sequence[str]]) -> list[Labelled]:
+        out = []
+        for words in sentences:
+            tags, prev = [], "O"
+            for w in words:
+                tag = "O" if not w[:1].isupper() else ("I-PER" if prev != "O" else "B-PER")
+                tags.append(tag)
+                prev = tag
+            out.append(Labelled(tags))
+        return out
+
+
+@pytest.fixture
+def lexicon(tmp_path: Path) -> LexiconTranslator:
+    path = tmp_path / "lex.tsv"
+    path.write_text(LEXICON, encoding="utf-8")
+    return LexiconTranslator(path, langs=("en", "syn"))
+
+
+SOURCE = [
+    TaggedSentence(
+        ["the", "president", "visited", "Barack", "Obama", "."],
+        ["O", "O", "O", "B-PER", "I-PER", "O"],
+    ),
+    TaggedSentence(["Kano", "met", "Abuja", "yesterday"], ["B-LOC", "O", "B-LOC", "O"]),
+]
+CONFIGS = {
+    "translator": {"t": "lex"},
+    "labeler": {"l": "gold"},
+    "aligner": {"a": 1},
+    "projector": {"p": "heuristic"},
+    "backtranslation": {"threshold": 0.5},
+}
+
+
+def test_translate_train_projects_onto_the_translation(lexicon, tmp_path: Path):
+    result = translate_train(
+        SOURCE,
+        translator=lexicon,
+        aligner=SameWordAligner(EN_SYN),
+        projector=HeuristicProjector(),
+        cache=StageCache(tmp_path / "c"),
+        src_lang="en",
+        tgt_lang="syn",
+        stage_configs=CONFIGS,
+    )
+    assert [s.words for s in result.sentences] == [
+        ["na", "shugaba", "ziyarci", "Barack", "Obama", "."],
+        ["Kano", "gana", "Abuja", "jiya"],
+    ]
+    assert [s.tags for s in result.sentences] == [s.tags for s in SOURCE]
+    assert (result.n_source_entities, result.n_projected, result.n_dropped) == (3, 3, 0)
+    assert result.n_sentences_dropped == 0 and result.projected_share == 1.0
+
+
+def test_translate_train_drops_sentences_with_unprojected_entities(lexicon, tmp_path: Path):
+    class NoLinks(Aligner):
+        def align(self, pairs):
+            return [
+                set() if "Kano" in src else {(i, i) for i in range(len(src))} for src, _ in pairs
+            ]
+
+    kwargs = dict(
+        translator=lexicon,
+        aligner=NoLinks(),
+        projector=HeuristicProjector(),
+        cache=StageCache(tmp_path),
+        src_lang="en",
+        tgt_lang="syn",
+        stage_configs=CONFIGS,
+    )
+    result = translate_train(SOURCE, **kwargs)
+    assert result.kept == [0] and result.n_sentences_dropped == 1 and result.n_dropped == 2
+    kept_all = translate_train(SOURCE, keep_incomplete=True, **kwargs)
+    assert kept_all.kept == [0, 1] and kept_all.sentences[1].tags == ["O"] * 4
+
+
+def test_sweep_translates_once_and_aligns_once_per_aligner(lexicon, tmp_path: Path):
+    translator = Counting(lexicon)
+    target = [TaggedSentence(["na", "shugaba", "ziyarci", "Barack", "Obama", "."], ["O"] * 6)]
+    cache = StageCache(tmp_path)
+    aligners = {"itermax": SameWordAligner(EN_SYN), "argmax": SameWordAligner(EN_SYN)}
+    projectors = {"heuristic": HeuristicProjector(), "ilp": ILPProjector()}
+    outputs = []
+    for proj_name, projector in projectors.items():  # the order of a Hydra sweep
+        for method, aligner in aligners.items():
+            configs = {**CONFIGS, "aligner": {"method": method}, "projector": {"name": proj_name}}
+            outputs.append(
+                translate_test(
+                    target,
+                    translator=translator,
+                    labeler=CapitalLabeler(),
+                    aligner=aligner,
+                    projector=projector,
+                    cache=cache,
+                    src_lang="en",
+                    tgt_lang="syn",
+                    stage_configs=configs,
+                )
+            )
+    assert translator.calls == 1
+    assert [a.calls for a in aligners.values()] == [1, 1]
+    assert cache.stats["translate.misses"] == 1 and cache.stats["translate.hits"] == 3
+    assert cache.stats["label.misses"] == 1
+    assert cache.stats["project.misses"] == 4
+    for out in outputs:
+        assert out.sentences[0].tags == ["O", "O", "O", "B-PER", "I-PER", "O"]
+
+
+def test_markers_and_fuzzy_matching():
+    words = ["[", "Barack", "Obama", "]", "visited", "[", "Kano", "]", ".", "]", "["]
+    clean, spans = parse_markers(words)
+    assert clean == ["Barack", "Obama", "visited", "Kano", "."] and spans == [(0, 2), (3, 4)]
+    assert insert_markers(
+        ["Obama", "visited", "Kano"], [Entity(0, 1, "PER"), Entity(2, 3, "LOC")]
+    ) == ["[", "Obama", "]", "visited", "[", "Kano", "]"]
+    # each entity used once, best ratio first; 'xyz' matches nothing above 0.5
+    assert match_spans(["Barak Obama", "Kano", "xyz"], ["Kano", "Barack Obama"], 0.5) == {
+        0: 1,
+        1: 0,
+    }
+
+
+@pytest.mark.parametrize("direction", ["test", "train"])
+def test_backtranslation_with_the_lexicon_translator(lexicon, tmp_path: Path, direction: str):
+    bt = BackTranslation(Counting(lexicon), threshold=0.5)
+    common = dict(
+        translator=lexicon,
+        aligner=SameWordAligner(),
+        projector=HeuristicProjector(),
+        cache=StageCache(tmp_path),
+        src_lang="en",
+        tgt_lang="syn",
+        stage_configs=CONFIGS,
+        backtranslation=bt,
+    )
+    if direction == "test":
+        target = [
+            TaggedSentence(["na", "shugaba", "ziyarci", "Barack", "Obama", "."], ["O"] * 6),
+            TaggedSentence(["Kano", "gana", "Abuja", "jiya"], ["O"] * 4),
+        ]
+        result = translate_test(target, labeler=CapitalLabeler(), **common)
+        expected = [["O", "O", "O", "B-PER", "I-PER", "O"], ["B-PER", "O", "B-PER", "O"]]
+    else:
+        result = translate_train(SOURCE, **common)
+        expected = [s.tags for s in SOURCE]
+    assert [s.tags for s in result.sentences] == expected
+    assert bt.translator.calls == 2  # marked sentences, then the entities alone
+    assert "backtranslate" in result.keys and result.n_dropped == 0
+
+
+def test_backtranslation_unmatched_markers_are_dropped(tmp_path: Path):
+    class Mangler(Translator):
+        def translate(self, sentences, src_lang, tgt_lang):
+            return [["zzz"] if len(s) <= 2 else list(s) for s in sentences]
+
+    target = [TaggedSentence(["Kano", "gana", "Abuja"], ["O"] * 3)]
+    ident = Mangler()
+    result = translate_test(
+        target,
+        translator=ident,
+        labeler=CapitalLabeler(),
+        aligner=SameWordAligner(),
+        projector=HeuristicProjector(),
+        cache=StageCache(tmp_path),
+        src_lang="en",
+        tgt_lang="syn",
+        stage_configs=CONFIGS,
+        backtranslation=BackTranslation(ident),
+    )
+    assert result.sentences[0].tags == ["O"] * 3
+    assert (result.n_source_entities, result.n_projected, result.n_dropped) == (2, 0, 2)
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> Synthetic:
+    return Synthetic(seed=0, n_train=40, n_dev=0, n_test=30)
+
+
+def test_both_directions_complete_on_the_synthetic_corpus(synthetic, tmp_path: Path):
+    lexicon = LexiconTranslator(source=synthetic, langs=("en", "syn"))
+    cache = StageCache(tmp_path / "cache")
+    common = dict(
+        translator=lexicon,
+        aligner=SameWordAligner(),
+        projector=HeuristicProjector(),
+        cache=cache,
+        src_lang="en",
+        tgt_lang="syn",
+        stage_configs=CONFIGS,
+    )
+    train = translate_train(synthetic.split("en", "train"), **common)
+    test = translate_test(synthetic.split("syn", "test"), labeler=CapitalLabeler(), **common)
+    assert train.n_source_entities > 0 and train.n_projected > 0
+    assert len(test.sentences) == 30
+    for name, result in (("train", train), ("test", test)):
+        path = write_conll(tmp_path / f"{name}.conll", result.sentences)
+        back = read_conll(path)  # strict IOB2 validation
+        assert [s.tags for s in back] == [s.tags for s in result.sentences]
+
+
+def test_reference_translator_and_gold_labels_recover_the_synthetic_target(synthetic, tmp_path):
+    from xner.translate import ReferenceTranslator
+
+    gold = synthetic.split("syn", "test")
+    result = translate_test(
+        gold,
+        translator=ReferenceTranslator(synthetic),
+        labeler=GoldLabeler(synthetic, lang="en"),
+        aligner=SameWordAligner(),
+        projector=HeuristicProjector(),
+        cache=StageCache(tmp_path),
+        src_lang="en",
+        tgt_lang="syn",
+        stage_configs=CONFIGS,
+    )
+    assert [s.words for s in result.sentences] == [s.words for s in gold]
+    n_gold = sum(Counter(t[:2] for t in s.tags)["B-"] for s in gold)
+    assert result.n_source_entities == n_gold

@@ -1,0 +1,329 @@
+"""Projectors: candidate scores, the heuristic's parameters, the ILP's solvers and constraints."""
+
+import itertools
+import random
+
+import numpy as np
+import pytest
+
+from xner.data.entity import Entity
+from xner.errors import ConfigError
+from xner.project.candidates import aligned_window, link_counts, ngram_spans
+from xner.project.heuristic import HeuristicProjector
+from xner.project.ilp import ILPProjector, _Problem, cpsat_solve, greedy_solve
+from xner.project.scores import (
+    HFNMTScorer,
+    NMTScorer,
+    ScoreInputs,
+    align_scores,
+    fused_scores,
+    ner_scores,
+)
+
+SRC = ["the", "European", "Parliament", "met", "Nikitin"]
+TGT = ["das", "Europäische", "Parlament", "traf", "Nikitin"]
+
+
+def spans_dict(n, max_len=10):
+    starts, ends = ngram_spans(n, max_len)
+    return {(a, b): k for k, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=False))}
+
+
+# ---- candidates and scores -------------------------------------------------------------------
+def test_ngram_spans_enumerates_all_short_intervals():
+    starts, ends = ngram_spans(4, max_len=2)
+    assert list(zip(starts.tolist(), ends.tolist(), strict=False)) == [
+        (0, 1),
+        (0, 2),
+        (1, 2),
+        (1, 3),
+        (2, 3),
+        (2, 4),
+        (3, 4),
+    ]
+
+
+def test_alignment_score_matrix_small_example():
+    # entity "European Parliament" (source 1..2) linked to target words 1 and 2; "Nikitin" to 4
+    ents = [Entity(1, 3, "ORG"), Entity(4, 5, "PER")]
+    links = {(1, 1), (2, 2), (4, 4), (0, 0)}
+    counts = link_counts(ents, 5, links)
+    assert counts.tolist() == [[0, 1, 1, 0, 0], [0, 0, 0, 0, 1]]
+    starts, ends = ngram_spans(5)
+    scores = align_scores(counts, np.array([2, 1]), starts, ends)
+    at = spans_dict(5)
+    assert scores[0, at[(1, 3)]] == pytest.approx(1.0)  # 2·2/(2+2)
+    assert scores[0, at[(1, 2)]] == pytest.approx(2 / 3)  # 2·1/(2+1)
+    assert scores[0, at[(0, 3)]] == pytest.approx(0.8)  # 2·2/(2+3)
+    assert scores[0, at[(1, 5)]] == pytest.approx(4 / 6)
+    assert scores[0, at[(3, 5)]] == 0
+    assert scores[1, at[(4, 5)]] == pytest.approx(1.0)
+    assert scores[1, at[(3, 5)]] == pytest.approx(2 / 3)
+    window = aligned_window(counts, starts, ends)
+    assert {s for s, k in at.items() if window[0, k]} == {(1, 2), (1, 3), (2, 3)}
+    assert {s for s, k in at.items() if window[1, k]} == {(4, 5)}
+
+
+def test_ner_score_formula_and_cutoff():
+    names = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    probs = np.array(
+        [
+            [0.1, 0.8, 0.1, 0.0, 0.0],
+            [0.2, 0.1, 0.6, 0.1, 0.0],
+            [0.9, 0.02, 0.02, 0.03, 0.03],
+        ]
+    )
+    starts, ends = ngram_spans(3)
+    at = spans_dict(3)
+    out = ner_scores([Entity(0, 1, "PER"), Entity(0, 1, "LOC")], probs, names, starts, ends)
+    assert out[0, at[(0, 1)]] == pytest.approx(0.8)
+    assert out[0, at[(0, 2)]] == pytest.approx(1.15 * (0.8 + 0.6) / 2)
+    assert out[0, at[(0, 3)]] == pytest.approx(1.15**2 * (0.8 + 0.6 + 0.02) / 3)
+    assert out[0, at[(2, 3)]] == 0  # 0.02 < 0.05 cut-off
+    assert out[1, at[(1, 2)]] == pytest.approx(0.1)
+    assert out[1, at[(0, 1)]] == 0
+
+
+def test_fused_score_is_weighted_sum():
+    a, b = np.array([[1.0, 0.5]]), np.array([[0.2, 0.4]])
+    assert fused_scores({"align": a, "ner": b}, {"align": 0.5, "ner": 2.0}).tolist() == [
+        [0.9, 1.05]
+    ]
+    with pytest.raises(ConfigError):
+        fused_scores({"align": a}, {"nmt": 1.0})
+
+
+class LexiconNMT(NMTScorer):
+    """1 for exact dictionary translations, 0 otherwise."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def score(self, src_phrases, tgt_phrases):
+        pairs = zip(src_phrases, tgt_phrases, strict=True)
+        return [float(self.table.get(s) == t) for s, t in pairs]
+
+
+def test_ilp_with_nmt_and_ner_scores():
+    ents = [Entity(1, 3, "ORG"), Entity(4, 5, "PER")]
+    nmt = LexiconNMT({"European Parliament": "Europäische Parlament", "Nikitin": "Nikitin"})
+    out = ILPProjector(score="nmt").project(SRC, ents, TGT, set(), ScoreInputs(nmt=nmt))
+    assert out.entities == [Entity(1, 3, "ORG"), Entity(4, 5, "PER")]
+    assert out.status == "optimal"
+    names = ["O", "B-ORG", "I-ORG", "B-PER", "I-PER"]
+    probs = np.full((5, 5), 0.01)
+    probs[1, 1] = probs[2, 2] = probs[4, 3] = 0.9
+    inputs = ScoreInputs(ner_probs=probs, label_names=names, nmt=nmt)
+    fused = ILPProjector(score="fused", weights={"ner": 1.0, "nmt": 1.0, "align": 1.0})
+    out = fused.project(SRC, ents, TGT, {(1, 1)}, inputs)
+    assert out.entities == [Entity(1, 3, "ORG"), Entity(4, 5, "PER")]
+    with pytest.raises(ConfigError):
+        ILPProjector(score="ner").project(SRC, ents, TGT, set())
+
+
+# ---- heuristic -------------------------------------------------------------------------------
+def heuristic(links, entity, n_tgt=8, **kw):
+    src = [f"s{i}" for i in range(8)]
+    tgt = [f"t{j}" for j in range(n_tgt)]
+    return HeuristicProjector(**kw).project(src, [entity], tgt, links).entities
+
+
+def test_heuristic_merge_distance_d():
+    ent = Entity(0, 2, "ORG")
+    links = {(0, 1), (1, 3)}  # ranges [1,2) and [3,4), one unaligned word between
+    assert heuristic(links, ent, d=1, thr=0.0) == [Entity(1, 4, "ORG")]
+    assert heuristic(links, ent, d=0, thr=0.0) == [Entity(1, 2, "ORG")]  # k=1: leftmost of ties
+    far = {(0, 1), (1, 4)}  # two unaligned words between
+    assert heuristic(far, ent, d=1, thr=0.0) == [Entity(1, 2, "ORG")]
+    assert heuristic(far, ent, d=2, thr=0.0) == [Entity(1, 5, "ORG")]
+
+
+def test_heuristic_k_keeps_longest_ranges():
+    ent = Entity(0, 3, "LOC")
+    links = {(0, 0), (1, 3), (2, 4), (0, 7)}  # ranges [0,1), [3,5), [7,8)
+    assert heuristic(links, ent, d=0, k=1, thr=0.0) == [Entity(3, 5, "LOC")]
+    assert heuristic(links, ent, d=0, k=2, thr=0.0) == [Entity(0, 1, "LOC"), Entity(3, 5, "LOC")]
+    assert len(heuristic(links, ent, d=0, k=None, thr=0.0)) == 3
+
+
+def test_heuristic_ratio_threshold():
+    ent = Entity(0, 3, "PER")  # three words projected onto one: ratio 1/3
+    links = {(0, 2)}
+    assert heuristic(links, ent, thr=0.8) == []
+    assert heuristic(links, ent, thr=0.3) == [Entity(2, 3, "PER")]
+    assert heuristic(links, ent, thr=1 / 3) == []  # "above", not "at least"
+    two = {(0, 2), (1, 3), (2, 4)}
+    assert heuristic(two, ent, thr=0.8) == [Entity(2, 5, "PER")]
+
+
+def test_heuristic_merge_requires_first_word():
+    ent = Entity(0, 2, "ORG")
+    first_right = {(1, 1), (0, 3)}  # right range starts at a word aligned to the first word
+    other_right = {(0, 1), (1, 3)}
+    assert heuristic(first_right, ent, d=1, thr=0.0, merge_requires_first_word=True) == [
+        Entity(1, 4, "ORG")
+    ]
+    assert heuristic(other_right, ent, d=1, thr=0.0, merge_requires_first_word=True) == [
+        Entity(1, 2, "ORG")
+    ]
+    assert heuristic(other_right, ent, d=1, thr=0.0) == [Entity(1, 4, "ORG")]
+
+
+def test_heuristic_never_overlaps_between_entities():
+    ents = [Entity(0, 1, "PER"), Entity(1, 3, "ORG")]
+    links = {(0, 2), (1, 1), (2, 2), (2, 3)}
+    out = HeuristicProjector(d=1, thr=0.0).project(["a"] * 3, ents, ["b"] * 5, links)
+    assert out.entities == [Entity(1, 4, "ORG")]
+    assert out.dropped == [Entity(0, 1, "PER")]
+    assert out.tags(5) == ["O", "B-ORG", "I-ORG", "I-ORG", "O"]
+
+
+# ---- ILP -------------------------------------------------------------------------------------
+def problem(rows):
+    """rows: (entity, start, end, score)."""
+    e, a, b, s = zip(*rows, strict=False)
+    return _Problem(np.array(e), np.array(a), np.array(b), np.array(s, dtype=float))
+
+
+def objective(p, chosen):
+    return float(sum(p.score[c] for c in chosen))
+
+
+def assert_disjoint(p, chosen):
+    spans = sorted((int(p.start[c]), int(p.end[c])) for c in chosen)
+    for (_a1, b1), (a2, _b2) in zip(spans, spans[1:], strict=False):
+        assert b1 <= a2, spans
+
+
+def test_exact_beats_greedy_on_known_instance():
+    # A: [1,2) 1.0 or [2,3) 0.8; B: [0,2) 0.9. Greedy takes A@[1,2) and blocks B: 1.0.
+    # Optimum: A@[2,3) + B@[0,2) = 1.7.
+    p = problem([(0, 1, 2, 1.0), (0, 2, 3, 0.8), (1, 0, 2, 0.9)])
+    g, g_status = greedy_solve(p, 2, "le", 1)
+    x, x_status = cpsat_solve(p, np.arange(3), "le", 1)
+    assert objective(p, g) == pytest.approx(1.0) and g_status == "feasible"
+    assert objective(p, x) == pytest.approx(1.7) and x_status == "optimal"
+    assert sorted(x) == [1, 2]
+
+
+def test_project_exact_vs_greedy_end_to_end():
+    # entity 0 "a b" linked to t1,t2 ; entity 1 "c" linked to t2 and t0 (t0 weaker candidate)
+    src, tgt = ["a", "b", "c"], ["t0", "t1", "t2", "t3"]
+    ents = [Entity(0, 2, "ORG"), Entity(2, 3, "PER")]
+    links = {(0, 1), (1, 2), (2, 2), (2, 3)}
+    exact = ILPProjector().project(src, ents, tgt, links)
+    greedy = ILPProjector(solver="greedy").project(src, ents, tgt, links)
+    assert exact.status == "optimal" and greedy.status == "feasible"
+    assert exact.objective >= greedy.objective - 1e-9
+    assert exact.entities == [Entity(1, 3, "ORG"), Entity(3, 4, "PER")]
+
+
+def test_constraint_types():
+    src, tgt = ["a", "b", "c"], ["t0", "t1", "t2", "t3"]
+    ents = [Entity(0, 1, "PER"), Entity(1, 2, "LOC")]
+    links = {(0, 0), (0, 2)}  # PER aligned to two separate words, LOC to nothing
+    le = ILPProjector(constraint="le", restrict=False).project(src, ents, tgt, links)
+    assert le.entities == [Entity(0, 1, "PER")] and le.dropped == [Entity(1, 2, "LOC")]
+    eq = ILPProjector(constraint="eq", restrict=False).project(src, ents, tgt, links)
+    assert len(eq.entities) == 2 and eq.dropped == [] and eq.status == "optimal"
+    assert eq.objective == pytest.approx(1.0)  # PER on one of its linked words, LOC anywhere
+    ge = ILPProjector(constraint="ge", restrict=False).project(src, ents, tgt, links)
+    per = [e for e in ge.entities if e.label == "PER"]
+    assert per == [Entity(0, 1, "PER"), Entity(2, 3, "PER")]  # both positive candidates
+    assert [e.label for e in ge.entities].count("LOC") == 1
+    eq2 = ILPProjector(constraint="eq", n_proj=2).project(src, ents[:1], tgt, links)
+    assert eq2.entities == [Entity(0, 1, "PER"), Entity(2, 3, "PER")]
+    # infeasible '=': three entities, two target words -> relaxed to '<='
+    tiny = ILPProjector(constraint="eq").project(
+        ["a", "b", "c"], [Entity(i, i + 1, "PER") for i in range(3)], ["x", "y"], {(0, 0)}
+    )
+    assert tiny.status == "relaxed" and tiny.entities == [Entity(0, 1, "PER")]
+
+
+def brute_force(p, n_entities, constraint, n_proj):
+    best = None
+    for r in range(len(p.ent) + 1):
+        for subset in itertools.combinations(range(len(p.ent)), r):
+            present = np.unique(p.ent)  # the projector gives every entity a candidate
+            counts = np.bincount(p.ent[list(subset)], minlength=n_entities)[present]
+            ok = {"le": counts <= n_proj, "eq": counts == n_proj, "ge": counts >= n_proj}
+            if not ok[constraint].all():
+                continue
+            cover = np.zeros(20, dtype=int)
+            for c in subset:
+                cover[p.start[c] : p.end[c]] += 1
+            if cover.max(initial=0) > 1:
+                continue
+            value = objective(p, subset)
+            best = value if best is None else max(best, value)
+    return best
+
+
+def test_exact_matches_brute_force_on_small_instances():
+    rng = random.Random(7)
+    for _ in range(60):
+        n_ent, n_tgt = rng.randint(1, 3), rng.randint(2, 6)
+        rows = set()
+        while len(rows) < rng.randint(1, 9):
+            a = rng.randrange(n_tgt)
+            rows.add((rng.randrange(n_ent), a, rng.randint(a + 1, n_tgt), round(rng.random(), 3)))
+        p = problem(sorted(rows))
+        for constraint in ("le", "eq", "ge"):
+            chosen, status = cpsat_solve(p, np.arange(len(p.ent)), constraint, 1)
+            best = brute_force(p, n_ent, constraint, 1)
+            if best is None:
+                assert status == "infeasible"
+                continue
+            assert status == "optimal"
+            assert objective(p, chosen) == pytest.approx(best, abs=1e-5)
+
+
+@pytest.mark.parametrize("constraint", ["le", "eq", "ge"])
+def test_random_instances_exact_dominates_greedy_and_never_overlaps(constraint):
+    rng = random.Random(11)
+    for _ in range(80):
+        n_src, n_tgt = rng.randint(1, 8), rng.randint(1, 14)
+        src, tgt = [f"s{i}" for i in range(n_src)], [f"t{j}" for j in range(n_tgt)]
+        cuts = sorted(rng.sample(range(n_src + 1), min(n_src + 1, rng.randint(2, 5))))
+        spans = zip(cuts, cuts[1:], strict=False)
+        ents = [Entity(a, b, "X") for a, b in spans if rng.random() < 0.8]
+        links = {(rng.randrange(n_src), rng.randrange(n_tgt)) for _ in range(rng.randint(0, 12))}
+        kw = dict(constraint=constraint, max_len=rng.randint(1, 10), min_score=rng.random() / 2)
+        exact = ILPProjector(**kw).project(src, ents, tgt, links)
+        greedy = ILPProjector(solver="greedy", **kw).project(src, ents, tgt, links)
+        for result in (exact, greedy):
+            result.tags(n_tgt)  # raises on overlapping spans
+            assert len(result.entities) + len(result.dropped) >= len(ents) or constraint == "ge"
+        assert exact.status in ("optimal", "relaxed")
+        if exact.status == "optimal" and greedy.status != "infeasible":
+            assert exact.objective >= greedy.objective - 1e-5
+        if constraint == "le":
+            assert greedy.status in ("feasible", "optimal")  # optimal: nothing to project
+            assert len(exact.entities) + len(exact.dropped) == len(ents)
+
+
+def test_ilp_rejects_bad_config():
+    for bad in (dict(score="bleu"), dict(constraint="lt"), dict(solver="gurobi"), dict(n_proj=0)):
+        with pytest.raises(ConfigError):
+            ILPProjector(**bad)
+
+
+# ---- NMT scorer over a tiny random model ----------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_marian(tmp_path_factory):
+    import torch
+
+    from xner.tiny_models import build_tiny_seq2seq
+
+    torch.set_num_threads(1)
+    corpus = ["the european parliament met", "das europäische parlament traf", "nikitin"] * 5
+    return build_tiny_seq2seq(tmp_path_factory.mktemp("marian"), "marian", corpus, seed=0)
+
+
+def test_hf_nmt_scorer_symmetric_and_self_similarity(tiny_marian):
+    scorer = HFNMTScorer(str(tiny_marian), batch_size=2)
+    out = scorer.score(["parliament", "nikitin", "parliament"], ["parlament", "nikitin", "das"])
+    assert len(out) == 3 and all(np.isfinite(out)) and all(v > 0 for v in out)
+    assert scorer.score(["nikitin"], ["nikitin"]) == [pytest.approx(1.0, rel=1e-4)]
+    swapped = scorer.score(["parlament"], ["parliament"])
+    assert swapped[0] == pytest.approx(out[0], rel=1e-4)  # direction-free for a shared model

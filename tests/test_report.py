@@ -1,0 +1,343 @@
+"""The gap report: exact tables from hand-made runs, in memory and from a temporary MLflow store."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from argparse import Namespace
+
+import pytest
+
+from xner.errors import ConfigError
+from xner.paths import PROJECT_ROOT
+from xner.report import (
+    RunRecord,
+    gap_table,
+    load_runs,
+    metric_name,
+    render,
+    report_parent,
+    save_report,
+    to_csv,
+    to_dict,
+    to_markdown,
+    variant_of,
+)
+from xner.report import run as report_command
+
+# (lang, tags beyond lang, seed, test/f1): the runs that make the table.
+COUNTED = [
+    ("de", {"variant": "supervised", "method": "supervised"}, 1, 0.90),
+    ("de", {"method": "model_transfer"}, 1, 0.50),
+    ("de", {"method": "model_transfer"}, 2, 0.52),
+    ("de", {"method": "translate_test", "projector": "heuristic"}, 1, 0.65),
+    ("de", {"method": "translate_test", "projector": "ilp"}, 1, 0.70),
+    ("de", {"method": "translate_test", "projector": "ilp"}, 2, 0.72),
+    ("de", {"method": "teacher_student"}, 1, 0.60),
+    ("de", {"method": "teacher_student"}, 2, 0.62),
+    ("es", {"method": "model_transfer"}, 1, 0.40),
+    ("es", {"variant": "translate_test[heuristic]", "method": "translate_test"}, 1, 0.55),
+    ("es", {"method": "translate_test", "projector": "ilp"}, 1, 0.53),
+    ("es", {"method": "translate_train", "projector": "heuristic"}, 1, 0.58),
+    ("es", {"method": "teacher_student"}, 1, 0.50),
+]
+
+EXPECTED_MARKDOWN = """\
+| lang | supervised | model_transfer | translate_test[heuristic] | translate_test[ilp] \
+| translate_train[heuristic] | teacher_student | gap |
+|:---|---:|---:|---:|---:|---:|---:|---:|
+| de | 90.0 | 51.0 ± 1.4 | 65.0 | 71.0 ± 1.4 | — | 61.0 ± 1.4 | +10.0 |
+| es | — | 40.0 | 55.0 | 53.0 | 58.0 | 50.0 | +8.0 |
+| mean | — | 45.5 | 60.0 | 62.0 | — | 55.5 | +9.0 |
+
+test/f1 × 100, mean ± std over seeds; gap = best projection − teacher_student; \
+mean row over all languages
+"""
+
+EXPECTED_CSV = """\
+lang,supervised,supervised std,model_transfer,model_transfer std,\
+translate_test[heuristic],translate_test[heuristic] std,translate_test[ilp],\
+translate_test[ilp] std,translate_train[heuristic],translate_train[heuristic] std,\
+teacher_student,teacher_student std,gap
+de,90.00,,51.00,1.41,65.00,,71.00,1.41,,,61.00,1.41,10.00
+es,,,40.00,,55.00,,53.00,,58.00,,50.00,,8.00
+mean,,,45.50,,60.00,,62.00,,,,55.50,,9.00
+"""
+
+
+def record(i: int, lang: str, extra: dict, seed: int, f1: float, **kw) -> RunRecord:
+    tags = {"lang": lang, "dataset": "europarl", "seed": str(seed), **extra}
+    return RunRecord(f"run{i:02d}", tags, {"source_lang": "en"}, {"test/f1": f1}, **kw)
+
+
+def counted_records() -> list[RunRecord]:
+    return [record(i, *row, start_time=1000 + i) for i, row in enumerate(COUNTED)]
+
+
+def noise_records() -> list[RunRecord]:
+    """Runs the table must ignore or let newer runs replace."""
+    return [
+        # an older run of the same (lang, variant, seed): the newer one wins
+        record(50, "es", {"method": "model_transfer"}, 1, 0.10, start_time=1),
+        record(51, "en", {"method": "supervised"}, 1, 0.95),  # source language
+        record(52, "de", {"method": "model_transfer", "xner.rerun_of": "run01"}, 1, 0.11),
+        record(53, "de", {"method": "teacher_student", "xner.role": "parent"}, 1, 0.12),
+        RunRecord("run54", {"lang": "de", "method": "model_transfer"}, {}, {"val/f1": 0.3}),
+        RunRecord("run55", {"method": "model_transfer"}, {}, {"test/f1": 0.3}),  # no lang
+    ]
+
+
+def test_metric_alias_and_default_variant():
+    assert metric_name("test_f1") == "test/f1"
+    assert metric_name("test_f1_PER") == "test/f1_PER"
+    assert metric_name("val_f1") == "val/f1"
+    assert metric_name("test/f1") == "test/f1"
+    assert metric_name("loss") == "loss"
+    assert variant_of({"method": "translate_train", "projector": "ilp"}) == "translate_train[ilp]"
+    assert variant_of({"method": "teacher_student", "projector": "ilp"}) == "teacher_student"
+    assert variant_of({"method": "translate_test", "variant": "tt"}) == "tt"
+    assert variant_of({}) is None
+
+
+def test_gap_table_exact():
+    table = gap_table(noise_records() + counted_records(), "test_f1")
+    assert table.rows == ["de", "es"]
+    assert table.columns == [
+        "supervised",
+        "model_transfer",
+        "translate_test[heuristic]",
+        "translate_test[ilp]",
+        "translate_train[heuristic]",
+        "teacher_student",
+    ]
+    cell = table.cells[("de", "model_transfer")]
+    assert cell.mean == pytest.approx(51.0)
+    assert cell.std == pytest.approx(2**0.5)
+    assert cell.run_ids == ("run01", "run02")
+    assert table.cells[("es", "model_transfer")].run_ids == ("run08",)
+    assert table.cells[("es", "model_transfer")].std is None
+    assert table.best == {"de": "translate_test[ilp]", "es": "translate_train[heuristic]"}
+    assert table.gaps == pytest.approx({"de": 10.0, "es": 8.0})
+    assert table.means["supervised"] is None
+    assert table.means["translate_train[heuristic]"] is None
+    assert table.means["model_transfer"] == pytest.approx(45.5)
+    assert table.means["gap"] == pytest.approx(9.0)
+    assert to_markdown(table) == EXPECTED_MARKDOWN
+    assert to_csv(table) == EXPECTED_CSV
+
+
+def test_json_rendering():
+    data = json.loads(render(gap_table(counted_records()), "json"))
+    assert data["metric"] == "test/f1"
+    assert data["scale"] == 100.0
+    assert [row["lang"] for row in data["rows"]] == ["de", "es"]
+    de = data["rows"][0]
+    assert de["best_projection"] == "translate_test[ilp]"
+    assert de["gap"] == pytest.approx(10.0)
+    assert sorted(de["cells"]) == sorted(
+        ["supervised", "model_transfer", "translate_test[heuristic]"]
+        + ["translate_test[ilp]", "teacher_student"]
+    )
+    assert de["cells"]["teacher_student"]["n"] == 2
+    assert de["cells"]["teacher_student"]["std"] == pytest.approx(2**0.5)
+    assert de["cells"]["supervised"] == {
+        "mean": pytest.approx(90.0),
+        "std": None,
+        "n": 1,
+        "run_ids": ["run00"],
+    }
+    assert data["mean"]["gap"] == pytest.approx(9.0)
+    assert data["mean"]["supervised"] is None
+
+
+def test_single_seed_table_has_no_std_and_no_gap_without_teacher_student():
+    runs = [
+        record(1, "yor", {"method": "model_transfer"}, 1, 0.25),
+        record(2, "hau", {"method": "translate_test", "projector": "ilp"}, 1, 0.5),
+        record(3, "hau", {"method": "teacher_student"}, 1, 0.375),
+    ]
+    table = gap_table(runs)
+    assert to_markdown(table).splitlines()[:5] == [
+        "| lang | model_transfer | translate_test[ilp] | teacher_student | gap |",
+        "|:---|---:|---:|---:|---:|",
+        "| hau | — | 50.0 | 37.5 | +12.5 |",
+        "| yor | 25.0 | — | — | — |",
+        "| mean | — | — | — | — |",
+    ]
+    assert (
+        to_csv(table).splitlines()[0]
+        == "lang,model_transfer,translate_test[ilp],teacher_student,gap"
+    )
+    assert "± std" not in to_markdown(table)
+
+
+def test_rows_name_the_dataset_when_several():
+    runs = [
+        record(1, "yor", {"method": "model_transfer", "dataset": "wikiann"}, 1, 0.2),
+        record(2, "yor", {"method": "model_transfer", "dataset": "masakhaner2"}, 1, 0.3),
+    ]
+    assert gap_table(runs).rows == ["yor (masakhaner2)", "yor (wikiann)"]
+
+
+def test_unknown_format_is_a_config_error():
+    with pytest.raises(ConfigError, match="unknown report format"):
+        render(gap_table(counted_records()), "html")
+
+
+# --- against a real (temporary) MLflow store ---------------------------------------------
+
+
+def _log(client, experiment_id, start, tags, metrics=None, status="FINISHED", name=None):
+    from mlflow.entities import Metric, Param
+
+    run = client.create_run(experiment_id, start_time=start, tags=tags, run_name=name)
+    run_id = run.info.run_id
+    client.log_batch(
+        run_id,
+        metrics=[Metric(k, v, start, 0) for k, v in (metrics or {}).items()],
+        params=[Param("source_lang", "en")],
+    )
+    client.set_terminated(run_id, status)
+    return run_id
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """Sweep parents p0 < p1 < p2 (start times); de under p1, es under p2, noise under p0."""
+    from mlflow.tracking import MlflowClient
+
+    root = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{root}/mlflow.db"
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.create_experiment("xner", artifact_location=(root / "artifacts").as_uri())
+    other = client.create_experiment("other", artifact_location=(root / "other").as_uri())
+    base = int(time.time() * 1000) - 100_000
+    parents = [
+        _log(client, exp, base + 10 * k, {"xner.role": "parent"}, name=f"sweep{k}")
+        for k in range(3)
+    ]
+    ids = {}
+    for i, (lang, extra, seed, f1) in enumerate(COUNTED):
+        parent = parents[1] if lang == "de" else parents[2]
+        tags = {"lang": lang, "dataset": "europarl", "seed": str(seed), **extra}
+        tags["mlflow.parentRunId"] = parent
+        ids[i] = _log(client, exp, base + 100 + i, tags, {"test/f1": f1, "val/f1": 0.0})
+    noise = {"lang": "es", "method": "model_transfer", "seed": "1", "dataset": "europarl"}
+    _log(client, exp, base + 50, {**noise, "mlflow.parentRunId": parents[0]}, {"test/f1": 0.1})
+    _log(client, exp, base + 300, noise, {"test/f1": 0.99}, status="FAILED")
+    _log(client, exp, base + 301, {**noise, "lang": "en"}, {"test/f1": 0.99})
+    _log(client, other, base + 302, {**noise, "lang": "fr"}, {"test/f1": 0.99})
+    return {"uri": uri, "client": client, "parents": parents, "ids": ids, "root": root}
+
+
+def test_load_runs_from_store_gives_the_table(store):
+    runs = load_runs(store["uri"], "xner")
+    assert len(runs) == len(COUNTED) + 3 + 2  # three parents, the old duplicate, the source run
+    assert to_markdown(gap_table(runs)) == EXPECTED_MARKDOWN
+    paged = load_runs(store["uri"], "xner", page_size=4)
+    assert sorted(r.run_id for r in paged) == sorted(r.run_id for r in runs)
+    record_ = next(r for r in runs if r.run_id == store["ids"][1])
+    assert record_.parent_id == store["parents"][1]
+    assert record_.metrics["test/f1"] == pytest.approx(0.50)
+
+
+def test_load_runs_of_one_parent(store):
+    runs = load_runs(store["uri"], "xner", parent=store["parents"][2])
+    assert gap_table(runs).rows == ["es"]
+    assert report_parent(store["client"], gap_table(runs), runs) == store["parents"][2]
+
+
+def test_unknown_experiment_and_missing_store(store, tmp_path):
+    with pytest.raises(
+        ConfigError, match="no experiment 'nope'.*experiments: Default, other, xner"
+    ):
+        load_runs(store["uri"], "nope")
+    with pytest.raises(ConfigError, match="no MLflow store at"):
+        load_runs(f"sqlite:///{tmp_path}/absent.db", "xner")
+    assert not (tmp_path / "absent.db").exists()
+
+
+def _artifacts(client, run_id: str) -> list[str]:
+    return sorted(a.path for a in client.list_artifacts(run_id, "report"))
+
+
+def test_save_report_goes_to_the_latest_parent(store):
+    runs = load_runs(store["uri"], "xner")
+    table = gap_table(runs)
+    run_id = save_report(table, runs, store["uri"], "xner")
+    assert run_id == store["parents"][2]
+    assert _artifacts(store["client"], run_id) == [
+        "report/gap_test_f1.csv",
+        "report/gap_test_f1.json",
+        "report/gap_test_f1.md",
+        "report/gap_test_f1.png",
+    ]
+    local = store["client"].download_artifacts(run_id, "report", str(store["root"] / "dl"))
+    assert open(os.path.join(local, "gap_test_f1.md"), encoding="utf-8").read() == EXPECTED_MARKDOWN
+    with open(os.path.join(local, "gap_test_f1.png"), "rb") as png:
+        assert png.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_save_report_without_parent_creates_a_report_run(store):
+    runs = [r for r in load_runs(store["uri"], "xner") if r.run_id in store["ids"].values()]
+    runs = [RunRecord(r.run_id, r.tags, r.params, r.metrics) for r in runs]  # parents forgotten
+    run_id = save_report(gap_table(runs), runs, store["uri"], "xner")
+    made = store["client"].get_run(run_id)
+    assert made.info.run_name == "report"
+    assert made.data.tags["xner.role"] == "report"
+    assert made.info.status == "FINISHED"
+    assert len(_artifacts(store["client"], run_id)) == 4
+    assert to_markdown(gap_table(load_runs(store["uri"], "xner"))) == EXPECTED_MARKDOWN
+
+
+def test_report_command_in_process(store, capsys):
+    args = Namespace(
+        experiment="xner",
+        metric="test_f1",
+        format="markdown",
+        tracking_uri=store["uri"],
+        parent="sweep1",  # a run name works as well as an id
+        filter="",
+        scale=100.0,
+        no_save=True,
+    )
+    assert report_command(args) == 0
+    out = capsys.readouterr().out
+    assert (
+        out.splitlines()[2] == "| de | 90.0 | 51.0 ± 1.4 | 65.0 | 71.0 ± 1.4 | 61.0 ± 1.4 | +10.0 |"
+    )
+    assert to_dict(gap_table(load_runs(store["uri"], "xner", store["parents"][1])))["rows"][0][
+        "gap"
+    ] == pytest.approx(10.0)
+
+
+def _cli(uri: str, *argv: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
+    return subprocess.run(
+        [sys.executable, "evaluate.py", *argv],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_report_csv(store):
+    result = _cli(store["uri"], "report", "--format", "csv", "--metric", "test_f1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == EXPECTED_CSV
+    assert store["parents"][2] in result.stderr
+
+
+def test_cli_report_errors_are_one_line(store, monkeypatch, capsys):
+    spec = importlib.util.spec_from_file_location("evaluate_cli", PROJECT_ROOT / "evaluate.py")
+    evaluate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(evaluate)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store["uri"])
+    assert evaluate.main(["report", "--experiment", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no experiment 'nope'")
+    assert len(err.strip().splitlines()) == 1

@@ -1,0 +1,159 @@
+"""The synthetic parallel corpus: determinism, parallelism, valid IOB2, the documented rules."""
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from xner.data.conll import read_conll
+from xner.data.synthetic import (
+    ADJECTIVES,
+    LEXICON_FILE,
+    MAX_WORDS,
+    MIN_WORDS,
+    NOUNS,
+    generate,
+    name_affix,
+    transliterate,
+    write_corpus,
+)
+from xner.data.tags import entities, orphan_inside
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return generate(seed=7, n_train=120, n_dev=20, n_test=40)
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}  # fmt: skip
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path):
+    a = folder_bytes(write_corpus(generate(11, 50, 10, 10), tmp_path / "a"))
+    b = folder_bytes(write_corpus(generate(11, 50, 10, 10), tmp_path / "b"))
+    assert a == b
+    assert sorted(a) == [
+        "corpus.json", "en/dev.txt", "en/test.txt", "en/train.txt", LEXICON_FILE,
+        "syn/dev.txt", "syn/test.txt", "syn/train.txt", "syn/unlabelled.txt",
+    ]  # fmt: skip
+    c = folder_bytes(write_corpus(generate(12, 50, 10, 10), tmp_path / "c"))
+    assert a["en/train.txt"] != c["en/train.txt"]
+    assert a["syn/test.txt"] != c["syn/test.txt"]
+    assert a[LEXICON_FILE] != c[LEXICON_FILE]
+
+
+def test_splits_are_independent_of_other_split_sizes():
+    assert generate(5, 10, 3, 8).split("syn", "test") == generate(5, 40, 1, 8).split("syn", "test")
+
+
+def test_sides_are_parallel_with_the_same_entities(corpus):
+    for split, size in (("train", 120), ("dev", 20), ("test", 40)):
+        en, syn = corpus.split("en", split), corpus.split("syn", split)
+        assert len(en) == len(syn) == size
+        for e, s in zip(en, syn, strict=True):
+            assert Counter(x.label for x in entities(e.tags)) == Counter(
+                x.label for x in entities(s.tags)
+            )
+
+
+def test_sentences_are_short_valid_iob2(corpus, tmp_path):
+    folder = write_corpus(corpus, tmp_path)
+    for lang in ("en", "syn"):
+        for split in ("train", "dev", "test"):
+            sentences = read_conll(folder / lang / f"{split}.txt")
+            assert sentences == corpus.split(lang, split)
+            for s in sentences:
+                assert MIN_WORDS <= len(s) <= MAX_WORDS
+                assert orphan_inside(s.tags) is None
+                assert s.words[0][:1].isupper()
+    unlabelled = (folder / "syn" / "unlabelled.txt").read_text(encoding="utf-8").splitlines()
+    assert [line.split(" ") for line in unlabelled] == corpus.unlabelled
+
+
+def test_corpus_is_varied_enough_to_be_a_task(corpus):
+    en = corpus.split("en", "train")
+    spans = [x for s in en for x in entities(s.tags)]
+    assert {x.label for x in spans} == {"PER", "ORG", "LOC"}
+    assert {x.length for x in spans} == {1, 2, 3}
+    # Capitalised words that are not entities (titles, days, sentence starts) exist ...
+    capital_o = {w for s in en for w, t in zip(s.words, s.tags, strict=True) if t == "O"
+                 and w[:1].isupper()}  # fmt: skip
+    assert {"President", "Monday"} & capital_o
+    # ... some sentences have no entity, and reordering moves entities in syn.
+    assert any(not entities(s.tags) for s in en)
+    moved = sum(
+        [x.start for x in entities(e.tags)] != [x.start for x in entities(s.tags)]
+        for e, s in zip(en, corpus.split("syn", "train"), strict=True)
+    )
+    assert moved > len(en) // 4
+
+
+def test_lexicon_is_one_to_one_and_covers_non_name_words(corpus, tmp_path):
+    lexicon = corpus.lexicon
+    assert len(set(lexicon.values())) == len(lexicon)
+    assert lexicon["Report"] == lexicon["report"].capitalize()
+    lines = (write_corpus(corpus, tmp_path) / LEXICON_FILE).read_text("utf-8").splitlines()
+    assert [line.split("\t") for line in lines] == [[k, v] for k, v in sorted(lexicon.items())]
+    for s in corpus.split("en", "train"):
+        for word, tag in zip(s.words, s.tags, strict=True):
+            if tag == "O" and word not in {",", "."}:
+                assert word in lexicon or word.lower() in lexicon, word
+
+
+def test_transformation_rules():
+    assert transliterate("Smith") == "Smit"
+    assert transliterate("Victoria") == "Viktoria"
+    assert transliterate("Joseph") == "Djosef"
+    assert transliterate("Williams") == "Viliams"
+    assert name_affix("Smit") == "Smita"
+    assert name_affix("Amina") == "Aminan"
+
+
+def contains(words: list[str], part: list[str]) -> bool:
+    return any(words[i : i + len(part)] == part for i in range(len(words) - len(part) + 1))
+
+
+def test_documented_rules_hold_in_every_sentence():
+    corpus = generate(0, 200, 0, 0)
+    lex = corpus.lexicon
+    checked = Counter()
+    for e, s in zip(corpus.split("en", "train"), corpus.split("syn", "train"), strict=True):
+        syn_lower = [w.lower() for w in s.words]
+        # Person names: respelled, affix on the last word.
+        for x, y in zip(entities(e.tags), entities(s.tags), strict=True):
+            if x.label == "PER":
+                en_name, syn_name = e.words[x.start : x.end], s.words[y.start : y.end]
+                assert syn_name[:-1] == [transliterate(w) for w in en_name[:-1]]
+                assert syn_name[-1] == name_affix(transliterate(en_name[-1]))
+                checked["PER"] += 1
+        # Noun phrases: "the new report" -> "report new the".
+        words = [w.lower() for w in e.words]
+        for i, word in enumerate(words):
+            if word == "the" and e.tags[i] == "O":
+                j = i + 1
+                while words[j] in ADJECTIVES:
+                    j += 1
+                if words[j] in NOUNS:
+                    np = [lex[words[j]], *(lex[a] for a in words[i + 1 : j]), lex["the"]]
+                    assert contains(syn_lower, np), (e.words, s.words)
+                    checked["NP"] += 1
+        # Prepositions become postpositions: "near Lagos" -> "Lagos <near>".
+        for x in entities(e.tags):
+            before = words[x.start - 1] if x.start else ""
+            if x.label == "LOC" and x.length == 1 and before in ("near", "from"):
+                assert contains(s.words, [transliterate(e.words[x.start]), lex[before]])
+                checked["PP"] += 1
+    assert min(checked.values()) >= 10 and len(checked) == 3
+
+
+def test_command_line_output_does_not_depend_on_hash_seed(repo_root, tmp_path):
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(repo_root)}
+        command = [sys.executable, "-m", "xner.data.synthetic", str(tmp_path / hash_seed)]
+        subprocess.run([*command, "--n-train", "30"], env=env, check=True, capture_output=True)
+    assert folder_bytes(tmp_path / "1") == folder_bytes(tmp_path / "2")

@@ -1,0 +1,114 @@
+"""Tracking: config flattening, URI precedence, and one MLflow run per Hydra job (real CLIs)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from xner.tracking import config_hash, flatten, tracking_uri, variant_name
+
+TAGS = (
+    "method",
+    "lang",
+    "dataset",
+    "translator",
+    "aligner",
+    "projector",
+    "model",
+    "seed",
+    "git_commit",
+    "git_dirty",
+)
+
+
+def test_flatten_gives_dotted_keys_for_dicts_and_lists():
+    assert flatten({"a": {"b": 1, "c": [2, {"d": None}]}, "e": {}}) == {
+        "a.b": "1",
+        "a.c.0": "2",
+        "a.c.1.d": "None",
+        "e": "{}",
+    }
+
+
+def test_tracking_uri_precedence(monkeypatch, tmp_path):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert tracking_uri(None).endswith("mlruns/mlflow.db")
+    assert tracking_uri(None).startswith("sqlite:///")
+    assert tracking_uri("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/x.db")
+    assert tracking_uri("http://127.0.0.1:5000") == f"sqlite:///{tmp_path}/x.db"
+
+
+def test_config_hash_ignores_tracking_and_paths_but_not_the_method():
+    base = {"method": {"_target_": "a"}, "tracking": {"uri": "x"}, "paths": {"root": "/a"}}
+    moved = {**base, "tracking": {"uri": "y"}, "paths": {"root": "/b"}}
+    other = {**base, "method": {"_target_": "b"}}
+    assert config_hash(base) == config_hash(moved)
+    assert config_hash(base) != config_hash(other)
+
+
+def test_variant_splits_projection_methods_by_projector():
+    assert variant_name("translate_test", "ilp") == "translate_test[ilp]"
+    assert variant_name("teacher_student", "ilp") == "teacher_student"
+
+
+def _project(repo_root, tmp_path, *overrides, multirun=False):
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    command = [sys.executable, "project.py", *(["-m"] if multirun else [])]
+    command += [
+        "data.n_train=30",
+        "data.n_dev=5",
+        "data.n_test=20",
+        "aligner.runs=1",
+        "aligner.min_votes=1",
+        f"cache.dir={tmp_path}/cache",
+        f"paths.outputs={tmp_path}/outputs",
+        f"tracking.uri={uri}",
+        *overrides,
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    done = subprocess.run(
+        command, cwd=repo_root, capture_output=True, text=True, env=env, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return MlflowClient(tracking_uri=uri), done
+
+
+@pytest.mark.slow
+def test_one_job_creates_exactly_one_run_with_tags_and_config(repo_root, tmp_path):
+    client, done = _project(repo_root, tmp_path, "projector=heuristic")
+    assert "entities projected" in done.stdout
+    experiment = client.get_experiment_by_name("xner")
+    runs = client.search_runs([experiment.experiment_id])
+    assert len(runs) == 1
+    run = runs[0]
+    assert run.info.status == "FINISHED"
+    tags = run.data.tags
+    for tag in TAGS:
+        assert tag in tags, tag
+    assert (tags["method"], tags["lang"], tags["dataset"]) == ("translate_test", "syn", "synthetic")
+    assert (tags["translator"], tags["aligner"], tags["projector"]) == (
+        "reference",
+        "eflomal",
+        "heuristic",
+    )
+    assert tags["variant"] == "translate_test[heuristic]"
+    assert run.data.params["projector._target_"].endswith("HeuristicProjector")
+    assert 0.0 < run.data.metrics["test/f1"] <= 1.0
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "config")}
+    assert artifacts == {"config/config.yaml", "config/overrides.yaml", "config/environment.json"}
+
+
+@pytest.mark.slow
+def test_multirun_is_one_parent_with_one_child_per_job(repo_root, tmp_path):
+    client, _ = _project(repo_root, tmp_path, "projector=heuristic,ilp", multirun=True)
+    experiment = client.get_experiment_by_name("xner")
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [r for r in runs if r.data.tags.get("xner.role") == "parent"]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert len(parents) == 1 and len(children) == 2 and len(runs) == 3
+    assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
+    assert {c.data.tags["projector"] for c in children} == {"heuristic", "ilp"}
+    assert all(r.info.status == "FINISHED" for r in runs)

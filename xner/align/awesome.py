@@ -1,0 +1,37 @@
+"""awesome-align's softmax extraction over any HF encoder (the package itself is not needed)."""
+
+import numpy as np
+
+from xner.align.extract import softmax_links
+from xner.align.neural import NeuralAligner
+from xner.errors import ConfigError
+
+
+class AwesomeAligner(NeuralAligner):
+    """Dou & Neubig (2021), "Word Alignment by Fine-tuning Embeddings on Parallel Corpora".
+
+    Scores are dot products of layer-``layer`` subword vectors; a pair is linked when both its
+    source→target softmax (over the row) and its target→source softmax (over the column) exceed
+    ``threshold`` (awesome-align's ``--extraction softmax``, ``--softmax_threshold 0.001``,
+    ``--align_layer 8``). Subword links become word links, as in awesome-align.
+    """
+
+    def __init__(
+        self,
+        model: str = "bert-base-multilingual-cased",
+        layer: int = 8,
+        threshold: float = 0.001,
+        level: str = "subword",
+        batch_size: int = 32,
+        device: str = "auto",
+        max_length: int | None = None,
+        block_size: int = 512,
+        via: str = "direct",
+    ) -> None:
+        if not 0.0 < threshold < 1.0:
+            raise ConfigError(f"awesome threshold must lie in (0, 1), got {threshold}")
+        self.threshold = threshold
+        super().__init__(model, layer, level, batch_size, device, max_length, block_size, via)
+
+    def extract(self, src: np.ndarray, tgt: np.ndarray) -> np.ndarray:
+        return softmax_links(src.astype(np.float64) @ tgt.astype(np.float64).T, self.threshold)

@@ -1,0 +1,148 @@
+"""Any Hugging Face encoder as a source of per-subword and per-word vectors of one layer."""
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from xner.align.subwords import (
+    SubwordVectors,
+    WordVectors,
+    plan_chunks,
+    pool_words,
+    require_fast,
+    stitch,
+)
+from xner.errors import ConfigError
+from xner.models.registry import resolve_checkpoint
+
+SANE_MAX_LENGTH = 100_000  # tokenizers without a limit report a huge sentinel instead
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` picks CUDA when available."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def layer_count(config) -> int:
+    """Transformer layers of the (encoder) model; hidden states 0..count exist (0 = embeddings)."""
+    for name in ("num_hidden_layers", "encoder_layers", "num_layers"):
+        value = getattr(config, name, None)
+        if isinstance(value, int):
+            return value
+    raise ConfigError(f"cannot tell how many layers model type {config.model_type!r} has")
+
+
+def check_layer(layer: int, config, model: str) -> None:
+    """Refuse a hidden-state index the model does not have, saying which ones it has."""
+    count = layer_count(config)
+    if not 0 <= layer <= count:
+        raise ConfigError(
+            f"aligner layer {layer} does not exist in model {model}: it has {count} layers, so "
+            f"choose aligner.layer in 0..{count} (0 = embeddings, {count} = last layer)"
+        )
+
+
+def load_config(model: str):
+    """The model's config, or a ConfigError naming it (not found locally, offline, ...)."""
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(model, trust_remote_code=False)
+    except (OSError, ValueError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigError(f"cannot load encoder {model!r} for alignment: {first_line}") from err
+
+
+class Encoder:
+    """Loads an encoder once and embeds batches of word lists; vectors come back as float32."""
+
+    def __init__(
+        self,
+        model: str,
+        layer: int,
+        device: str = "auto",
+        batch_size: int = 32,
+        max_length: int | None = None,
+    ) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        self.name = resolve_checkpoint(model)
+        self.layer = layer
+        self.batch_size = batch_size
+        config = load_config(self.name)
+        check_layer(layer, config, model)
+        self.tokenizer = AutoTokenizer.from_pretrained(self.name)
+        require_fast(self.tokenizer)
+        self.tokenizer = self._with_prefix_space(AutoTokenizer)
+        self.device = resolve_device(device)
+        network = AutoModel.from_pretrained(self.name, trust_remote_code=False)
+        if getattr(network.config, "is_encoder_decoder", False):
+            network = network.get_encoder()
+        self.model = network.to(self.device).eval()
+        self.max_length = max_length or self._model_max_length(config)
+        self.hidden_size = int(getattr(config, "hidden_size", 0) or getattr(config, "d_model", 0))
+
+    def _with_prefix_space(self, auto_tokenizer):
+        """Byte-level BPE tokenizers (RoBERTa, GPT-2) need a prefix space for pre-split words."""
+        try:
+            self.tokenizer([["a"]], is_split_into_words=True)
+            return self.tokenizer
+        except (ValueError, AssertionError, TypeError):
+            return auto_tokenizer.from_pretrained(self.name, add_prefix_space=True)
+
+    def _model_max_length(self, config) -> int:
+        limits = []
+        if self.tokenizer.model_max_length < SANE_MAX_LENGTH:
+            limits.append(int(self.tokenizer.model_max_length))
+        positions = getattr(config, "max_position_embeddings", None)
+        if isinstance(positions, int):
+            # RoBERTa-style models start position ids after the padding index.
+            offset = 2 if "roberta" in config.model_type or config.model_type == "camembert" else 0
+            limits.append(positions - offset)
+        return min(limits) if limits else 512
+
+    def subword_vectors(self, sentences: Sequence[Sequence[str]]) -> list[SubwordVectors]:
+        """Layer ``self.layer`` vectors of every subword (special tokens left out)."""
+        chunks, _ = plan_chunks(self.tokenizer, sentences, self.max_length)
+        order = sorted(range(len(chunks)), key=lambda c: len(chunks[c].words))
+        results: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(chunks)
+        batches = range(0, len(order), self.batch_size)
+        for start in tqdm(batches, desc="embedding", unit="batch", disable=None, leave=False):
+            members = order[start : start + self.batch_size]
+            embedded = self._embed([chunks[c].words for c in members])
+            for c, result in zip(members, embedded, strict=True):
+                results[c] = result
+        return stitch(chunks, results, sentences, self.hidden_size)
+
+    def word_vectors(self, sentences: Sequence[Sequence[str]]) -> list[WordVectors]:
+        """One vector per word: the mean of its subword vectors."""
+        return [pool_words(sub) for sub in self.subword_vectors(sentences)]
+
+    @torch.inference_mode()
+    def _embed(self, batch: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        encoding = self.tokenizer(
+            batch,
+            is_split_into_words=True,
+            truncation=True,
+            max_length=self.max_length,
+            padding=True,
+            return_tensors="pt",
+        )
+        word_ids = torch.tensor(
+            [[-1 if w is None else w for w in encoding.word_ids(b)] for b in range(len(batch))]
+        )
+        outputs = self.model(**encoding.to(self.device), output_hidden_states=True)
+        hidden = outputs.hidden_states[self.layer].float()
+        keep = word_ids >= 0
+        vectors = hidden[keep.to(hidden.device)].cpu().numpy()
+        sizes = keep.sum(dim=1).tolist()
+        ids = word_ids[keep].numpy()
+        bounds = np.cumsum([0, *sizes])
+        return [
+            (vectors[bounds[b] : bounds[b + 1]], ids[bounds[b] : bounds[b + 1]])
+            for b in range(len(batch))
+        ]

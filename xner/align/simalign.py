@@ -1,0 +1,43 @@
+"""SimAlign (Jalili Sabet et al. 2020): links from embedding similarity, no parallel training."""
+
+import numpy as np
+
+from xner.align.extract import EXTRACTORS, apply_distortion, cosine_similarity
+from xner.align.neural import NeuralAligner
+from xner.errors import ConfigError
+
+
+class SimAlignAligner(NeuralAligner):
+    """Argmax / IterMax / Match over cosine similarities of one encoder layer.
+
+    Similarities and extraction are computed here (``xner.align.extract``, ports of the
+    ``simalign`` package's methods) from our own batched embeddings, so any HF encoder works:
+    a hub id, a local folder, ``minilm`` (the bundled offline model) or a tiny random model.
+    """
+
+    def __init__(
+        self,
+        model: str = "bert-base-multilingual-cased",
+        layer: int = 8,
+        method: str = "itermax",
+        level: str = "subword",
+        distortion: float = 0.0,
+        batch_size: int = 32,
+        device: str = "auto",
+        max_length: int | None = None,
+        block_size: int = 512,
+        via: str = "direct",
+    ) -> None:
+        if method not in EXTRACTORS:
+            raise ConfigError(
+                f"simalign method {method!r} is not one of {', '.join(sorted(EXTRACTORS))}"
+            )
+        if not 0.0 <= distortion <= 1.0:
+            raise ConfigError(f"simalign distortion must lie in [0, 1], got {distortion}")
+        self.method = method
+        self.distortion = distortion
+        super().__init__(model, layer, level, batch_size, device, max_length, block_size, via)
+
+    def extract(self, src: np.ndarray, tgt: np.ndarray) -> np.ndarray:
+        sim = apply_distortion(cosine_similarity(src, tgt), self.distortion)
+        return EXTRACTORS[self.method](sim)

@@ -1,0 +1,220 @@
+"""What differs between two runs: resolved config, git commit, packages, data fingerprints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from xner.errors import DataError
+from xner.run_store import download_text, open_client, require_text, resolve_run
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+CONFIG_ARTIFACT = "config/config.yaml"
+ENVIRONMENT_ARTIFACT = "config/environment.json"
+TAG_FALLBACKS = ("git_commit", "git_dirty", "xner_version")
+SECTIONS = ("config", "git", "packages", "data fingerprints", "environment")
+ENV_IGNORED = ("overrides",)  # how a config was reached; the resolved config is what counts
+
+
+class _Missing:
+    """Marks a key present on one side only."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+MISSING: Any = _Missing()
+Difference = tuple[str, Any, Any]
+
+
+def _join(prefix: str, key: object) -> str:
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same type: `1` and `"1"` or `1` and `true` differ in a config."""
+    return type(a) is type(b) and a == b
+
+
+def diff_configs(a: Any, b: Any, prefix: str = "") -> list[Difference]:
+    """(dotted key, value in a, value in b) for every leaf that differs; list items as key[i]."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        out: list[Difference] = []
+        for key in [*a, *(k for k in b if k not in a)]:
+            path = _join(prefix, key)
+            if key not in b:
+                out.append((path, a[key], MISSING))
+            elif key not in a:
+                out.append((path, MISSING, b[key]))
+            else:
+                out.extend(diff_configs(a[key], b[key], path))
+        return out
+    if _is_list(a) and _is_list(b):
+        out = []
+        for i in range(max(len(a), len(b))):
+            path = f"{prefix}[{i}]"
+            if i >= len(b):
+                out.append((path, a[i], MISSING))
+            elif i >= len(a):
+                out.append((path, MISSING, b[i]))
+            else:
+                out.extend(diff_configs(a[i], b[i], path))
+        return out
+    return [] if _same(a, b) else [(prefix, a, b)]
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
+def env_section(key: str) -> str:
+    """Which report section an environment.json key belongs to."""
+    head = key.split(".", 1)[0].split("[", 1)[0].lower()
+    if head.startswith("git") or head == "xner_version":
+        return "git"
+    if head in ("packages", "package_versions", "versions"):
+        return "packages"
+    if "fingerprint" in head or head.startswith("data"):
+        return "data fingerprints"
+    return "environment"
+
+
+def _strip(key: str, section: str) -> str:
+    """Drop the container name: `packages.torch` reads as `torch` under the packages heading."""
+    if section in ("packages", "data fingerprints") and "." in key:
+        return key.split(".", 1)[1]
+    return key
+
+
+@dataclass(frozen=True)
+class RunDiff:
+    """Differences between runs a and b, grouped by section in SECTIONS order."""
+
+    run_a: str
+    run_b: str
+    sections: dict[str, list[Difference]]
+    dirty: tuple[bool, bool] = (False, False)
+
+    @property
+    def identical(self) -> bool:
+        return not any(self.sections.values())
+
+
+def diff_documents(
+    config_a: Mapping, config_b: Mapping, env_a: Mapping, env_b: Mapping, run_a: str, run_b: str
+) -> RunDiff:
+    """Pure part of diff_runs: the config diff, then the environment diff split into sections."""
+    sections: dict[str, list[Difference]] = {name: [] for name in SECTIONS}
+    sections["config"] = diff_configs(config_a, config_b)
+    kept_a = {k: v for k, v in env_a.items() if k not in ENV_IGNORED}
+    kept_b = {k: v for k, v in env_b.items() if k not in ENV_IGNORED}
+    for key, value_a, value_b in diff_configs(kept_a, kept_b):
+        section = env_section(key)
+        sections[section].append((_strip(key, section), value_a, value_b))
+    dirty = (_is_true(env_a.get("git_dirty")), _is_true(env_b.get("git_dirty")))
+    return RunDiff(run_a, run_b, sections, dirty)
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def _environment(client: MlflowClient, run) -> dict:
+    """environment.json of a run; git commit/dirty from the tags when the file lacks them."""
+    text = download_text(client, run.info.run_id, ENVIRONMENT_ARTIFACT)
+    env = json.loads(text) if text else {}
+    for tag in TAG_FALLBACKS:
+        if tag not in env and tag in run.data.tags:
+            env[tag] = run.data.tags[tag]
+    return env
+
+
+def load_config(client: MlflowClient, run_id: str) -> dict:
+    text = require_text(client, run_id, CONFIG_ARTIFACT)
+    config = yaml.safe_load(text)
+    if not isinstance(config, Mapping):
+        raise DataError(f"run {run_id}: artifact {CONFIG_ARTIFACT} is not a YAML mapping")
+    return dict(config)
+
+
+def under(key: str, prefixes: Sequence[str]) -> bool:
+    """Whether dotted `key` is one of `prefixes` or lies below one."""
+    return any(key == p or key.startswith((f"{p}.", f"{p}[")) for p in prefixes)
+
+
+def diff_runs(client: MlflowClient, run_a: str, run_b: str, ignore: Sequence[str] = ()) -> RunDiff:
+    """Compare two logged runs (ids, or unique run names) by their config and environment.
+
+    Config keys under an `ignore` prefix (e.g. `tracking`) are left out.
+    """
+    a, b = resolve_run(client, run_a), resolve_run(client, run_b)
+    id_a, id_b = a.info.run_id, b.info.run_id
+    diff = diff_documents(
+        load_config(client, id_a),
+        load_config(client, id_b),
+        _environment(client, a),
+        _environment(client, b),
+        id_a,
+        id_b,
+    )
+    diff.sections["config"] = [d for d in diff.sections["config"] if not under(d[0], ignore)]
+    return diff
+
+
+def show(value: Any) -> str:
+    if value is MISSING:
+        return "<missing>"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def format_differences(rows: Sequence[Difference], header: tuple[str, str, str]) -> str:
+    """Aligned three-column text table."""
+    cells = [header, *((key, show(a), show(b)) for key, a, b in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(2)]
+    return "\n".join(f"  {k:<{widths[0]}}  {a:<{widths[1]}}  {b}".rstrip() for k, a, b in cells)
+
+
+def format_diff(diff: RunDiff) -> str:
+    lines = [f"A = {diff.run_a}", f"B = {diff.run_b}"]
+    if any(diff.dirty):
+        lines.append("note: uncommitted code changes (git_dirty) are not compared")
+    if diff.identical:
+        lines.append("identical: resolved config, git commit, packages and data fingerprints")
+        return "\n".join(lines) + "\n"
+    for name in SECTIONS:
+        rows = diff.sections[name]
+        if name == "config" or rows:
+            title = f"{name}: {len(rows)} difference{'s' if len(rows) != 1 else ''}"
+            lines += ["", title]
+            if rows:
+                lines.append(format_differences(rows, ("key", "A", "B")))
+    return "\n".join(lines) + "\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_a", metavar="RUN_A", help="run id or unique run name")
+    parser.add_argument("run_b", metavar="RUN_B", help="run id or unique run name")
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="leave out config keys under this dotted prefix, e.g. tracking (repeatable)",
+    )
+    parser.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Show config, code, package and data differences of two runs (exit 1 when any)."""
+    diff = diff_runs(open_client(args.tracking_uri), args.run_a, args.run_b, args.ignore)
+    print(format_diff(diff), end="")
+    return 0 if diff.identical else 1

@@ -1,0 +1,104 @@
+"""Labels from a token-classification model (a hub id, a local folder, or ``minilm``).
+
+Inference goes through :func:`xner.models.features.predict_word_probs` (sliding windows, so
+every word of a long sentence gets a prediction). Label types are renamed with
+``label_map`` (e.g. ``PERSON: PER``) and removed with ``drop_labels`` (MISC in the
+reference setup): the probability columns of a removed type are added to ``O`` and renamed
+types that meet are summed, so each word's row still sums to one. Tags are the argmax of
+the mapped probabilities, with orphan ``I-X`` turned into ``B-X``.
+"""
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from xner.data.tags import OUTSIDE, iob2_tag_names, repair_iob2, split_tag
+from xner.errors import ConfigError
+from xner.labelers.base import Labeler, Labelled
+
+log = logging.getLogger(__name__)
+
+
+def label_matrix(
+    names: Sequence[str], label_map: Mapping[str, str], drop: Sequence[str]
+) -> tuple[list[str], np.ndarray]:
+    """New IOB2 names and the [old, new] 0/1 matrix that maps model columns onto them."""
+    dropped = set(drop)
+    targets: list[str] = []
+    for name in names:
+        prefix, label = split_tag(name)
+        if prefix in ("E", "S"):
+            raise ConfigError(f"model label {name!r}: only IOB2 (B-/I-) model heads are supported")
+        label = label_map.get(label, label)
+        targets.append(OUTSIDE if prefix == OUTSIDE or label in dropped else f"{prefix}-{label}")
+    new_names = iob2_tag_names({t[2:] for t in targets if t != OUTSIDE})
+    matrix = np.zeros((len(names), len(new_names)), dtype=np.float32)
+    for i, target in enumerate(targets):
+        matrix[i, new_names.index(target)] = 1.0
+    return new_names, matrix
+
+
+class ModelLabeler(Labeler):
+    def __init__(
+        self,
+        checkpoint: str,
+        label_map: Mapping[str, str] | None = None,
+        drop_labels: Sequence[str] = (),
+        max_length: int = 256,
+        stride: int = 64,
+        batch_size: int = 32,
+        device: str = "auto",
+        label_names: Sequence[str] | None = None,
+    ) -> None:
+        self.checkpoint = str(checkpoint)
+        self.label_map = dict(label_map or {})
+        self.drop_labels = list(drop_labels)
+        self.max_length = max_length
+        self.stride = stride
+        self.batch_size = batch_size
+        self.device = device
+        self.label_names = list(label_names) if label_names is not None else None
+        self._loaded = None
+
+    def _load(self):
+        if self._loaded is None:
+            from xner.models.classifier import load_token_model
+            from xner.translate.hf import resolve_device
+
+            try:
+                tokenizer, model, names = load_token_model(self.checkpoint, self.label_names)
+            except (OSError, ValueError) as err:
+                raise ConfigError(
+                    f"labeler checkpoint {self.checkpoint!r}: {str(err).splitlines()[0]}"
+                ) from None
+            device = resolve_device(self.device)
+            model = model.to(device).eval()
+            new_names, matrix = label_matrix(names, self.label_map, self.drop_labels)
+            log.info("labeller %s: labels %s -> %s", self.checkpoint, names, new_names)
+            self._loaded = (tokenizer, model, device, new_names, matrix)
+        return self._loaded
+
+    def label(self, sentences: Sequence[Sequence[str]]) -> list[Labelled]:
+        from xner.models.features import predict_word_probs
+
+        if not sentences:
+            return []
+        tokenizer, model, device, names, matrix = self._load()
+        probs = predict_word_probs(
+            model,
+            tokenizer,
+            [list(s) for s in sentences],
+            max_length=self.max_length,
+            stride=self.stride,
+            batch_size=self.batch_size,
+            device=device,
+        )
+        out = []
+        for words, p in zip(sentences, probs, strict=True):
+            mapped = (np.asarray(p, dtype=np.float32) @ matrix).astype(np.float32)
+            if mapped.shape[0] != len(words):
+                raise RuntimeError(f"labeller gave {mapped.shape[0]} rows for {len(words)} words")
+            tags = repair_iob2([names[k] for k in mapped.argmax(axis=1)]) if len(words) else []
+            out.append(Labelled(tags, mapped, list(names)))
+        return out

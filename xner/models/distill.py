@@ -1,0 +1,172 @@
+"""Teacher-student distillation for zero-shot cross-lingual NER (Wu et al. 2020).
+
+Follows the reference code (microsoft/vert-papers, papers/SingleMulti-TS): the teacher's
+softmax probabilities are computed once, offline, at temperature 1, and passed in as one
+``[n_words, n_labels]`` array per unlabelled target sentence (the caller caches them).
+The student starts fresh from the *pretrained* checkpoint, with its embeddings and bottom
+``freeze_layers`` encoder layers frozen, and is trained only on the distillation loss,
+computed on the first subword of each word:
+
+- ``mse`` (default, as in the paper): mean squared error between the student's and the
+  teacher's probability vectors, averaged over words and labels;
+- ``kl``: KL(teacher_T || student_T) at temperature T, scaled by T², averaged over words;
+  the teacher's tempered distribution is recovered from its cached T=1 probabilities as
+  softmax(log p / T);
+- ``hard``: cross-entropy against the teacher's argmax label.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from xner.errors import ConfigError
+from xner.models.classifier import TokenClassifier
+
+LOSSES = ("mse", "kl", "hard")
+_EPS = 1e-12
+
+
+def distillation_loss(
+    student_logits: torch.Tensor,
+    teacher_probs: torch.Tensor,
+    kind: str = "mse",
+    temperature: float = 1.0,
+) -> torch.Tensor:
+    """Loss between student logits ``[N, L]`` and teacher probabilities ``[N, L]`` (words only)."""
+    if student_logits.shape[0] == 0:
+        return student_logits.sum() * 0.0
+    if kind == "mse":
+        return F.mse_loss(torch.softmax(student_logits, dim=-1), teacher_probs)
+    if kind == "kl":
+        t = float(temperature)
+        teacher_t = torch.softmax(torch.log(teacher_probs.clamp_min(_EPS)) / t, dim=-1)
+        student_log_t = torch.log_softmax(student_logits / t, dim=-1)
+        return F.kl_div(student_log_t, teacher_t, reduction="batchmean") * t * t
+    if kind == "hard":
+        return F.cross_entropy(student_logits, teacher_probs.argmax(dim=-1))
+    raise ConfigError(f"unknown distillation loss {kind!r} (choose from {', '.join(LOSSES)})")
+
+
+def combine_teachers(
+    teachers: Sequence[Sequence[np.ndarray]], weights: Sequence[float] | None = None
+) -> list[np.ndarray]:
+    """Multi-teacher soft labels Σ α_k p_k per sentence; uniform α by default, else normalised."""
+    if not teachers:
+        raise ConfigError("distillation needs at least one teacher")
+    alphas = np.ones(len(teachers)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if alphas.shape != (len(teachers),) or (alphas < 0).any() or alphas.sum() <= 0:
+        raise ConfigError(
+            f"teacher weights {list(weights or [])} must be {len(teachers)} non-negative numbers "
+            "with a positive sum"
+        )
+    alphas = alphas / alphas.sum()
+    n = len(teachers[0])
+    if any(len(t) != n for t in teachers):
+        raise ConfigError(
+            f"teachers labelled different numbers of sentences: {[len(t) for t in teachers]}"
+        )
+    out = []
+    for s in range(n):
+        mixed = sum(
+            a * np.asarray(t[s], dtype=np.float64) for a, t in zip(alphas, teachers, strict=True)
+        )
+        out.append(np.asarray(mixed, dtype=np.float32))
+    return out
+
+
+def encoder_parts(model: nn.Module) -> tuple[nn.Module | None, nn.ModuleList | None]:
+    """Embeddings and the list of transformer layers of a BERT / XLM-R / DeBERTa / MiniLM model."""
+    base = getattr(model, "base_model", model)
+    embeddings = getattr(base, "embeddings", None)
+    encoder = getattr(base, "encoder", None)
+    layers = getattr(encoder, "layer", None) or getattr(encoder, "layers", None)
+    if not isinstance(layers, nn.ModuleList):
+        n = getattr(getattr(model, "config", None), "num_hidden_layers", None)
+        layers = next(
+            (m for m in base.modules() if isinstance(m, nn.ModuleList) and len(m) == n), None
+        )
+    return embeddings, layers
+
+
+def freeze_bottom(model: nn.Module, n_layers: int, embeddings: bool = True) -> int:
+    """Freeze the embeddings and the bottom ``n_layers`` layers; returns the layers frozen."""
+    emb, layers = encoder_parts(model)
+    if n_layers > 0 and layers is None:
+        raise ConfigError(f"cannot find the encoder layers of {type(model).__name__} to freeze")
+    if embeddings and emb is not None:
+        emb.requires_grad_(False)
+    frozen = min(n_layers, len(layers)) if layers is not None else 0
+    for layer in list(layers or [])[:frozen]:
+        layer.requires_grad_(False)
+    return frozen
+
+
+class DistillationModule(TokenClassifier):
+    """Student token classifier trained on teacher soft labels (``soft_targets`` in the batch).
+
+    Validation (if any) and test use the TokenClassifier's gold-label scoring, so the metric
+    names are the same as for every other method.
+    """
+
+    def __init__(
+        self,
+        checkpoint: str,
+        label_names: Sequence[str] | None = None,
+        lr: float = 5e-5,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.1,
+        max_length: int = 256,
+        stride: int = 64,
+        eval_batch_size: int = 64,
+        loss: str = "mse",
+        temperature: float = 1.0,
+        freeze_layers: int = 3,
+        freeze_embeddings: bool = True,
+    ):
+        if loss not in LOSSES:
+            raise ConfigError(
+                f"unknown distillation loss {loss!r} (choose from {', '.join(LOSSES)})"
+            )
+        if temperature <= 0:
+            raise ConfigError(f"distillation temperature must be positive, got {temperature}")
+        super().__init__(
+            checkpoint,
+            label_names,
+            lr,
+            weight_decay,
+            warmup_ratio,
+            max_length,
+            stride,
+            eval_batch_size,
+        )
+        self.frozen_layers = freeze_bottom(self.model, int(freeze_layers), bool(freeze_embeddings))
+        self.save_hyperparameters(
+            {
+                **self.hparams,
+                "loss": loss,
+                "temperature": float(temperature),
+                "freeze_layers": int(freeze_layers),
+                "freeze_embeddings": bool(freeze_embeddings),
+            }
+        )
+
+    @classmethod
+    def from_config(cls, cfg, label_names=None, **overrides):
+        """Model node plus its ``student`` block (freeze_layers, loss, temperature...)."""
+        merged = {**dict(cfg), **dict(cfg.get("student", None) or {})}
+        return super().from_config(merged, label_names, **overrides)
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        logits = self(batch["input_ids"], batch["attention_mask"]).logits
+        mask = batch["labels"] != -100
+        loss = distillation_loss(
+            logits[mask].float(),
+            batch["soft_targets"][mask],
+            self.hparams.loss,
+            self.hparams.temperature,
+        )
+        self.log("train/loss", loss, on_step=True, on_epoch=False, batch_size=len(logits))
+        return loss

@@ -1,0 +1,93 @@
+"""A Lightning Trainer from ``conf/trainer/*.yaml`` plus the callbacks every method uses."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import (
+    EarlyStopping,
+    LearningRateMonitor,
+    ModelCheckpoint,
+    TQDMProgressBar,
+)
+
+# keys of the trainer config that are ours, not the Trainer's
+_OWN_KEYS = ("patience", "progress_refresh_rate", "checkpoint_dir")
+
+
+def seed_everything(seed: int) -> int:
+    """Seed python, numpy and torch (and dataloader workers) for repeatable runs."""
+    return pl.seed_everything(int(seed), workers=True, verbose=False)
+
+
+def build_callbacks(
+    has_val: bool,
+    checkpoint_dir: str | Path | None,
+    patience: int | None = 3,
+    progress: bool = True,
+    refresh_rate: int = 20,
+    lr_monitor: bool = True,
+) -> list[pl.Callback]:
+    """Checkpoint on ``val/f1`` (max) and early stopping when there is a validation set,
+    else keep the last checkpoint; a progress bar; the learning-rate monitor."""
+    callbacks: list[pl.Callback] = []
+    if checkpoint_dir is not None:
+        if has_val:
+            callbacks.append(
+                ModelCheckpoint(
+                    dirpath=checkpoint_dir,
+                    filename="best",
+                    monitor="val/f1",
+                    mode="max",
+                    save_top_k=1,
+                    auto_insert_metric_name=False,
+                )
+            )
+        else:
+            callbacks.append(ModelCheckpoint(dirpath=checkpoint_dir, save_top_k=0, save_last=True))
+    if has_val and patience is not None and patience > 0:
+        callbacks.append(EarlyStopping(monitor="val/f1", mode="max", patience=int(patience)))
+    if progress:
+        callbacks.append(TQDMProgressBar(refresh_rate=max(1, int(refresh_rate))))
+    if lr_monitor:
+        callbacks.append(LearningRateMonitor(logging_interval="step"))
+    return callbacks
+
+
+def build_trainer(
+    cfg_trainer: Mapping,
+    logger=None,
+    has_val: bool = False,
+    checkpoint_dir: str | Path | None = None,
+    callbacks: list[pl.Callback] | None = None,
+) -> pl.Trainer:
+    """Trainer from the config's Lightning arguments; ``patience`` and ``progress_refresh_rate``
+    are read here. Without ``checkpoint_dir`` no checkpoints are written."""
+    cfg = dict(cfg_trainer)
+    patience = cfg.pop("patience", 3)
+    refresh = cfg.pop("progress_refresh_rate", 20)
+    checkpoint_dir = cfg.pop("checkpoint_dir", None) or checkpoint_dir
+    progress = bool(cfg.get("enable_progress_bar", True))
+    if cfg.get("deterministic"):
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    if not has_val:
+        cfg["num_sanity_val_steps"] = 0
+        cfg["limit_val_batches"] = 0
+    if checkpoint_dir is None:
+        cfg["enable_checkpointing"] = False
+    elif cfg.get("enable_checkpointing") is False:
+        checkpoint_dir = None
+    own = build_callbacks(
+        has_val,
+        checkpoint_dir,
+        patience,
+        progress,
+        refresh,
+        lr_monitor=logger not in (None, False),
+    )
+    return pl.Trainer(
+        **cfg,
+        logger=logger if logger is not None else False,
+        callbacks=[*own, *(callbacks or [])],
+    )

@@ -1,0 +1,546 @@
+"""The data-transfer pipeline: translate -> label -> align -> project, each stage cached.
+
+``translate_test``: target sentences are translated into the source language, the
+translations are labelled, aligned with the original sentences, and their entities are
+projected back onto the original target words.
+
+``translate_train``: labelled source sentences are translated into the target language,
+aligned with their translations, and their entities are projected onto the translations
+(a silver training set); sentences whose entities could not all be projected are dropped
+unless ``keep_incomplete`` is set.
+
+Every stage is cached under a key made of its own config (``stage_configs[name]``) and the
+keys of the stages it reads, so a projector sweep reuses the translation and the alignment,
+and an aligner sweep reuses the translation and the labels.
+
+With ``backtranslation`` (``aligner.via=backtranslation``), the labelled source sentence is
+translated into the target language with its entities wrapped in ``[ ... ]`` markers; each
+marked span takes the label of the source entity whose own translation matches it best
+(rapidfuzz ratio >= ``threshold``, each entity used once, unmatched markers dropped); the
+labelled back-translation is aligned with the target sentence (a same-language alignment)
+and projected onto it. Those links replace the direct source-target links.
+"""
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from xner.align.base import Aligner, check_links
+from xner.cache import StageCache, fingerprint
+from xner.data.conll import TaggedSentence
+from xner.data.entity import Entity
+from xner.data.tags import entities, tags_from_entities
+from xner.errors import ConfigError, DataError
+from xner.labelers.base import Labeler, Labelled
+from xner.project.base import Projection, Projector
+from xner.translate.base import Translator
+
+log = logging.getLogger(__name__)
+Links = set[tuple[int, int]]
+OPEN, CLOSE = "[", "]"
+
+
+@dataclass
+class BackTranslation:
+    """Marker-based back-translation into the target language (EasyProject style)."""
+
+    translator: Translator
+    threshold: float = 0.5
+    open_marker: str = OPEN
+    close_marker: str = CLOSE
+
+
+@dataclass
+class PipelineResult:
+    sentences: list[TaggedSentence]
+    n_source_entities: int = 0
+    n_projected: int = 0
+    n_dropped: int = 0
+    n_sentences_dropped: int = 0
+    keys: dict[str, str] = field(default_factory=dict)
+    kept: list[int] = field(default_factory=list)
+    source: list[TaggedSentence] = field(default_factory=list)
+
+    @property
+    def projected_share(self) -> float:
+        return self.n_projected / self.n_source_entities if self.n_source_entities else 1.0
+
+
+# -- cache encodings --------------------------------------------------------------------------
+
+
+def _encode_labels(labels: Sequence[Labelled]) -> dict[str, Any]:
+    has_probs = bool(labels) and all(lab.probs is not None for lab in labels)
+    out: dict[str, Any] = {"tags": [lab.tags for lab in labels], "probs": None, "names": None}
+    if has_probs:
+        out["names"] = [lab.label_names for lab in labels]
+        width = len(labels[0].label_names or [])
+        out["probs"] = np.concatenate(
+            [np.asarray(lab.probs, dtype=np.float32).reshape(-1, width) for lab in labels]
+        )
+    return out
+
+
+def _decode_labels(data: Mapping[str, Any]) -> list[Labelled]:
+    if data["probs"] is None:
+        return [Labelled(list(tags)) for tags in data["tags"]]
+    bounds = np.cumsum([0, *(len(tags) for tags in data["tags"])])
+    return [
+        Labelled(list(tags), data["probs"][bounds[i] : bounds[i + 1]], list(names))
+        for i, (tags, names) in enumerate(zip(data["tags"], data["names"], strict=True))
+    ]
+
+
+def _encode_links(links: Sequence[Links]) -> list[list[list[int]]]:
+    return [sorted([int(i), int(j)] for i, j in sent) for sent in links]
+
+
+def _decode_links(data: Sequence[Sequence[Sequence[int]]]) -> list[Links]:
+    return [{(int(i), int(j)) for i, j in sent} for sent in data]
+
+
+def _encode_projections(projections: Sequence[Projection]) -> list[dict[str, list]]:
+    return [
+        {"entities": [list(e) for e in p.entities], "dropped": [list(e) for e in p.dropped]}
+        for p in projections
+    ]
+
+
+def _decode_projections(data: Sequence[Mapping[str, list]]) -> list[Projection]:
+    return [
+        Projection([Entity(*e) for e in p["entities"]], [Entity(*e) for e in p["dropped"]])
+        for p in data
+    ]
+
+
+def _encode_marked(marked: Sequence[tuple[list[str], list[Entity], list[int]]]) -> list:
+    return [[words, [list(e) for e in ents], origin] for words, ents, origin in marked]
+
+
+def _decode_marked(data: Sequence) -> list[tuple[list[str], list[Entity], list[int]]]:
+    return [(list(w), [Entity(*e) for e in ents], list(origin)) for w, ents, origin in data]
+
+
+# -- back-translation ---------------------------------------------------------------------------
+
+
+def insert_markers(
+    words: Sequence[str],
+    spans: Sequence[Entity],
+    open_marker: str = OPEN,
+    close_marker: str = CLOSE,
+) -> list[str]:
+    """Words with every entity wrapped in markers: ``[ Barack Obama ] visited [ Kano ]``."""
+    starts = {e.start for e in spans}
+    ends = {e.end for e in spans}
+    out: list[str] = []
+    for i, word in enumerate(words):
+        if i in ends:
+            out.append(close_marker)
+        if i in starts:
+            out.append(open_marker)
+        out.append(word)
+    if len(words) in ends:
+        out.append(close_marker)
+    return out
+
+
+def parse_markers(
+    words: Sequence[str], open_marker: str = OPEN, close_marker: str = CLOSE
+) -> tuple[list[str], list[tuple[int, int]]]:
+    """Words without markers and the (start, end) spans they enclosed.
+
+    An opening marker inside an open span restarts it; a closing marker with no open span,
+    an empty span and a span still open at the end are dropped.
+    """
+    clean: list[str] = []
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    for word in words:
+        if word == open_marker:
+            start = len(clean)
+        elif word == close_marker:
+            if start is not None and len(clean) > start:
+                spans.append((start, len(clean)))
+            start = None
+        else:
+            clean.append(word)
+    return clean, spans
+
+
+def match_spans(
+    span_texts: Sequence[str], entity_texts: Sequence[str], threshold: float
+) -> dict[int, int]:
+    """Span index -> entity index: best fuzzy ratio first, each used once, ratio >= threshold.
+
+    Ratios are rapidfuzz's ``fuzz.ratio`` on lowercased strings, scaled to [0, 1]; ties go to
+    the earlier span, then the earlier entity.
+    """
+    from rapidfuzz import fuzz
+
+    scored = []
+    for s, span in enumerate(span_texts):
+        for e, ent in enumerate(entity_texts):
+            ratio = fuzz.ratio(span.lower(), ent.lower()) / 100.0
+            if ratio >= threshold:
+                scored.append((-ratio, s, e))
+    used_spans: set[int] = set()
+    used_entities: set[int] = set()
+    out: dict[int, int] = {}
+    for _, s, e in sorted(scored):
+        if s in used_spans or e in used_entities:
+            continue
+        out[s] = e
+        used_spans.add(s)
+        used_entities.add(e)
+    return out
+
+
+def backtranslate_marked(
+    src_words: Sequence[Sequence[str]],
+    src_entities: Sequence[Sequence[Entity]],
+    bt: BackTranslation,
+    src_lang: str,
+    tgt_lang: str,
+) -> list[tuple[list[str], list[Entity], list[int]]]:
+    """Per sentence: back-translated words, their labelled spans, and each span's source entity."""
+    marked = [
+        insert_markers(w, ents, bt.open_marker, bt.close_marker)
+        for w, ents in zip(src_words, src_entities, strict=True)
+    ]
+    translated = bt.translator.translate(marked, src_lang, tgt_lang)
+    phrases = [
+        list(w[e.start : e.end])
+        for w, ents in zip(src_words, src_entities, strict=True)
+        for e in ents
+    ]
+    phrase_tr = bt.translator.translate(phrases, src_lang, tgt_lang) if phrases else []
+    out = []
+    pos = 0
+    for ents, words in zip(src_entities, translated, strict=True):
+        own = [" ".join(t) for t in phrase_tr[pos : pos + len(ents)]]
+        pos += len(ents)
+        clean, spans = parse_markers(words, bt.open_marker, bt.close_marker)
+        texts = [" ".join(clean[s:e]) for s, e in spans]
+        matched = match_spans(texts, own, bt.threshold)
+        chosen = sorted(
+            ((spans[s][0], spans[s][1], e) for s, e in matched.items()), key=lambda t: t[:2]
+        )
+        kept: list[Entity] = []
+        origin: list[int] = []
+        for start, end, e in chosen:
+            span = Entity(start, end, ents[e].label)
+            if kept and kept[-1].overlaps(span):
+                continue
+            kept.append(span)
+            origin.append(e)
+        out.append((clean, kept, origin))
+    return out
+
+
+# -- stages -------------------------------------------------------------------------------------
+
+
+def _config(stage_configs: Mapping[str, Any], name: str) -> Any:
+    if name not in stage_configs:
+        raise ConfigError(f"pipeline: no config given for stage {name!r} (stage_configs)")
+    return stage_configs[name]
+
+
+def _align(aligner: Aligner, pairs: list[tuple[list[str], list[str]]]) -> list[Links]:
+    links = aligner.align(pairs)
+    if len(links) != len(pairs):
+        raise DataError(f"aligner returned {len(links)} link sets for {len(pairs)} sentence pairs")
+    for idx, ((src, tgt), sent) in enumerate(zip(pairs, links, strict=True)):
+        check_links(sent, len(src), len(tgt), idx)
+    return [set(sent) for sent in links]
+
+
+def _score_inputs(probs: Labelled | None, nmt: Any) -> Any:
+    if (probs is None or probs.probs is None) and nmt is None:
+        return None
+    from xner.project.scores import ScoreInputs
+
+    if probs is None or probs.probs is None:
+        return ScoreInputs(nmt=nmt)
+    return ScoreInputs(ner_probs=probs.probs, label_names=probs.label_names, nmt=nmt)
+
+
+@dataclass
+class _Transfer:
+    """One direction's inputs to the shared align + project core."""
+
+    src_words: list[list[str]]  # the labelled side (source language)
+    src_entities: list[list[Entity]]
+    tgt_words: list[list[str]]  # the side that receives the labels (target language)
+    src_key: str  # cache key of the source words + labels
+    pair_key: str  # cache key that fixes both word sides
+    tgt_key: str  # cache key of the target words
+
+
+def _align_and_project(
+    t: _Transfer,
+    *,
+    aligner: Aligner,
+    projector: Projector,
+    cache: StageCache,
+    src_lang: str,
+    tgt_lang: str,
+    stage_configs: Mapping[str, Any],
+    backtranslation: BackTranslation | None,
+    target_labeler: Labeler | None,
+    nmt_scorer: Any,
+    keys: dict[str, str],
+) -> list[Projection]:
+    aligner_cfg = _config(stage_configs, "aligner")
+    if backtranslation is None:
+        pairs = list(zip(t.src_words, t.tgt_words, strict=True))
+        links, keys["align"] = cache.get_or_compute(
+            "align",
+            aligner_cfg,
+            [t.pair_key],
+            lambda: _align(aligner, pairs),
+            _encode_links,
+            _decode_links,
+        )
+        proj_src = t.src_words
+        proj_entities = t.src_entities
+        origins = [list(range(len(ents))) for ents in t.src_entities]
+    else:
+        marked, keys["backtranslate"] = cache.get_or_compute(
+            "backtranslate",
+            _config(stage_configs, "backtranslation"),
+            [t.src_key],
+            lambda: backtranslate_marked(
+                t.src_words, t.src_entities, backtranslation, src_lang, tgt_lang
+            ),
+            _encode_marked,
+            _decode_marked,
+        )
+        proj_src = [words for words, _, _ in marked]
+        proj_entities = [ents for _, ents, _ in marked]
+        origins = [origin for _, _, origin in marked]
+        pairs = list(zip(proj_src, t.tgt_words, strict=True))
+        links, keys["align"] = cache.get_or_compute(
+            "align",
+            {"aligner": aligner_cfg, "via": "backtranslation"},
+            [keys["backtranslate"], t.tgt_key],
+            lambda: _align(aligner, pairs),
+            _encode_links,
+            _decode_links,
+        )
+    probs: list[Labelled | None] = [None] * len(t.tgt_words)
+    project_inputs = [keys["align"], keys.get("backtranslate", t.src_key)]
+    if target_labeler is not None:
+        probs, keys["target_label"] = cache.get_or_compute(
+            "label",
+            _config(stage_configs, "target_labeler"),
+            [t.tgt_key],
+            lambda: target_labeler.label(t.tgt_words),
+            _encode_labels,
+            _decode_labels,
+        )
+        project_inputs.append(keys["target_label"])
+    projector_cfg = _config(stage_configs, "projector")
+    if nmt_scorer is not None:
+        projector_cfg = {"projector": projector_cfg, "nmt": _config(stage_configs, "nmt")}
+
+    def compute() -> list[Projection]:
+        out = []
+        rows = zip(proj_src, proj_entities, t.tgt_words, links, probs, strict=True)
+        for src, ents, tgt, sent_links, prob in tqdm(
+            rows, total=len(links), desc="project", disable=None
+        ):
+            out.append(
+                projector.project(src, ents, tgt, sent_links, _score_inputs(prob, nmt_scorer))
+            )
+        return out
+
+    projections, keys["project"] = cache.get_or_compute(
+        "project", projector_cfg, project_inputs, compute, _encode_projections, _decode_projections
+    )
+    # Report drops in terms of the original source entities (marker matching loses some).
+    final = []
+    for ents, pents, proj, origin in zip(
+        t.src_entities, proj_entities, projections, origins, strict=True
+    ):
+        lost = set(proj.dropped)
+        kept = {origin[k] for k, e in enumerate(pents) if e not in lost}
+        dropped = [e for i, e in enumerate(ents) if i not in kept]
+        final.append(Projection(list(proj.entities), dropped))
+    return final
+
+
+def _tagged(words: Sequence[str], proj: Projection, idx: int) -> list[str]:
+    try:
+        return tags_from_entities(len(words), proj.entities)
+    except ValueError as err:
+        raise DataError(f"sentence {idx}: projector returned invalid spans: {err}") from None
+
+
+def _translate(
+    translator: Translator,
+    cache: StageCache,
+    stage_configs: Mapping[str, Any],
+    words: list[list[str]],
+    data_key: str,
+    src_lang: str,
+    tgt_lang: str,
+) -> tuple[list[list[str]], str]:
+    return cache.get_or_compute(
+        "translate",
+        _config(stage_configs, "translator"),
+        [data_key, src_lang, tgt_lang],
+        lambda: translator.translate(words, src_lang, tgt_lang),
+        decode=lambda data: [list(w) for w in data],
+    )
+
+
+def translate_test(
+    target: Sequence[TaggedSentence],
+    *,
+    translator: Translator,
+    labeler: Labeler,
+    aligner: Aligner,
+    projector: Projector,
+    cache: StageCache,
+    src_lang: str,
+    tgt_lang: str,
+    stage_configs: Mapping[str, Any],
+    backtranslation: BackTranslation | None = None,
+    target_labeler: Labeler | None = None,
+    nmt_scorer: Any = None,
+) -> PipelineResult:
+    """Label ``target`` (in ``tgt_lang``) through a translation into ``src_lang``.
+
+    The returned sentences are the original target words with projected tags; their order
+    and length follow ``target``. ``target_labeler`` gives target-side probabilities to the
+    ILP ``ner`` score; ``nmt_scorer`` its ``nmt`` score (its config: ``stage_configs['nmt']``).
+    """
+    keys: dict[str, str] = {}
+    tgt_words = [list(s.words) for s in target]
+    data_key = fingerprint(tgt_words)
+    translations, keys["translate"] = _translate(
+        translator, cache, stage_configs, tgt_words, data_key, tgt_lang, src_lang
+    )
+    labels, keys["label"] = cache.get_or_compute(
+        "label",
+        _config(stage_configs, "labeler"),
+        [keys["translate"]],
+        lambda: labeler.label(translations),
+        _encode_labels,
+        _decode_labels,
+    )
+    src_entities = [entities(lab.tags) for lab in labels]
+    transfer = _Transfer(
+        translations, src_entities, tgt_words, keys["label"], keys["translate"], data_key
+    )
+    projections = _align_and_project(
+        transfer,
+        aligner=aligner,
+        projector=projector,
+        cache=cache,
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+        stage_configs=stage_configs,
+        backtranslation=backtranslation,
+        target_labeler=target_labeler,
+        nmt_scorer=nmt_scorer,
+        keys=keys,
+    )
+    sentences = [
+        TaggedSentence(list(words), _tagged(words, proj, i))
+        for i, (words, proj) in enumerate(zip(tgt_words, projections, strict=True))
+    ]
+    return PipelineResult(
+        sentences=sentences,
+        n_source_entities=sum(len(e) for e in src_entities),
+        n_projected=sum(len(p.entities) for p in projections),
+        n_dropped=sum(len(p.dropped) for p in projections),
+        keys=keys,
+        kept=list(range(len(sentences))),
+        source=[
+            TaggedSentence(list(w), list(lab.tags))
+            for w, lab in zip(translations, labels, strict=True)
+        ],
+    )
+
+
+def translate_train(
+    source: Sequence[TaggedSentence],
+    *,
+    translator: Translator,
+    aligner: Aligner,
+    projector: Projector,
+    cache: StageCache,
+    src_lang: str,
+    tgt_lang: str,
+    stage_configs: Mapping[str, Any],
+    labeler: Labeler | None = None,
+    keep_incomplete: bool = False,
+    backtranslation: BackTranslation | None = None,
+    target_labeler: Labeler | None = None,
+    nmt_scorer: Any = None,
+) -> PipelineResult:
+    """A silver ``tgt_lang`` training set from labelled ``source`` sentences in ``src_lang``.
+
+    The source tags are used as they are unless ``labeler`` relabels the source words. A
+    sentence with an entity that could not be projected is dropped unless
+    ``keep_incomplete``; ``kept`` lists the source indices of the returned sentences.
+    """
+    keys: dict[str, str] = {}
+    src_words = [list(s.words) for s in source]
+    words_key = fingerprint(src_words)
+    translations, keys["translate"] = _translate(
+        translator, cache, stage_configs, src_words, words_key, src_lang, tgt_lang
+    )
+    if labeler is None:
+        tags = [list(s.tags) for s in source]
+        keys["label"] = fingerprint(source)
+    else:
+        labels, keys["label"] = cache.get_or_compute(
+            "label",
+            _config(stage_configs, "labeler"),
+            [words_key],
+            lambda: labeler.label(src_words),
+            _encode_labels,
+            _decode_labels,
+        )
+        tags = [lab.tags for lab in labels]
+    src_entities = [entities(t) for t in tags]
+    transfer = _Transfer(
+        src_words, src_entities, translations, keys["label"], keys["translate"], keys["translate"]
+    )
+    projections = _align_and_project(
+        transfer,
+        aligner=aligner,
+        projector=projector,
+        cache=cache,
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+        stage_configs=stage_configs,
+        backtranslation=backtranslation,
+        target_labeler=target_labeler,
+        nmt_scorer=nmt_scorer,
+        keys=keys,
+    )
+    sentences, kept = [], []
+    for i, (words, proj) in enumerate(zip(translations, projections, strict=True)):
+        if (proj.dropped and not keep_incomplete) or not words:
+            continue
+        sentences.append(TaggedSentence(list(words), _tagged(words, proj, i)))
+        kept.append(i)
+    return PipelineResult(
+        sentences=sentences,
+        n_source_entities=sum(len(e) for e in src_entities),
+        n_projected=sum(len(p.entities) for p in projections),
+        n_dropped=sum(len(p.dropped) for p in projections),
+        n_sentences_dropped=len(source) - len(sentences),
+        keys=keys,
+        kept=kept,
+        source=[TaggedSentence(list(w), list(t)) for w, t in zip(src_words, tags, strict=True)],
+    )

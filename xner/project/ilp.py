@@ -1,0 +1,322 @@
+"""Projection as candidate matching, solved exactly (OR-Tools CP-SAT) or greedily.
+
+Maximise Σ c(s, t)·x(s, t) over source entities s and target n-grams t, with x binary, each
+entity matched to ≤ / = / ≥ ``n_proj`` candidates and at most one chosen candidate covering each
+target word (candidates are intervals, so this is the no-overlap constraint).
+
+The exact path is fast because most of the work never reaches the solver: entities whose
+candidate hulls do not overlap form independent components; in a component where every entity's
+best candidate is disjoint from the others' (the common case) that choice is optimal by
+inspection (each entity's best is an upper bound of its own term). Only the remaining components
+go to CP-SAT, with scores scaled to integers (``SCALE``): the objective is then optimal to within
+0.5/SCALE per chosen candidate.
+"""
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from xner.data.entity import Entity
+from xner.errors import ConfigError
+from xner.project.base import Projection, Projector
+from xner.project.candidates import aligned_window, link_counts, ngram_spans
+from xner.project.scores import (
+    NER_ALPHA,
+    NER_CUTOFF,
+    NMT_CUTOFF,
+    SCORES,
+    ScoreInputs,
+    align_scores,
+    fused_scores,
+    ner_scores,
+    nmt_scores,
+)
+
+CONSTRAINTS = ("le", "eq", "ge")
+SOLVERS = ("exact", "greedy")
+SCALE = 1_000_000
+
+
+@dataclass
+class ILPProjection(Projection):
+    """A projection plus the optimisation outcome: ``status`` is optimal, feasible (greedy),
+    or relaxed (= / ≥ was infeasible and ≤ was solved instead)."""
+
+    status: str = "optimal"
+    objective: float = 0.0
+
+
+@dataclass
+class _Problem:
+    """Candidates with positive (or, for =/≥, any allowed) score, flattened."""
+
+    ent: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    score: np.ndarray
+
+
+class ILPProjector(Projector):
+    def __init__(
+        self,
+        max_len: int = 10,
+        score: str = "align",
+        weights: Mapping[str, float] | None = None,
+        constraint: str = "le",
+        n_proj: int = 1,
+        solver: str = "exact",
+        min_score: float = 0.0,
+        ner_alpha: float = NER_ALPHA,
+        ner_cutoff: float = NER_CUTOFF,
+        nmt_cutoff: float = NMT_CUTOFF,
+        restrict: bool = True,
+    ) -> None:
+        if score not in SCORES:
+            raise ConfigError(f"projector.score={score!r}; choose one of {', '.join(SCORES)}")
+        if constraint not in CONSTRAINTS:
+            raise ConfigError(
+                f"projector.constraint={constraint!r}; choose one of {', '.join(CONSTRAINTS)}"
+            )
+        if solver not in SOLVERS:
+            raise ConfigError(f"projector.solver={solver!r}; choose one of {', '.join(SOLVERS)}")
+        if max_len < 1 or n_proj < 1:
+            raise ConfigError(f"projector: need max_len >= 1 and n_proj >= 1 ({max_len}, {n_proj})")
+        self.max_len = max_len
+        self.score = score
+        self.weights = dict(weights or {"align": 1.0})
+        self.constraint = constraint
+        self.n_proj = n_proj
+        self.solver = solver
+        self.min_score = min_score
+        self.ner_alpha = ner_alpha
+        self.ner_cutoff = ner_cutoff
+        self.nmt_cutoff = nmt_cutoff
+        self.restrict = restrict
+
+    # ---- scores -------------------------------------------------------------------------
+    def _uses(self, name: str) -> bool:
+        return self.score == name or (self.score == "fused" and self.weights.get(name, 0) != 0)
+
+    def score_matrix(
+        self,
+        src_words: Sequence[str],
+        src_entities: Sequence[Entity],
+        tgt_words: Sequence[str],
+        links: Collection[tuple[int, int]],
+        inputs: ScoreInputs | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(starts, ends, scores [entities, candidates]); masked-out candidates score -inf."""
+        starts, ends = ngram_spans(len(tgt_words), self.max_len)
+        parts: dict[str, np.ndarray] = {}
+        counts = None
+        if self._uses("align"):
+            counts = link_counts(src_entities, len(tgt_words), links)
+            lengths = np.fromiter((e.length for e in src_entities), np.int64, len(src_entities))
+            parts["align"] = align_scores(counts, lengths, starts, ends)
+        if self._uses("ner"):
+            if inputs is None or inputs.ner_probs is None or inputs.label_names is None:
+                raise ConfigError(
+                    "projector.score uses 'ner' but no target NER probabilities given"
+                )
+            parts["ner"] = ner_scores(
+                src_entities,
+                inputs.ner_probs,
+                inputs.label_names,
+                starts,
+                ends,
+                self.ner_alpha,
+                self.ner_cutoff,
+            )
+        if self._uses("nmt"):
+            if inputs is None or inputs.nmt is None:
+                raise ConfigError("projector.score uses 'nmt' but no NMT scorer given")
+            parts["nmt"] = nmt_scores(
+                src_words, src_entities, tgt_words, starts, ends, inputs.nmt, self.nmt_cutoff
+            )
+        scores = parts[self.score] if self.score != "fused" else fused_scores(parts, self.weights)
+        if self.restrict and set(parts) == {"align"} and counts is not None:
+            scores = np.where(aligned_window(counts, starts, ends), scores, -np.inf)
+        return starts, ends, scores
+
+    def _problem(self, starts: np.ndarray, ends: np.ndarray, scores: np.ndarray) -> _Problem:
+        keep = (scores > 0) & (scores >= self.min_score)
+        if self.constraint != "le":
+            # An entity that must be projected may take any single word at score 0: a longer
+            # zero-score candidate is never better (it covers more words for the same score).
+            single = (ends - starts == 1)[None, :] & ~keep
+            keep = keep | single
+        ent, cand = np.nonzero(keep)
+        return _Problem(ent, starts[cand], ends[cand], np.maximum(scores[ent, cand], 0.0))
+
+    # ---- projection ---------------------------------------------------------------------
+    def project(
+        self,
+        src_words: Sequence[str],
+        src_entities: Sequence[Entity],
+        tgt_words: Sequence[str],
+        links: Collection[tuple[int, int]],
+        inputs: object | None = None,
+    ) -> ILPProjection:
+        if not src_entities or not tgt_words:
+            return ILPProjection(dropped=list(src_entities))
+        if inputs is not None and not isinstance(inputs, ScoreInputs):
+            raise ConfigError(f"ILPProjector needs ScoreInputs, got {type(inputs).__name__}")
+        starts, ends, scores = self.score_matrix(src_words, src_entities, tgt_words, links, inputs)
+        problem = self._problem(starts, ends, scores)
+        if self.solver == "greedy":
+            chosen, status = greedy_solve(problem, len(src_entities), self.constraint, self.n_proj)
+        else:
+            chosen, status = self._exact(problem, len(src_entities))
+        return self._projection(src_entities, problem, chosen, status)
+
+    def _projection(
+        self, src_entities: Sequence[Entity], problem: _Problem, chosen: list[int], status: str
+    ) -> ILPProjection:
+        spans = sorted(
+            Entity(int(problem.start[c]), int(problem.end[c]), src_entities[problem.ent[c]].label)
+            for c in chosen
+        )
+        projected = {int(problem.ent[c]) for c in chosen}
+        return ILPProjection(
+            entities=spans,
+            dropped=[ent for e, ent in enumerate(src_entities) if e not in projected],
+            status=status,
+            objective=float(problem.score[chosen].sum()) if chosen else 0.0,
+        )
+
+    def _exact(self, problem: _Problem, n_entities: int) -> tuple[list[int], str]:
+        chosen: list[int] = []
+        status = "optimal"
+        for comp in components(problem, n_entities):
+            picked = None
+            if self.n_proj == 1 and self.constraint != "ge":
+                picked = best_if_disjoint(problem, comp)
+            if picked is None:
+                picked, comp_status = cpsat_solve(problem, comp, self.constraint, self.n_proj)
+                if comp_status == "infeasible":
+                    picked, _ = cpsat_solve(problem, comp, "le", self.n_proj)
+                    status = "relaxed"
+            chosen.extend(picked)
+        return chosen, status
+
+
+def components(problem: _Problem, n_entities: int) -> list[np.ndarray]:
+    """Candidate index groups of entities whose candidate hulls overlap (transitively)."""
+    if len(problem.ent) == 0:
+        return []
+    lo = np.full(n_entities, np.iinfo(np.int64).max)
+    hi = np.full(n_entities, -1)
+    np.minimum.at(lo, problem.ent, problem.start)
+    np.maximum.at(hi, problem.ent, problem.end)
+    present = np.nonzero(hi >= 0)[0]
+    order = present[np.argsort(lo[present], kind="stable")]
+    groups: list[list[int]] = []
+    reach = -1
+    for e in order.tolist():
+        if groups and lo[e] < reach:
+            groups[-1].append(e)
+            reach = max(reach, int(hi[e]))
+        else:
+            groups.append([e])
+            reach = int(hi[e])
+    if len(groups) == 1:
+        return [np.arange(len(problem.ent))]
+    group_of = np.empty(n_entities, dtype=np.int64)
+    for g, members in enumerate(groups):
+        group_of[members] = g
+    cand_group = group_of[problem.ent]
+    order_c = np.argsort(cand_group, kind="stable")
+    bounds = np.searchsorted(cand_group[order_c], np.arange(len(groups) + 1))
+    return [order_c[bounds[g] : bounds[g + 1]] for g in range(len(groups))]
+
+
+def best_if_disjoint(problem: _Problem, comp: np.ndarray) -> list[int] | None:
+    """Each entity's best candidate, if these are pairwise disjoint (then they are optimal)."""
+    best: dict[int, int] = {}
+    for c in comp.tolist():
+        e = int(problem.ent[c])
+        b = best.get(e)
+        if b is None or _better(problem, c, b):
+            best[e] = c
+    picked = sorted(best.values(), key=lambda c: problem.start[c])
+    for prev, nxt in zip(picked, picked[1:], strict=False):
+        if problem.end[prev] > problem.start[nxt]:
+            return None
+    return picked
+
+
+def _better(problem: _Problem, c: int, b: int) -> bool:
+    """Higher score wins; ties go to the shorter, then the leftmost candidate."""
+    sc, sb = problem.score[c], problem.score[b]
+    if sc != sb:
+        return bool(sc > sb)
+    lc, lb = problem.end[c] - problem.start[c], problem.end[b] - problem.start[b]
+    return bool(lc < lb or (lc == lb and problem.start[c] < problem.start[b]))
+
+
+def cpsat_solve(
+    problem: _Problem, comp: np.ndarray, constraint: str, n_proj: int
+) -> tuple[list[int], str]:
+    """Solve one component with CP-SAT; returns (chosen candidate indices, status)."""
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    idx = comp.tolist()
+    x = {c: model.new_bool_var(f"x{c}") for c in idx}
+    by_entity: dict[int, list[int]] = {}
+    by_word: dict[int, list[int]] = {}
+    for c in idx:
+        by_entity.setdefault(int(problem.ent[c]), []).append(c)
+        for j in range(int(problem.start[c]), int(problem.end[c])):
+            by_word.setdefault(j, []).append(c)
+    for cands in by_entity.values():
+        total = sum(x[c] for c in cands)
+        if constraint == "le":
+            model.add(total <= n_proj)
+        elif constraint == "eq":
+            model.add(total == n_proj)
+        else:
+            model.add(total >= n_proj)
+    for cands in by_word.values():
+        if len(cands) > 1:
+            model.add_at_most_one(x[c] for c in cands)
+    weights = np.rint(problem.score[comp] * SCALE).astype(np.int64)
+    weights[weights == 0] = -1  # zero-score fillers only where '=' / '≥' needs them
+    weights = weights.tolist()
+    model.maximize(sum(w * x[c] for w, c in zip(weights, idx, strict=True)))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    result = solver.solve(model)
+    if result == cp_model.OPTIMAL:
+        return [c for c in idx if solver.value(x[c])], "optimal"
+    if result == cp_model.INFEASIBLE:
+        return [], "infeasible"
+    raise RuntimeError(f"CP-SAT ended with status {solver.status_name(result)}")
+
+
+def greedy_solve(
+    problem: _Problem, n_entities: int, constraint: str, n_proj: int
+) -> tuple[list[int], str]:
+    """Take the best remaining candidate that fits, repeatedly (ties: shorter, then leftmost)."""
+    order = np.lexsort((problem.start, problem.end - problem.start, -problem.score)).tolist()
+    used = np.zeros(int(problem.end.max()) if len(problem.end) else 0, dtype=bool)
+    count = [0] * n_entities
+    cap = n_proj if constraint in ("le", "eq") else None
+    chosen: list[int] = []
+    for c in order:
+        e, a, b = int(problem.ent[c]), int(problem.start[c]), int(problem.end[c])
+        if cap is not None and count[e] >= cap:
+            continue
+        if constraint == "ge" and problem.score[c] <= 0 and count[e] >= n_proj:
+            continue
+        if used[a:b].any():
+            continue
+        used[a:b] = True
+        count[e] += 1
+        chosen.append(c)
+    needs = constraint != "le"
+    present = set(problem.ent.tolist())
+    feasible = not needs or all(count[e] >= n_proj for e in range(n_entities) if e in present)
+    feasible = feasible and (not needs or len(present) == n_entities)
+    return chosen, "feasible" if feasible else "infeasible"

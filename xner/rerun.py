@@ -1,0 +1,205 @@
+"""Re-execute a logged run from its stored overrides; check its metrics come out the same."""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import yaml
+
+from xner.config_diff import CONFIG_ARTIFACT, Difference, diff_configs, load_config
+from xner.errors import DataError, XnerError
+from xner.paths import PROJECT_ROOT
+from xner.run_store import open_client, require_text, resolve_run, tracking_uri
+
+OVERRIDES_ARTIFACT = "config/overrides.yaml"
+APP_TAG = "xner.app"
+DEFAULT_APP = "train.py"
+RERUN_TAG = "xner.rerun_of"
+DEFAULT_METRICS = ("test/*", "val/*")
+DRIFT_IGNORED = ("tracking", "paths", "hydra")
+
+
+@dataclass(frozen=True)
+class MetricCheck:
+    name: str
+    original: float | None
+    rerun: float | None
+    ok: bool
+
+    @property
+    def difference(self) -> float | None:
+        if self.original is None or self.rerun is None:
+            return None
+        return self.rerun - self.original
+
+
+@dataclass(frozen=True)
+class RerunResult:
+    original_id: str
+    rerun_id: str
+    checks: list[MetricCheck]
+    drift: list[Difference]
+
+    @property
+    def matches(self) -> bool:
+        return bool(self.checks) and all(check.ok for check in self.checks)
+
+
+def _close(a: float, b: float, tolerance: float) -> bool:
+    if math.isnan(a) and math.isnan(b):
+        return True
+    return a == b or abs(a - b) <= tolerance
+
+
+def compare_metrics(
+    original: Mapping[str, float],
+    rerun: Mapping[str, float],
+    patterns: Sequence[str] = DEFAULT_METRICS,
+    tolerance: float = 0.0,
+) -> list[MetricCheck]:
+    """One check per metric of either run matching a pattern; missing on one side fails."""
+    names = sorted(
+        name
+        for name in {*original, *rerun}
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+    )
+    checks = []
+    for name in names:
+        a, b = original.get(name), rerun.get(name)
+        ok = a is not None and b is not None and _close(a, b, tolerance)
+        checks.append(MetricCheck(name, a, b, ok))
+    return checks
+
+
+def hydra_quote(value: str) -> str:
+    """A Hydra override value that is always read back as this exact string."""
+    escaped = re.sub(r"(\\*)'", lambda m: m.group(1) * 2 + "\\'", value)
+    return "'" + re.sub(r"(\\+)$", lambda m: m.group(1) * 2, escaped) + "'"
+
+
+def rerun_overrides(overrides: Sequence[str], uri: str, rerun_of: str) -> list[str]:
+    """The stored overrides for one job on the same store, tagged as a rerun.
+
+    Sweep and launcher settings are dropped; the job is never skipped as already finished.
+    """
+    kept = [
+        o for o in overrides if not o.lstrip("+~").startswith(("hydra.", "hydra/", "tracking.uri="))
+    ]
+    return [
+        *kept,
+        f"tracking.uri={hydra_quote(uri)}",
+        "tracking.skip_finished=false",
+        f"++tracking.tags={{{RERUN_TAG}:{hydra_quote(rerun_of)}}}",
+    ]
+
+
+def app_command(app: str, overrides: Sequence[str], uri: str, rerun_of: str) -> list[str]:
+    """The command line that re-executes `app` (`train` or `train.py`, from the repo root)."""
+    script = PROJECT_ROOT / (app if app.endswith(".py") else f"{app}.py")
+    return [sys.executable, str(script), *rerun_overrides(overrides, uri, rerun_of)]
+
+
+def launch(command: Sequence[str], uri: str) -> int:
+    """Run the app in the repo root; $MLFLOW_TRACKING_URI (which wins there) names the store."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
+    return subprocess.run(list(command), cwd=PROJECT_ROOT, env=env, check=False).returncode
+
+
+def find_rerun(client, experiment_id: str, run_id: str, since_ms: int):
+    """The newest finished run tagged as a rerun of `run_id` started at or after `since_ms`."""
+    runs = client.search_runs(
+        [experiment_id],
+        f"tags.`{RERUN_TAG}` = '{run_id}' and attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    if not runs or (runs[0].info.start_time or 0) < since_ms:
+        raise DataError(
+            f"the rerun of {run_id} finished but logged no finished run tagged {RERUN_TAG}"
+        )
+    return runs[0]
+
+
+def config_drift(original: Mapping, rerun: Mapping) -> list[Difference]:
+    """Config keys that changed between the runs, outside tracking/paths (which may move)."""
+    return [d for d in diff_configs(original, rerun) if d[0].split(".", 1)[0] not in DRIFT_IGNORED]
+
+
+def rerun(
+    run_ref: str,
+    uri: str | None = None,
+    tolerance: float = 0.0,
+    patterns: Sequence[str] = DEFAULT_METRICS,
+    runner: Callable[[Sequence[str], str], int] = launch,
+) -> RerunResult:
+    """Re-execute a run with its stored overrides, then compare metrics and configs."""
+    uri = tracking_uri(uri)
+    client = open_client(uri)
+    original = resolve_run(client, run_ref)
+    run_id = original.info.run_id
+    overrides = yaml.safe_load(require_text(client, run_id, OVERRIDES_ARTIFACT)) or []
+    if not isinstance(overrides, list):
+        raise DataError(f"run {run_id}: artifact {OVERRIDES_ARTIFACT} is not a YAML list")
+    app = original.data.tags.get(APP_TAG, DEFAULT_APP)
+    command = app_command(app, [str(o) for o in overrides], uri, run_id)
+    started_ms = int(time.time() * 1000) - 1000
+    returncode = runner(command, uri)
+    if returncode != 0:
+        raise XnerError(f"rerun of {run_id} failed: {' '.join(command)} exited with {returncode}")
+    new = find_rerun(client, original.info.experiment_id, run_id, started_ms)
+    checks = compare_metrics(original.data.metrics, new.data.metrics, patterns, tolerance)
+    drift = config_drift(load_config(client, run_id), load_config(client, new.info.run_id))
+    return RerunResult(run_id, new.info.run_id, checks, drift)
+
+
+def _num(value: float | None) -> str:
+    return "<missing>" if value is None else repr(value)
+
+
+def format_result(result: RerunResult) -> str:
+    from xner.config_diff import format_differences
+
+    rows = [("metric", "original", "rerun", "difference", "")]
+    for c in result.checks:
+        diff = "" if c.difference is None else f"{c.difference:+.3g}"
+        rows.append((c.name, _num(c.original), _num(c.rerun), diff, "ok" if c.ok else "DIFFERS"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [f"original = {result.original_id}", f"rerun    = {result.rerun_id}", ""]
+    lines += [
+        "  ".join(f"{v:<{w}}" for v, w in zip(r, [*widths, 0], strict=True)).rstrip() for r in rows
+    ]
+    if not result.checks:
+        lines.append("no metrics to compare")
+    if result.drift:
+        lines += ["", f"config drift ({CONFIG_ARTIFACT}):"]
+        lines.append(format_differences(result.drift, ("key", "original", "rerun")))
+    verdict = "metrics match" if result.matches else "metrics DIFFER"
+    return "\n".join([*lines, "", verdict]) + "\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_ref", metavar="RUN", help="run id or unique run name")
+    parser.add_argument("--tolerance", type=float, default=0.0, help="absolute; 0 = exact match")
+    parser.add_argument(
+        "--metrics",
+        action="append",
+        default=None,
+        help=f"glob of metrics to compare (repeatable; default {' '.join(DEFAULT_METRICS)})",
+    )
+    parser.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Re-execute a logged run from its stored config and check its metrics (exit 1 on mismatch)."""
+    result = rerun(args.run_ref, args.tracking_uri, args.tolerance, args.metrics or DEFAULT_METRICS)
+    print(format_result(result), end="")
+    return 0 if result.matches else 1

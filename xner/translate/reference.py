@@ -1,0 +1,55 @@
+"""Translations taken from the parallel side of a corpus (a human reference translation).
+
+Sentence i of a split in one language is parallel to sentence i of the same split in the
+other language (Europarl-NER, the synthetic corpus). Each input sentence is looked up by
+its exact word tuple; a sentence that is not in the corpus is a DataError.
+"""
+
+from collections.abc import Sequence
+
+from xner.errors import DataError
+from xner.translate.base import Translator
+
+
+class ReferenceTranslator(Translator):
+    def __init__(self, source: object, splits: Sequence[str] = ("train", "dev", "test")) -> None:
+        self.source = source
+        self.splits = list(splits)
+        self._tables: dict[tuple[str, str], dict[tuple[str, ...], list[str]]] = {}
+
+    def _table(self, src_lang: str, tgt_lang: str) -> dict[tuple[str, ...], list[str]]:
+        if (src_lang, tgt_lang) in self._tables:
+            return self._tables[src_lang, tgt_lang]
+        table: dict[tuple[str, ...], list[str]] = {}
+        name = getattr(self.source, "name", type(self.source).__name__)
+        for split in self.splits:
+            has = getattr(self.source, "has_split", None)
+            if has is not None and not (has(src_lang, split) and has(tgt_lang, split)):
+                continue
+            src = self.source.split(src_lang, split)
+            tgt = self.source.split(tgt_lang, split)
+            if len(src) != len(tgt):
+                raise DataError(
+                    f"{name} {split}: {len(src)} {src_lang} sentences but {len(tgt)} "
+                    f"{tgt_lang} sentences; a reference translation needs a parallel corpus"
+                )
+            for s, t in zip(src, tgt, strict=True):
+                table.setdefault(tuple(s.words), list(t.words))
+        self._tables[src_lang, tgt_lang] = table
+        return table
+
+    def translate(
+        self, sentences: Sequence[Sequence[str]], src_lang: str, tgt_lang: str
+    ) -> list[list[str]]:
+        table = self._table(src_lang, tgt_lang)
+        out = []
+        for i, sent in enumerate(sentences):
+            found = table.get(tuple(sent))
+            if found is None:
+                raise DataError(
+                    f"sentence {i} ({' '.join(sent)[:80]!r}) has no {tgt_lang} reference "
+                    f"translation in {getattr(self.source, 'name', 'the corpus')} "
+                    f"(splits {', '.join(self.splits)})"
+                )
+            out.append(list(found))
+        return out
