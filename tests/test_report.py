@@ -86,6 +86,7 @@ def noise_records() -> list[RunRecord]:
         record(53, "de", {"method": "teacher_student", "xner.role": "parent"}, 1, 0.12),
         RunRecord("run54", {"lang": "de", "method": "model_transfer"}, {}, {"val/f1": 0.3}),
         RunRecord("run55", {"method": "model_transfer"}, {}, {"test/f1": 0.3}),  # no lang
+        record(56, "de", {"method": "model_transfer"}, 3, float("nan")),
     ]
 
 
@@ -229,6 +230,7 @@ def store(tmp_path_factory):
     _log(client, exp, base + 300, noise, {"test/f1": 0.99}, status="FAILED")
     _log(client, exp, base + 301, {**noise, "lang": "en"}, {"test/f1": 0.99})
     _log(client, other, base + 302, {**noise, "lang": "fr"}, {"test/f1": 0.99})
+    client.set_tag(parents[2], "xner.reused.7", ids[6])  # de teacher_student seed 1, from sweep1
     return {"uri": uri, "client": client, "parents": parents, "ids": ids, "root": root}
 
 
@@ -243,10 +245,13 @@ def test_load_runs_from_store_gives_the_table(store):
     assert record_.metrics["test/f1"] == pytest.approx(0.50)
 
 
-def test_load_runs_of_one_parent(store):
+def test_load_runs_of_one_parent_with_its_reused_runs(store):
     runs = load_runs(store["uri"], "xner", parent=store["parents"][2])
-    assert gap_table(runs).rows == ["es"]
-    assert report_parent(store["client"], gap_table(runs), runs) == store["parents"][2]
+    table = gap_table(runs)
+    assert table.rows == ["de", "es"]
+    assert table.cells[("de", "teacher_student")].run_ids == (store["ids"][6],)
+    assert len(table.cells) == 6
+    assert report_parent(store["client"], table, runs) == store["parents"][2]
 
 
 def test_unknown_experiment_and_missing_store(store, tmp_path):

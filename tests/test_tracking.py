@@ -38,7 +38,8 @@ def test_tracking_uri_precedence(monkeypatch, tmp_path):
     assert tracking_uri(None).startswith("sqlite:///")
     assert tracking_uri("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/x.db")
-    assert tracking_uri("http://127.0.0.1:5000") == f"sqlite:///{tmp_path}/x.db"
+    assert tracking_uri(None) == f"sqlite:///{tmp_path}/x.db"
+    assert tracking_uri("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
 
 
 def test_config_hash_ignores_tracking_and_paths_but_not_the_method():

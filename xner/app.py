@@ -18,10 +18,14 @@ from xner.tracking import (
     PARENT_ID_FILE,
     REUSED_TAG,
     JobRun,
+    TrackingError,
     client,
     config_hash,
     find_finished_run,
+    guarded,
+    mark_abandoned_runs,
     start_job_run,
+    tracking_failure,
     tracking_uri,
 )
 
@@ -36,6 +40,20 @@ def _parent_run_id(hc: Any) -> str | None:
     return path.read_text().strip() if path.is_file() else None
 
 
+def quiet_libraries() -> None:
+    """Keep the job's own progress and results readable: silence library chatter."""
+    import os
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for name in ("pytorch_lightning", "lightning", "lightning_fabric", "mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 def validate(cfg: DictConfig) -> None:
     """Refuse unsafe names and foreign `_target_`s before any work starts."""
     safe_name(cfg.lang, "language code")
@@ -47,6 +65,7 @@ def validate(cfg: DictConfig) -> None:
 
 def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None:
     """Run ``body`` inside the job's MLflow run; a finished identical job is not run again."""
+    quiet_libraries()
     hc = HydraConfig.get()
     choices = {k: str(v) for k, v in hc.runtime.choices.items() if not k.startswith("hydra")}
     overrides = list(hc.overrides.task)
@@ -55,9 +74,10 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
     skip = cfg.tracking.get("skip_finished", "auto")
     if skip == "auto":
         skip = hc.mode == RunMode.MULTIRUN
+    uri = tracking_uri(cfg.tracking.get("uri"))
     if skip:
-        uri = tracking_uri(cfg.tracking.get("uri"))
-        done = find_finished_run(uri, cfg.tracking.experiment, config_hash(resolved))
+        with guarded(uri, "looking for a finished run of this job"):
+            done = find_finished_run(uri, cfg.tracking.experiment, config_hash(resolved))
         if done:
             log.info("skipping: run %s already finished this job (tracking.skip_finished)", done)
             parent = _parent_run_id(hc)
@@ -67,14 +87,40 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
                 f"already finished as MLflow run {done}; set tracking.skip_finished=false to redo"
             )
             return None
+    with guarded(uri, "looking for runs of this job left by killed processes"):
+        mark_abandoned_runs(uri, cfg.tracking.experiment, config_hash(resolved))
     job = start_job_run(cfg, app, overrides, choices, _parent_run_id(hc))
     try:
         metrics = body(cfg, job)
-    except BaseException:
-        job.finish("FAILED")
+    except TrackingError:
+        log.warning("run %s stays RUNNING (store unreachable); a rerun marks it KILLED", job.run_id)
+        raise
+    except BaseException as err:
+        _finish_failed(job)
+        if _from_mlflow(err):
+            raise tracking_failure(job.uri, "the job ran", err, job.run_id) from err
         raise
     job.finish("FINISHED")
     return metrics
+
+
+def _from_mlflow(err: BaseException) -> bool:
+    """Whether an error (or its cause) was raised by MLflow, e.g. through Lightning's logger."""
+    from mlflow.exceptions import MlflowException
+
+    while err is not None:
+        if isinstance(err, MlflowException):
+            return True
+        err = err.__cause__
+    return False
+
+
+def _finish_failed(job: JobRun) -> None:
+    """Mark the run FAILED without hiding the job's own error if the store fails too."""
+    try:
+        job.finish("FAILED")
+    except TrackingError as err:
+        log.warning("could not mark run %s FAILED: %s", job.run_id, err)
 
 
 def one_line_errors(main: Callable[..., Any]) -> Callable[..., Any]:

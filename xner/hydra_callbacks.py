@@ -9,8 +9,8 @@ from omegaconf import DictConfig
 
 from xner.errors import XnerError
 from xner.tracking import (
+    ABANDONED_TAG,
     PARENT_ID_FILE,
-    REUSED_TAG,
     client,
     ensure_experiment,
     start_parent_run,
@@ -30,6 +30,7 @@ class MLflowSweepCallback(Callback):
         ensure_experiment(uri, experiment, config.tracking.get("artifact_location"))
         sweep_dir = Path(config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
+        _end_killed_parent(uri, sweep_dir / PARENT_ID_FILE)
         overrides = " ".join(config.hydra.overrides.task)
         parent = start_parent_run(
             uri, experiment, f"sweep {overrides}".strip(), {"xner.sweep_dir": str(sweep_dir)}
@@ -51,15 +52,27 @@ class MLflowSweepCallback(Callback):
             print(f"no gap table for this sweep: {err}")
 
 
+def _end_killed_parent(uri: str, path: Path) -> None:
+    """A sweep restarted in the same folder: its killed predecessor's parent run ends as KILLED."""
+    if not path.is_file():
+        return
+    previous = path.read_text().strip()
+    mlflow_client = client(uri)
+    try:
+        run = mlflow_client.get_run(previous)
+    except Exception:  # a parent id from another store: nothing to end here
+        return
+    if run.info.status == "RUNNING":
+        mlflow_client.set_tag(previous, ABANDONED_TAG, "sweep killed; restarted in the same folder")
+        mlflow_client.set_terminated(previous, "KILLED")
+        log.info("MLflow parent run %s of the killed sweep marked KILLED", previous)
+
+
 def print_sweep_report(uri: str, experiment: str, parent: str) -> None:
     """The gap table of a sweep: its child runs plus the finished runs it reused."""
-    from xner.report import gap_table, load_runs, record_of, render, save_report
+    from xner.report import gap_table, load_runs, render, save_report
 
-    runs = load_runs(uri, experiment, parent)
-    mlflow_client = client(uri)
-    tags = mlflow_client.get_run(parent).data.tags
-    reused = [v for k, v in sorted(tags.items()) if k.startswith(f"{REUSED_TAG}.")]
-    runs += [record_of(mlflow_client.get_run(run_id)) for run_id in reused]
+    runs = load_runs(uri, experiment, parent)  # the children and the runs the sweep reused
     table = gap_table(runs)
     if not table.rows:
         print("no finished runs with test/f1 in this sweep; nothing to report")

@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 import json
+import math
 import statistics
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,7 @@ METHOD_ORDER = ("supervised", "model_transfer", *PROJECTION_METHODS, TEACHER_STU
 SPLITS = ("test", "val", "dev", "train")
 EXCLUDED_ROLES = ("parent", "report")
 PARENT_TAG = "mlflow.parentRunId"
+REUSED_TAG = "xner.reused"  # = xner.tracking.REUSED_TAG (not imported: keeps this module light)
 GAP = "gap"
 EMPTY = "—"
 FORMATS = ("markdown", "csv", "json")
@@ -122,6 +124,7 @@ def _countable(run: RunRecord, metric: str) -> bool:
     tags = run.tags
     return (
         metric in run.metrics
+        and not math.isnan(run.metrics[metric])
         and bool(tags.get("lang"))
         and variant_of(tags) is not None
         and tags.get("xner.role") not in EXCLUDED_ROLES
@@ -354,7 +357,11 @@ def load_runs(
     filters: str = "",
     page_size: int = 1000,
 ) -> list[RunRecord]:
-    """The finished runs of an experiment (only the children of `parent` when given)."""
+    """The finished runs of an experiment.
+
+    With `parent`: its child runs, plus the finished runs a restarted sweep reused (tags
+    `xner.reused.<job>` on the parent).
+    """
     client = open_client(uri)
     clauses = ["attributes.status = 'FINISHED'"]
     if parent:
@@ -363,6 +370,11 @@ def load_runs(
         clauses.append(filters)
     experiment_id = _experiment_id(client, experiment)
     runs = search_all(client, [experiment_id], " and ".join(clauses), page_size)
+    if parent:
+        seen = {run.info.run_id for run in runs}
+        tags = client.get_run(parent).data.tags
+        reused = sorted({v for k, v in tags.items() if k.startswith(f"{REUSED_TAG}.")} - seen)
+        runs += [client.get_run(run_id) for run_id in reused]
     return [record_of(run) for run in runs]
 
 

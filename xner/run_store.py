@@ -8,23 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xner.errors import ConfigError, DataError
-from xner.paths import PROJECT_ROOT
+from xner.tracking import tracking_uri
 
 if TYPE_CHECKING:
     from mlflow.entities import Run
     from mlflow.tracking import MlflowClient
 
 SQLITE_PREFIX = "sqlite:///"
-
-
-def tracking_uri(uri: str | None = None) -> str:
-    """The store to read: the explicit URI, else $MLFLOW_TRACKING_URI, else the repo's mlruns/."""
-    if uri:
-        return uri
-    return (
-        os.environ.get("MLFLOW_TRACKING_URI")
-        or f"{SQLITE_PREFIX}{PROJECT_ROOT / 'mlruns' / 'mlflow.db'}"
-    )
 
 
 def open_client(uri: str | None = None) -> MlflowClient:

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import platform
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -24,7 +25,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from xner import __version__
-from xner.errors import ConfigError
+from xner.errors import ConfigError, XnerError
 from xner.paths import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -45,15 +46,43 @@ TRACKED_PACKAGES = (
     "xner",
 )
 PROJECTION_METHODS = ("translate_test", "translate_train")
+HOST_TAG, PID_TAG = "xner.host", "xner.pid"  # who runs a job: lets a rerun spot a killed one
+ABANDONED_TAG = "xner.abandoned"
+
+
+class TrackingError(XnerError):
+    """The MLflow store stopped answering in the middle of a job."""
+
+
+def tracking_failure(uri: str, what: str, err: BaseException, run_id: str = "") -> TrackingError:
+    """A one-line error naming the store, the step and the cause; files on disk are untouched."""
+    cause = next((line for line in str(err).splitlines() if line.strip()), type(err).__name__)
+    run = f" (run {run_id})" if run_id else ""
+    return TrackingError(
+        f"MLflow store {uri} failed while {what}{run}: {cause[:300]}; files the job already "
+        "wrote (out=, cache) are kept; rerun the sweep once the store is back "
+        "(retries: MLFLOW_HTTP_REQUEST_MAX_RETRIES, MLFLOW_HTTP_REQUEST_TIMEOUT)"
+    )
+
+
+@contextmanager
+def guarded(uri: str, what: str, run_id: str = "") -> Iterator[None]:
+    """Turn any failure of the MLflow calls inside into a :class:`TrackingError`."""
+    try:
+        yield
+    except XnerError:
+        raise
+    except Exception as err:
+        raise tracking_failure(uri, what, err, run_id) from err
 
 
 def tracking_uri(configured: str | None = None) -> str:
-    """``MLFLOW_TRACKING_URI`` wins, then ``tracking.uri``, then ``mlruns/mlflow.db``."""
+    """``tracking.uri`` (or a CLI flag) wins, then ``MLFLOW_TRACKING_URI``, then ``mlruns/``."""
+    if configured:
+        return str(configured)
     env = os.environ.get("MLFLOW_TRACKING_URI")
     if env:
         return env
-    if configured:
-        return str(configured)
     return f"sqlite:///{PROJECT_ROOT / 'mlruns' / 'mlflow.db'}"
 
 
@@ -193,25 +222,31 @@ class JobRun:
 
         now = int(time.time() * 1000)
         batch = [Metric(k, float(v), now, step or 0) for k, v in metrics.items()]
-        for start in range(0, len(batch), 500):
-            self.client.log_batch(self.run_id, metrics=batch[start : start + 500])
+        with guarded(self.uri, "logging metrics", self.run_id):
+            for start in range(0, len(batch), 500):
+                self.client.log_batch(self.run_id, metrics=batch[start : start + 500])
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         from mlflow.entities import RunTag
 
-        self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+        with guarded(self.uri, "setting tags", self.run_id):
+            self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
     def log_artifact(self, path: str | os.PathLike, folder: str | None = None) -> None:
-        self.client.log_artifact(self.run_id, str(path), folder)
+        with guarded(self.uri, f"logging the artifact {path}", self.run_id):
+            self.client.log_artifact(self.run_id, str(path), folder)
 
     def log_text(self, text: str, name: str) -> None:
-        self.client.log_text(self.run_id, text, name)
+        with guarded(self.uri, f"logging {name}", self.run_id):
+            self.client.log_text(self.run_id, text, name)
 
     def log_dict(self, value: Mapping, name: str) -> None:
-        self.client.log_dict(self.run_id, dict(value), name)
+        with guarded(self.uri, f"logging {name}", self.run_id):
+            self.client.log_dict(self.run_id, dict(value), name)
 
     def finish(self, status: str = "FINISHED") -> None:
-        self.client.set_terminated(self.run_id, status)
+        with guarded(self.uri, f"marking the run {status}", self.run_id):
+            self.client.set_terminated(self.run_id, status)
 
 
 def _params(config: Mapping) -> list:
@@ -248,6 +283,8 @@ def start_job_run(
         "xner_version": __version__,
         "xner.app": app,
         "xner.config_hash": config_hash(resolved),
+        HOST_TAG: socket.gethostname(),
+        PID_TAG: os.getpid(),
         **{group: choices.get(group, "") for group in TAG_GROUPS},
     }
     tags["variant"] = variant_name(method, tags["projector"])
@@ -258,11 +295,13 @@ def start_job_run(
         str(x) for x in (tags["variant"] or app, tags["lang"]) if x
     )
     mlflow_client = client(uri)
-    run = mlflow_client.create_run(experiment_id, run_name=run_name, tags=tags)
+    with guarded(uri, "creating the job's run"):
+        run = mlflow_client.create_run(experiment_id, run_name=run_name, tags=tags)
     job = JobRun(uri, run.info.run_id, experiment_id)
     params = _params(resolved)
-    for start in range(0, len(params), 100):
-        mlflow_client.log_batch(job.run_id, params=params[start : start + 100])
+    with guarded(uri, "logging params", job.run_id):
+        for start in range(0, len(params), 100):
+            mlflow_client.log_batch(job.run_id, params=params[start : start + 100])
     job.log_text(OmegaConf.to_yaml(OmegaConf.create(resolved)), "config/config.yaml")
     job.log_text(OmegaConf.to_yaml(OmegaConf.create(list(overrides))), "config/overrides.yaml")
     job.log_dict(
@@ -283,7 +322,7 @@ def start_job_run(
 
 def update_environment(job: JobRun, fingerprints: Mapping[str, str]) -> None:
     """Add data fingerprints, known only once the data is loaded, to config/environment.json."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, guarded(job.uri, "reading back", job.run_id):
         path = job.client.download_artifacts(job.run_id, "config/environment.json", tmp)
         env = json.loads(Path(path).read_text())
     env["data_fingerprints"] = {**env.get("data_fingerprints", {}), **fingerprints}
@@ -307,3 +346,40 @@ def find_finished_run(uri: str, experiment: str, cfg_hash: str) -> str | None:
         max_results=1,
     )
     return runs[0].info.run_id if runs else None
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def mark_abandoned_runs(uri: str, experiment: str, cfg_hash: str) -> list[str]:
+    """Mark KILLED the RUNNING runs of this job config whose process on this host is gone.
+
+    A job killed outright (SIGKILL, out of memory, node loss) cannot end its own run; the
+    rerun of the job does it. Runs of other hosts, or of live processes, are left alone.
+    """
+    found = client(uri).get_experiment_by_name(experiment)
+    if found is None:
+        return []
+    runs = client(uri).search_runs(
+        [found.experiment_id],
+        filter_string=f"tags.`xner.config_hash` = '{cfg_hash}' and attributes.status = 'RUNNING'",
+    )
+    host = socket.gethostname()
+    marked = []
+    for run in runs:
+        tags = run.data.tags
+        pid = tags.get(PID_TAG, "")
+        if tags.get(HOST_TAG) != host or not pid.isdigit() or not _process_gone(int(pid)):
+            continue
+        client(uri).set_tag(run.info.run_id, ABANDONED_TAG, "process gone; marked by a rerun")
+        client(uri).set_terminated(run.info.run_id, "KILLED")
+        log.warning("run %s was left RUNNING by a killed job; marked KILLED", run.info.run_id)
+        marked.append(run.info.run_id)
+    return marked

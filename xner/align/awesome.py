@@ -27,11 +27,14 @@ class AwesomeAligner(NeuralAligner):
         max_length: int | None = None,
         block_size: int = 512,
         via: str = "direct",
+        trust_remote_code: bool = False,
     ) -> None:
         if not 0.0 < threshold < 1.0:
             raise ConfigError(f"awesome threshold must lie in (0, 1), got {threshold}")
         self.threshold = threshold
-        super().__init__(model, layer, level, batch_size, device, max_length, block_size, via)
+        super().__init__(
+            model, layer, level, batch_size, device, max_length, block_size, via, trust_remote_code
+        )
 
     def extract(self, src: np.ndarray, tgt: np.ndarray) -> np.ndarray:
         return softmax_links(src.astype(np.float64) @ tgt.astype(np.float64).T, self.threshold)

@@ -15,6 +15,7 @@ from xner.align.subwords import (
     stitch,
 )
 from xner.errors import ConfigError
+from xner.hub import check_checkpoint, model_options
 from xner.models.registry import resolve_checkpoint
 
 SANE_MAX_LENGTH = 100_000  # tokenizers without a limit report a huge sentinel instead
@@ -46,12 +47,13 @@ def check_layer(layer: int, config, model: str) -> None:
         )
 
 
-def load_config(model: str):
+def load_config(model: str, trust_remote_code: bool = False):
     """The model's config, or a ConfigError naming it (not found locally, offline, ...)."""
     from transformers import AutoConfig
 
+    check_checkpoint(model, "aligner.model")
     try:
-        return AutoConfig.from_pretrained(model, trust_remote_code=False)
+        return AutoConfig.from_pretrained(model, trust_remote_code=trust_remote_code is True)
     except (OSError, ValueError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigError(f"cannot load encoder {model!r} for alignment: {first_line}") from err
@@ -67,19 +69,25 @@ class Encoder:
         device: str = "auto",
         batch_size: int = 32,
         max_length: int | None = None,
+        trust_remote_code: bool = False,
     ) -> None:
         from transformers import AutoModel, AutoTokenizer
 
         self.name = resolve_checkpoint(model)
         self.layer = layer
         self.batch_size = batch_size
-        config = load_config(self.name)
+        self.options = model_options(self.name, trust_remote_code)
+        config = load_config(self.name, self.options["trust_remote_code"])
         check_layer(layer, config, model)
-        self.tokenizer = AutoTokenizer.from_pretrained(self.name)
+        self.tokenizer = AutoTokenizer.from_pretrained(self.name, **self.options)
         require_fast(self.tokenizer)
         self.tokenizer = self._with_prefix_space(AutoTokenizer)
         self.device = resolve_device(device)
-        network = AutoModel.from_pretrained(self.name, trust_remote_code=False)
+        try:
+            network = AutoModel.from_pretrained(self.name, **self.options)
+        except (OSError, ValueError) as err:
+            first_line = str(err).strip().splitlines()[0] if str(err).strip() else ""
+            raise ConfigError(f"cannot load encoder {model!r} for alignment: {first_line}") from err
         if getattr(network.config, "is_encoder_decoder", False):
             network = network.get_encoder()
         self.model = network.to(self.device).eval()
@@ -92,7 +100,9 @@ class Encoder:
             self.tokenizer([["a"]], is_split_into_words=True)
             return self.tokenizer
         except (ValueError, AssertionError, TypeError):
-            return auto_tokenizer.from_pretrained(self.name, add_prefix_space=True)
+            return auto_tokenizer.from_pretrained(
+                self.name, add_prefix_space=True, **self.options
+            )
 
     def _model_max_length(self, config) -> int:
         limits = []

@@ -36,6 +36,7 @@ class NeuralAligner(Aligner):
         max_length: int | None,
         block_size: int,
         via: str,
+        trust_remote_code: bool = False,
     ) -> None:
         if level not in LEVELS:
             raise ConfigError(f"aligner level {level!r} is not one of {', '.join(LEVELS)}")
@@ -51,21 +52,25 @@ class NeuralAligner(Aligner):
         self.max_length = max_length
         self.block_size = block_size
         self.via = via
+        self.trust_remote_code = trust_remote_code
         self._encoder: Encoder | None = None
         self._check_layer_early()
 
     def _check_layer_early(self) -> None:
-        try:
-            config = load_config(resolve_checkpoint(self.model))
-        except ConfigError:
-            return  # not reachable now (offline, typo): reported when the encoder loads
+        """Reading the config is cheap; a model that cannot be read now never loads later."""
+        config = load_config(resolve_checkpoint(self.model), self.trust_remote_code)
         check_layer(self.layer, config, self.model)
 
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
             self._encoder = Encoder(
-                self.model, self.layer, self.device, self.batch_size, self.max_length
+                self.model,
+                self.layer,
+                self.device,
+                self.batch_size,
+                self.max_length,
+                self.trust_remote_code,
             )
         return self._encoder
 

@@ -27,6 +27,7 @@ class SimAlignAligner(NeuralAligner):
         max_length: int | None = None,
         block_size: int = 512,
         via: str = "direct",
+        trust_remote_code: bool = False,
     ) -> None:
         if method not in EXTRACTORS:
             raise ConfigError(
@@ -36,7 +37,9 @@ class SimAlignAligner(NeuralAligner):
             raise ConfigError(f"simalign distortion must lie in [0, 1], got {distortion}")
         self.method = method
         self.distortion = distortion
-        super().__init__(model, layer, level, batch_size, device, max_length, block_size, via)
+        super().__init__(
+            model, layer, level, batch_size, device, max_length, block_size, via, trust_remote_code
+        )
 
     def extract(self, src: np.ndarray, tgt: np.ndarray) -> np.ndarray:
         sim = apply_distortion(cosine_similarity(src, tgt), self.distortion)

@@ -15,6 +15,7 @@ import numpy as np
 
 from xner.data.tags import OUTSIDE, iob2_tag_names, repair_iob2, split_tag
 from xner.errors import ConfigError
+from xner.hub import check_checkpoint
 from xner.labelers.base import Labeler, Labelled
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,10 @@ class ModelLabeler(Labeler):
         device: str = "auto",
         label_names: Sequence[str] | None = None,
     ) -> None:
+        from xner.models.registry import resolve_checkpoint
+
         self.checkpoint = str(checkpoint)
+        check_checkpoint(resolve_checkpoint(self.checkpoint), "labeler.checkpoint")
         self.label_map = dict(label_map or {})
         self.drop_labels = list(drop_labels)
         self.max_length = max_length

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from tqdm import tqdm
 
 from xner.errors import ConfigError
+from xner.hub import check_checkpoint, model_options
 from xner.translate.base import Translator
 from xner.translate.langcodes import FAMILIES, model_code
 from xner.translate.wordtok import word_tokenize
@@ -53,6 +54,7 @@ class HFTranslator(Translator):
         family: str = "auto",
         lang_codes: Mapping[str, str] | None = None,
         dtype: str = "auto",
+        trust_remote_code: bool = False,
     ) -> None:
         if family != "auto" and family not in FAMILIES:
             raise ConfigError(f"translator family {family!r}: choose auto or one of {FAMILIES}")
@@ -66,6 +68,7 @@ class HFTranslator(Translator):
         self.family = family
         self.lang_codes = dict(lang_codes or {})
         self.dtype = dtype
+        self.trust_remote_code = trust_remote_code
         self._model = None
         self._tokenizer = None
 
@@ -97,13 +100,15 @@ class HFTranslator(Translator):
         dtype = self.dtype
         if dtype == "auto":
             dtype = "float16" if device.startswith("cuda") else "float32"
+        check_checkpoint(self.model_name, "translator.model")
+        options = model_options(self.model_name, self.trust_remote_code)
         log.info("loading translation model %s on %s (%s)", self.model_name, device, dtype)
         try:
-            self._tokenizer = AutoTokenizer.from_pretrained(self.model_name)
+            self._tokenizer = AutoTokenizer.from_pretrained(self.model_name, **options)
             model = AutoModelForSeq2SeqLM.from_pretrained(
-                self.model_name, dtype=getattr(torch, dtype)
+                self.model_name, dtype=getattr(torch, dtype), **options
             )
-        except OSError as err:
+        except (OSError, ValueError) as err:
             raise ConfigError(
                 f"cannot load translation model {self.model_name!r}: {str(err).splitlines()[0]}"
             ) from None
@@ -120,6 +125,11 @@ class HFTranslator(Translator):
         if token_id is None or token_id == tok.unk_token_id:
             raise ConfigError(f"{self.model_name}: language code {code!r} is not in its vocabulary")
         return token_id
+
+    def check(self, src_lang: str, tgt_lang: str) -> None:
+        """Refuse, before any work, a language the model does not cover or an unreachable model."""
+        self._codes(src_lang, tgt_lang)
+        check_checkpoint(self.model_name, "translator.model")
 
     def translate(
         self, sentences: Sequence[Sequence[str]], src_lang: str, tgt_lang: str

@@ -1,0 +1,148 @@
+"""Helpers for the sweep and fault tests: the real CLI in a subprocess, stores, a local server."""
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from mlflow.tracking import MlflowClient
+
+SMALL = (
+    "data.n_train=30",
+    "data.n_dev=5",
+    "data.n_test=20",
+    "aligner.runs=1",
+    "aligner.min_votes=1",
+)
+# A dead server must fail in seconds, not after MLflow's default retries with backoff.
+FAST_FAIL = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env.update(extra)
+    return env
+
+
+def project_command(tmp: Path, *overrides: str, uri: str | None = None, multirun: bool = False):
+    """``python project.py`` on the small synthetic corpus with every location under ``tmp``."""
+    given = {o.split("=", 1)[0] for o in overrides}
+    small = [o for o in SMALL if o.split("=", 1)[0] not in given]
+    command = [sys.executable, "project.py", *(["-m"] if multirun else []), *small]
+    command += [f"cache.dir={tmp}/cache", f"paths.outputs={tmp}/outputs"]
+    if uri:
+        command.append(f"tracking.uri={uri}")
+    return command + list(overrides)
+
+
+def run_cli(command: list[str], cwd: Path, env: Mapping[str, str] | None = None, timeout=900):
+    return subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, env=env or clean_env(), timeout=timeout
+    )
+
+
+def all_runs(uri: str, experiment: str = "xner") -> list:
+    client = MlflowClient(tracking_uri=uri)
+    found = client.get_experiment_by_name(experiment)
+    assert found is not None, f"no experiment {experiment!r} in {uri}"
+    return client.search_runs([found.experiment_id], run_view_type=3, max_results=1000)
+
+
+def split_runs(runs: list) -> tuple[list, list]:
+    parents = [r for r in runs if r.data.tags.get("xner.role") == "parent"]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    return parents, children
+
+
+def assert_one_parent_with_children(uri: str, n_children: int) -> list:
+    """One FINISHED parent, ``n_children`` FINISHED children under it, no duplicate jobs."""
+    runs = all_runs(uri)
+    parents, children = split_runs(runs)
+    assert len(runs) == 1 + n_children, [(r.info.run_name, r.info.status) for r in runs]
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert len(children) == n_children
+    assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
+    assert all(c.info.status == "FINISHED" for c in children)
+    assert all("test/f1" in c.data.metrics for c in children)
+    hashes = [c.data.tags["xner.config_hash"] for c in children]
+    assert len(set(hashes)) == n_children, "two runs of the same job config"
+    return children
+
+
+def assert_sqlite_healthy(db: Path) -> None:
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        (version,) = con.execute("SELECT version_num FROM alembic_version").fetchone()
+        assert version
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_alive(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=3) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextmanager
+def mlflow_server(tmp: Path, startup_s: float = 180.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A real ``mlflow server`` on loopback with a SQLite backend and proxied artifacts in ``tmp``.
+
+    Started in its own process group, so stopping it also stops its uvicorn workers.
+    """
+    tmp.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        *(sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port)),
+        *("--backend-store-uri", f"sqlite:///{tmp}/server.db"),
+        *("--artifacts-destination", str(tmp / "artifacts"), "--workers", "1"),
+    ]
+    log = open(tmp / "server.log", "w")
+    server = subprocess.Popen(
+        command, cwd=tmp, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + startup_s
+        while not server_alive(url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(
+                    f"mlflow server did not answer on {url}: "
+                    + (tmp / "server.log").read_text()[-2000:]
+                )
+            time.sleep(0.5)
+        yield url, server
+    finally:
+        stop_group(server)
+        log.close()
+
+
+def stop_group(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Stop a process started with ``start_new_session=True`` and everything it started."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, sig)
+            process.wait(timeout=20)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=20)
+    try:  # workers the leader left behind
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -1,0 +1,137 @@
+"""Sweeps on real launchers (joblib, submitit) and a real ``mlflow server``: every job lands once.
+
+The launchers run the real ``project.py`` (projection on the small synthetic corpus, no
+training), so each test is the code path of a real sweep.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from mlflow.tracking import MlflowClient
+from omegaconf import OmegaConf
+from sweep_support import (
+    assert_one_parent_with_children,
+    assert_sqlite_healthy,
+    clean_env,
+    mlflow_server,
+    project_command,
+    run_cli,
+)
+
+from xner.config import register_resolvers
+
+
+def _job_dirs(sweep: Path) -> list[str]:
+    return sorted(p.name for p in sweep.iterdir() if (p / ".hydra" / "config.yaml").is_file())
+
+
+@pytest.mark.slow
+def test_joblib_sweep_of_four_parallel_jobs_on_a_new_store(repo_root, tmp_path):
+    db = tmp_path / "new" / "store" / "mlflow.db"  # neither the file nor its folder exists yet
+    command = project_command(
+        tmp_path,
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=4",
+        "projector=heuristic,ilp",
+        "seed=1,2",
+        f"hydra.sweep.dir={tmp_path}/sweep",
+        uri=f"sqlite:///{db}",
+        multirun=True,
+    )
+    done = run_cli(command, repo_root)
+    assert done.returncode == 0, done.stderr[-3000:]
+    children = assert_one_parent_with_children(f"sqlite:///{db}", 4)
+    assert {(c.data.tags["projector"], c.data.tags["seed"]) for c in children} == {
+        ("heuristic", "1"),
+        ("heuristic", "2"),
+        ("ilp", "1"),
+        ("ilp", "2"),
+    }
+    assert len({c.data.tags["xner.pid"] for c in children}) > 1, "jobs ran in one process"
+    assert_sqlite_healthy(db)
+    assert _job_dirs(tmp_path / "sweep") == ["0", "1", "2", "3"]
+    assert "| syn |" in done.stdout  # the sweep's gap table
+
+
+@pytest.mark.slow
+def test_submitit_local_sweep_lands_in_one_parent(repo_root, tmp_path):
+    db = tmp_path / "mlflow.db"
+    command = project_command(
+        tmp_path,
+        "hydra/launcher=local",
+        "projector=heuristic,ilp",
+        f"hydra.sweep.dir={tmp_path}/sweep",
+        uri=f"sqlite:///{db}",
+        multirun=True,
+    )
+    done = run_cli(command, repo_root)
+    assert done.returncode == 0, done.stderr[-3000:]
+    children = assert_one_parent_with_children(f"sqlite:///{db}", 2)
+    assert {c.data.tags["projector"] for c in children} == {"heuristic", "ilp"}
+    assert_sqlite_healthy(db)
+    assert _job_dirs(tmp_path / "sweep") == ["0", "1"]
+    assert (tmp_path / "sweep" / ".submitit").is_dir()
+
+
+@pytest.mark.slow
+def test_a_run_against_a_local_mlflow_server_lands_there(repo_root, tmp_path):
+    with mlflow_server(tmp_path / "server") as (url, _):
+        env = clean_env(MLFLOW_TRACKING_URI=url)
+        done = run_cli(project_command(tmp_path, "projector=ilp"), repo_root, env)
+        assert done.returncode == 0, done.stderr[-3000:]
+        client = MlflowClient(tracking_uri=url)
+        runs = client.search_runs([client.get_experiment_by_name("xner").experiment_id])
+        assert len(runs) == 1 and runs[0].info.status == "FINISHED"
+        assert runs[0].data.tags["projector"] == "ilp"
+        assert 0.0 < runs[0].data.metrics["test/f1"] <= 1.0
+        names = {a.path for a in client.list_artifacts(runs[0].info.run_id, "config")}
+        assert "config/config.yaml" in names
+    stored = list((tmp_path / "server" / "artifacts").rglob("config.yaml"))
+    assert len(stored) == 1  # artifacts went through the server into --artifacts-destination
+    assert not (tmp_path / "mlflow.db").exists() and not (repo_root / "mlflow.db").exists()
+
+
+def _launcher(overrides: list[str]) -> dict:
+    register_resolvers()
+    with initialize_config_dir(str(Path("conf").resolve()), version_base="1.3"):
+        cfg = compose("project", overrides=overrides, return_hydra_config=True)
+    return OmegaConf.to_container(cfg.hydra.launcher, resolve=False)
+
+
+def test_slurm_launcher_config_makes_a_valid_sbatch_script(repo_root, tmp_path, monkeypatch):
+    """conf/hydra/launcher/slurm.yaml is accepted by submitit and reaches the batch script."""
+    import submitit
+    from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
+    from submitit.slurm.slurm import SlurmExecutor
+
+    monkeypatch.chdir(repo_root)
+    params = _launcher(["hydra/launcher=slurm", "hydra.launcher.partition=gpu"])
+    assert params["_target_"].endswith("SlurmLauncher")
+    monkeypatch.setattr(SlurmExecutor, "affinity", classmethod(lambda cls: 1))  # no srun here
+    # the same mapping hydra-submitit-launcher applies before submitting
+    executor = submitit.AutoExecutor(
+        cluster="slurm", folder=tmp_path, slurm_max_num_timeout=params.pop("max_num_timeout")
+    )
+    base = set(OmegaConf.structured(BaseQueueConf).keys())
+    params = {k: v for k, v in params.items() if k not in ("_target_", "submitit_folder")}
+    params["name"] = "project"
+    executor.update_parameters(**{k if k in base else f"slurm_{k}": v for k, v in params.items()})
+    script = executor._executor._make_submission_file_text("python project.py", "uid")
+    for line in (
+        "#SBATCH --partition=gpu",
+        "#SBATCH --gpus-per-node=1",
+        "#SBATCH --time=720",
+        "#SBATCH --cpus-per-task=8",
+        "#SBATCH --mem=64GB",
+    ):
+        assert line in script, line
+
+
+def test_local_launchers_are_registered(repo_root, monkeypatch):
+    monkeypatch.chdir(repo_root)
+    assert _launcher(["hydra/launcher=local"])["_target_"].endswith("LocalLauncher")
+    joblib = _launcher(["hydra/launcher=joblib", "hydra.launcher.n_jobs=4"])
+    assert joblib["n_jobs"] == 4 and joblib["_target_"].endswith("JoblibLauncher")
+    assert os.path.basename(_launcher([])["_target_"]).endswith("BasicLauncher")

@@ -1,0 +1,122 @@
+"""train.py end to end: every method on the synthetic corpus with the offline MiniLM, tiny runs."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from xner.data.conll import read_conll
+
+VARIANTS = (
+    "supervised",
+    "model_transfer",
+    "teacher_student",
+    "translate_test_heuristic",
+    "translate_train_ilp",
+)
+TINY = (
+    "data.n_train=40",
+    "data.n_dev=8",
+    "data.n_test=16",
+    "aligner.runs=1",
+    "aligner.min_votes=1",
+    "model.batch_size=8",
+    "model.max_length=64",
+    "trainer.max_epochs=1",
+    "trainer.limit_train_batches=3",
+    "trainer.enable_progress_bar=false",
+)
+
+
+def run_train(repo_root: Path, tmp_path: Path, *overrides: str, multirun: bool = False):
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    command = [sys.executable, "train.py", *(["-m"] if multirun else []), *TINY]
+    command += [
+        f"cache.dir={tmp_path}/cache",
+        f"paths.outputs={tmp_path}/outputs",
+        f"tracking.uri={uri}",
+        *overrides,
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    done = subprocess.run(
+        command, cwd=repo_root, capture_output=True, text=True, env=env, timeout=900
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return MlflowClient(tracking_uri=uri), done
+
+
+@pytest.mark.slow
+def test_every_method_runs_end_to_end_and_logs_the_same_metric_names(repo_root, tmp_path):
+    client, done = run_train(
+        repo_root, tmp_path, "+variant=" + ",".join(VARIANTS), "lang=syn", multirun=True
+    )
+    experiment = client.get_experiment_by_name("xner")
+    runs = client.search_runs([experiment.experiment_id])
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert sorted(r.data.tags["variant"] for r in children) == sorted(
+        [
+            "supervised",
+            "model_transfer",
+            "teacher_student",
+            "translate_test[heuristic]",
+            "translate_train[ilp]",
+        ]
+    )
+    for run in children:
+        assert run.info.status == "FINISHED", run.data.tags["variant"]
+        for name in ("test/f1", "test/precision", "test/recall"):
+            assert 0.0 <= run.data.metrics[name] <= 1.0, (run.data.tags["variant"], name)
+        paths = {a.path for a in client.list_artifacts(run.info.run_id, "predictions")}
+        assert paths == {"predictions/test.conll"}
+    # the source model is trained once and reused by every method that needs it
+    assert len(list((tmp_path / "cache" / "source_model").glob("[0-9a-f]*"))) == 1
+    # the sweep ends with the gap table
+    assert "teacher_student" in done.stdout and "gap" in done.stdout.lower()
+
+
+@pytest.mark.slow
+def test_out_writes_test_predictions_and_a_rerun_matches(repo_root, tmp_path):
+    out = tmp_path / "pred.conll"
+    client, done = run_train(repo_root, tmp_path, "method=supervised", "lang=syn", f"out={out}")
+    predicted = read_conll(out)
+    assert len(predicted) == 16
+    experiment = client.get_experiment_by_name("xner")
+    (run,) = client.search_runs([experiment.experiment_id])
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp_path}/mlflow.db"
+    rerun = subprocess.run(
+        [sys.executable, "evaluate.py", "rerun", run.info.run_id],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_supervised_on_the_masakhaner2_file_layout(repo_root, tmp_path):
+    from xner.data.conll import write_conll
+    from xner.data.synthetic import generate
+
+    corpus = generate(seed=3, n_train=40, n_dev=8, n_test=16)
+    root = tmp_path / "MasakhaNER2.0" / "data"
+    for split in ("train", "dev", "test"):
+        write_conll(root / "hau" / f"{split}.txt", corpus.split("syn", split))
+    client, done = run_train(
+        repo_root,
+        tmp_path,
+        "method=supervised",
+        "data=masakhaner2",
+        f"data.root={root}",
+        "lang=hau",
+        "model=minilm",
+    )
+    assert "test F1" in done.stdout
+    experiment = client.get_experiment_by_name("xner")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert (run.data.tags["dataset"], run.data.tags["lang"]) == ("masakhaner2", "hau")
