@@ -17,10 +17,8 @@ VARIANTS = (
     "translate_test_heuristic",
     "translate_train_ilp",
 )
+SYNTHETIC = ("data.n_train=40", "data.n_dev=8", "data.n_test=16")
 TINY = (
-    "data.n_train=40",
-    "data.n_dev=8",
-    "data.n_test=16",
     "aligner.runs=1",
     "aligner.min_votes=1",
     "model.batch_size=8",
@@ -31,9 +29,12 @@ TINY = (
 )
 
 
-def run_train(repo_root: Path, tmp_path: Path, *overrides: str, multirun: bool = False):
+def run_train(
+    repo_root: Path, tmp_path: Path, *overrides: str, multirun: bool = False, synthetic=True
+):
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     command = [sys.executable, "train.py", *(["-m"] if multirun else []), *TINY]
+    command += SYNTHETIC if synthetic else ()
     command += [
         f"cache.dir={tmp_path}/cache",
         f"paths.outputs={tmp_path}/outputs",
@@ -115,6 +116,7 @@ def test_supervised_on_the_masakhaner2_file_layout(repo_root, tmp_path):
         f"data.root={root}",
         "lang=hau",
         "model=minilm",
+        synthetic=False,
     )
     assert "test F1" in done.stdout
     experiment = client.get_experiment_by_name("xner")
