@@ -10,10 +10,11 @@ import hydra
 from omegaconf import DictConfig
 
 from xner.app import one_line_errors, run_job
+from xner.choices import checked_choices
 from xner.config import register_resolvers
 from xner.data.conll import format_conll, write_conll
-from xner.metrics import metric_dict, score
 from xner.methods.context import RunContext
+from xner.metrics import metric_dict, score
 from xner.projection_job import Stages, run_translate_test, run_translate_train, summary
 from xner.tracking import JobRun, update_environment
 
@@ -54,6 +55,7 @@ def project(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
     return metrics
 
 
+@checked_choices
 @hydra.main(config_path="conf", config_name="project", version_base="1.3")
 @one_line_errors
 def main(cfg: DictConfig) -> float | None:

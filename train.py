@@ -10,6 +10,7 @@ import hydra
 from omegaconf import DictConfig
 
 from xner.app import one_line_errors, run_job
+from xner.choices import checked_choices
 from xner.config import build, register_resolvers
 from xner.methods.context import RunContext
 from xner.tracking import JobRun
@@ -26,6 +27,7 @@ def train(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
     return metrics
 
 
+@checked_choices
 @hydra.main(config_path="conf", config_name="train", version_base="1.3")
 @one_line_errors
 def main(cfg: DictConfig) -> float | None:

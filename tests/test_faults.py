@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -48,19 +49,25 @@ def _wait_for(condition, what: str, timeout: float, process: subprocess.Popen | 
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _second_job_running(uri: str, sweep: Path):
-    """(finished job 0 run, running job 1 run) once job 0 is done and job 1 has its run."""
+def _second_job_running(db: Path, sweep: Path) -> tuple[str, str] | None:
+    """(job 0 run id, job 1 run id) once job 0 has finished and job 1 has opened its run.
+
+    Reads the store's tables directly (read-only): quick enough to catch job 1 mid-way.
+    """
     if not (sweep / "mlflow_parent_run_id").is_file():
         return None  # the store may not exist yet: never open it before the sweep created it
     try:
-        _, children = split_runs(all_runs(uri))
-    except Exception:  # a write in progress (database is locked): look again
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as con:
+            rows = con.execute(
+                "SELECT r.run_uuid, r.status FROM runs r JOIN tags t ON t.run_uuid = r.run_uuid"
+                " WHERE t.key = 'mlflow.parentRunId' ORDER BY r.start_time"
+            ).fetchall()
+    except sqlite3.OperationalError:  # locked by a writer: look again
         return None
-    finished = [c for c in children if c.info.status == "FINISHED"]
-    running = [c for c in children if c.info.status == "RUNNING"]
-    if len(finished) == 1 and len(running) == 1:
-        return finished[0], running[0]
-    assert len(finished) < 2, "job 1 finished before it could be killed"
+    statuses = [status for _, status in rows]
+    assert statuses.count("FINISHED") < 2, "job 1 finished before it could be killed"
+    if statuses == ["FINISHED", "RUNNING"]:
+        return rows[0][0], rows[1][0]
     return None
 
 
@@ -76,7 +83,7 @@ def test_sweep_killed_mid_job_restarts_without_redoing_or_duplicating(repo_root,
     # job 1 works on more data, so it is still running when job 0 has finished
     command = project_command(
         tmp_path,
-        "data.n_test=20,400",
+        "data.n_test=20,100",
         "projector=ilp",
         f"hydra.sweep.dir={sweep}",
         "out=${hydra:runtime.output_dir}/projected.conll",
@@ -94,7 +101,7 @@ def test_sweep_killed_mid_job_restarts_without_redoing_or_duplicating(repo_root,
         )
     try:
         first, killed = _wait_for(
-            lambda: _second_job_running(uri, sweep), "job 1 to run", 600, sweep_process
+            lambda: _second_job_running(db, sweep), "job 1 to run", 600, sweep_process
         )
     finally:
         stop_group(sweep_process, signal.SIGKILL)
@@ -111,16 +118,17 @@ def test_sweep_killed_mid_job_restarts_without_redoing_or_duplicating(repo_root,
     parents, children = split_runs(list(runs.values()))
     new_parent = next(p for p in parents if p.info.run_id != old_parent)
     # the finished job was not redone: its run is reused by the new sweep, its output untouched
-    assert runs[first.info.run_id].info.status == "FINISHED"
-    assert new_parent.data.tags["xner.reused.0"] == first.info.run_id
+    assert runs[first].info.status == "FINISHED"
+    assert new_parent.data.tags["xner.reused.0"] == first
     assert first_out.stat().st_mtime_ns == first_written
     # the killed job: its run marked KILLED by the rerun, which ran it again to the end
-    assert runs[killed.info.run_id].info.status == "KILLED"
-    assert "xner.abandoned" in runs[killed.info.run_id].data.tags
+    assert runs[killed].info.status == "KILLED"
+    assert "xner.abandoned" in runs[killed].data.tags
     redone = [c for c in children if c.data.tags["mlflow.parentRunId"] == new_parent.info.run_id]
     assert [c.info.status for c in redone] == ["FINISHED"]
-    assert redone[0].data.tags["xner.config_hash"] == killed.data.tags["xner.config_hash"]
-    assert len(read_conll(sweep / "1" / "projected.conll")) == 400
+    killed_hash = runs[killed].data.tags["xner.config_hash"]
+    assert redone[0].data.tags["xner.config_hash"] == killed_hash
+    assert len(read_conll(sweep / "1" / "projected.conll")) == 100
     # no job config has two finished runs; both sweeps' parents are ended
     finished = [c.data.tags["xner.config_hash"] for c in children if c.info.status == "FINISHED"]
     assert sorted(finished) == sorted({*finished}) and len(finished) == 2
@@ -181,7 +189,7 @@ SERVER_DIES_AFTER_OUT = textwrap.dedent(
     import sys, time, urllib.request
     from pathlib import Path
     sys.path.insert(0, {repo!r})
-    sys.argv = ["project.py", *{args!r}]
+    sys.argv = ["project.py", "--config-path", {repo!r} + "/conf", *{args!r}]
     import project
 
     write = project.write_conll
@@ -268,3 +276,24 @@ def test_killed_run_detection_ignores_live_processes_and_other_hosts(tmp_path, m
     assert client.get_run(ids["dead"]).info.status == "KILLED"
     assert client.get_run(ids["alive"]).info.status == "RUNNING"
     assert client.get_run(ids["elsewhere"]).info.status == "RUNNING"
+
+
+def test_tracking_failure_is_one_line_naming_store_step_and_cause():
+    from mlflow.exceptions import MlflowException
+
+    from xner.tracking import TrackingError, guarded
+
+    with pytest.raises(TrackingError) as caught:
+        with guarded("http://127.0.0.1:5000", "logging metrics", "abc"):
+            raise MlflowException(
+                "API request to http://127.0.0.1:5000/api/2.0/mlflow/runs/log-batch failed with "
+                "exception HTTPConnectionPool(host='127.0.0.1', port=5000): Max retries exceeded "
+                "(Caused by NewConnectionError(': Failed to establish a new connection: "
+                "[Errno 111] Connection refused'))\nmore detail"
+            )
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(
+        "MLflow store http://127.0.0.1:5000 failed while logging metrics (run abc): "
+        "connection refused (MlflowException); files the job already wrote"
+    )

@@ -12,6 +12,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from xner.config import check_targets
+from xner.data.sources import check_root
 from xner.errors import XnerError
 from xner.paths import safe_name
 from xner.tracking import (
@@ -61,6 +62,12 @@ def validate(cfg: DictConfig) -> None:
         safe_name(cfg.source_lang, "source language code")
     plain = OmegaConf.to_container(cfg, resolve=False)
     check_targets({k: v for k, v in plain.items() if k != "hydra"})
+    for key in ("data", "source_data"):
+        node = cfg.get(key)
+        if isinstance(node, DictConfig):
+            name = str(node.get("name") or key)
+            safe_name(name, f"{key}.name")
+            check_root(node.get("root"), name, key)
 
 
 def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None:

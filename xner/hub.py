@@ -14,6 +14,7 @@ translates or aligns anything.
 
 import logging
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,21 @@ def check_checkpoint(name: str | os.PathLike, option: str) -> str:
             f"{option}=/local/folder holding its config.json and weights"
         )
     return text
+
+
+LOAD_ERRORS = (OSError, ValueError, pickle.UnpicklingError)
+
+
+def load_error(err: BaseException, what: str, name: str | os.PathLike) -> ConfigError:
+    """A one-line ConfigError for a failed ``from_pretrained`` (one of :data:`LOAD_ERRORS`)."""
+    if isinstance(err, pickle.UnpicklingError):
+        return ConfigError(
+            f"{what} {str(name)!r}: its weights file holds pickled objects other than tensors; "
+            "refused (torch.load weights_only=True). Use a safetensors checkpoint you trust"
+        )
+    text = str(err).strip()
+    first_line = text.splitlines()[0] if text else type(err).__name__
+    return ConfigError(f"cannot load {what} {str(name)!r}: {first_line}")
 
 
 def model_options(name: str | os.PathLike, trust_remote_code: bool = False) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from xner.errors import XnerError
 from xner.tracking import (
@@ -31,7 +31,8 @@ class MLflowSweepCallback(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         _end_killed_parent(uri, sweep_dir / PARENT_ID_FILE)
-        overrides = " ".join(config.hydra.overrides.task)
+        # unresolved: an override may hold an interpolation only a job can resolve (${hydra:...})
+        overrides = " ".join(OmegaConf.to_container(config.hydra.overrides.task, resolve=False))
         parent = start_parent_run(
             uri, experiment, f"sweep {overrides}".strip(), {"xner.sweep_dir": str(sweep_dir)}
         )

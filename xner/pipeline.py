@@ -19,6 +19,19 @@ marked span takes the label of the source entity whose own translation matches i
 (rapidfuzz ratio >= ``threshold``, each entity used once, unmatched markers dropped); the
 labelled back-translation is aligned with the target sentence (a same-language alignment)
 and projected onto it. Those links replace the direct source-target links.
+
+Bad translations are repaired and counted, never silently passed on (:func:`guard_translations`):
+
+- an *empty* translation of a non-empty sentence is neither labelled nor aligned. In
+  ``translate_test`` the target sentence keeps all-``O`` tags; in ``translate_train`` the
+  sentence is dropped and its entities count as dropped. Logged as a warning naming the
+  sentences; ``n_empty_translations`` counts them.
+- a *runaway* translation, longer than ``max_length_ratio`` x the input's words +
+  ``length_slack`` (NMT repetition loops), is cut to that length before anything reads it;
+  logged and counted in ``n_truncated_translations``. The cut is part of the downstream cache
+  keys, so changing the limit relabels and realigns; the raw translation stays cached.
+- a sentence pair with an empty side gets no links without calling the aligner; links outside
+  either sentence are a DataError naming the pair (:func:`xner.align.base.check_links`).
 """
 
 import logging
@@ -42,6 +55,9 @@ from xner.translate.base import Translator
 log = logging.getLogger(__name__)
 Links = set[tuple[int, int]]
 OPEN, CLOSE = "[", "]"
+MAX_LENGTH_RATIO = 3.0  # a translation may have this many words per input word ...
+LENGTH_SLACK = 10  # ... plus this many, before it counts as runaway and is cut
+SHOWN = 5  # sentence indices named in a warning
 
 
 @dataclass
@@ -61,6 +77,8 @@ class PipelineResult:
     n_projected: int = 0
     n_dropped: int = 0
     n_sentences_dropped: int = 0
+    n_empty_translations: int = 0
+    n_truncated_translations: int = 0
     keys: dict[str, str] = field(default_factory=dict)
     kept: list[int] = field(default_factory=list)
     source: list[TaggedSentence] = field(default_factory=list)
@@ -242,6 +260,98 @@ def backtranslate_marked(
     return out
 
 
+# -- translation checks ---------------------------------------------------------------------------
+
+
+@dataclass
+class TranslationCheck:
+    """Translations after the checks, and which sentences were empty or cut."""
+
+    translations: list[list[str]]
+    empty: list[int]
+    truncated: list[int]
+
+
+def length_limit(n_words: int, max_ratio: float | None, slack: int) -> int | None:
+    """Most words a translation of ``n_words`` words may have (None: no limit)."""
+    if not max_ratio:
+        return None
+    return int(max_ratio * n_words) + slack
+
+
+def guard_translations(
+    sources: Sequence[Sequence[str]],
+    translations: Sequence[Sequence[str]],
+    max_ratio: float | None = MAX_LENGTH_RATIO,
+    slack: int = LENGTH_SLACK,
+) -> TranslationCheck:
+    """Find empty translations of non-empty sentences and cut runaway ones to the limit."""
+    if len(sources) != len(translations):
+        raise DataError(
+            f"translator returned {len(translations)} translations for {len(sources)} sentences"
+        )
+    out, empty, truncated = [], [], []
+    for i, (src, words) in enumerate(zip(sources, translations, strict=True)):
+        words = list(words)
+        limit = length_limit(len(src), max_ratio, slack)
+        if src and not words:
+            empty.append(i)
+        elif limit is not None and len(words) > limit:
+            words = words[:limit]
+            truncated.append(i)
+        out.append(words)
+    return TranslationCheck(out, empty, truncated)
+
+
+def _shown(indices: Sequence[int]) -> str:
+    more = f" and {len(indices) - SHOWN} more" if len(indices) > SHOWN else ""
+    return ", ".join(map(str, indices[:SHOWN])) + more
+
+
+def _checked_translations(
+    cache: StageCache,
+    sources: Sequence[Sequence[str]],
+    translations: list[list[str]],
+    raw_key: str,
+    max_ratio: float | None,
+    slack: int,
+    consequence: str,
+) -> tuple[TranslationCheck, str]:
+    """The checked translations and the key later stages use for them."""
+    check = guard_translations(sources, translations, max_ratio, slack)
+    if check.empty:
+        log.warning(
+            "%d of %d translations came back empty (sentences %s): %s",
+            len(check.empty),
+            len(sources),
+            _shown(check.empty),
+            consequence,
+        )
+    if not check.truncated:
+        return check, raw_key
+    log.warning(
+        "%d translations are longer than %s x the input + %d words and were cut (sentences %s)",
+        len(check.truncated),
+        max_ratio,
+        slack,
+        _shown(check.truncated),
+    )
+    limits = {"max_length_ratio": max_ratio, "length_slack": slack}
+    return check, cache.key("translate_checked", limits, [raw_key])
+
+
+def _label_nonempty(labeler: Labeler, sentences: Sequence[Sequence[str]]) -> list[Labelled]:
+    """Labels of every sentence; empty ones get an empty label without asking the labeller."""
+    todo = [i for i, words in enumerate(sentences) if words]
+    labelled = labeler.label([sentences[i] for i in todo]) if todo else []
+    if len(labelled) != len(todo):
+        raise DataError(f"labeller returned {len(labelled)} labels for {len(todo)} sentences")
+    out = [Labelled([]) for _ in sentences]
+    for i, lab in zip(todo, labelled, strict=True):
+        out[i] = lab
+    return out
+
+
 # -- stages -------------------------------------------------------------------------------------
 
 
@@ -252,12 +362,17 @@ def _config(stage_configs: Mapping[str, Any], name: str) -> Any:
 
 
 def _align(aligner: Aligner, pairs: list[tuple[list[str], list[str]]]) -> list[Links]:
-    links = aligner.align(pairs)
-    if len(links) != len(pairs):
-        raise DataError(f"aligner returned {len(links)} link sets for {len(pairs)} sentence pairs")
-    for idx, ((src, tgt), sent) in enumerate(zip(pairs, links, strict=True)):
-        check_links(sent, len(src), len(tgt), idx)
-    return [set(sent) for sent in links]
+    """Links of every pair; a pair with an empty side has none and is not sent to the aligner."""
+    todo = [k for k, (src, tgt) in enumerate(pairs) if src and tgt]
+    found = aligner.align([pairs[k] for k in todo]) if todo else []
+    if len(found) != len(todo):
+        raise DataError(f"aligner returned {len(found)} link sets for {len(todo)} sentence pairs")
+    links: list[Links] = [set() for _ in pairs]
+    for k, sent in zip(todo, found, strict=True):
+        src, tgt = pairs[k]
+        check_links(sent, len(src), len(tgt), k)
+        links[k] = {(int(i), int(j)) for i, j in sent}
+    return links
 
 
 def _score_inputs(probs: Labelled | None, nmt: Any) -> Any:
@@ -355,6 +470,9 @@ def _align_and_project(
         for src, ents, tgt, sent_links, prob in tqdm(
             rows, total=len(links), desc="project", disable=None
         ):
+            if not ents or not tgt:  # nothing to project, or nowhere to put it
+                out.append(Projection([], list(ents)))
+                continue
             out.append(
                 projector.project(src, ents, tgt, sent_links, _score_inputs(prob, nmt_scorer))
             )
@@ -414,30 +532,43 @@ def translate_test(
     backtranslation: BackTranslation | None = None,
     target_labeler: Labeler | None = None,
     nmt_scorer: Any = None,
+    max_length_ratio: float | None = MAX_LENGTH_RATIO,
+    length_slack: int = LENGTH_SLACK,
 ) -> PipelineResult:
     """Label ``target`` (in ``tgt_lang``) through a translation into ``src_lang``.
 
     The returned sentences are the original target words with projected tags; their order
     and length follow ``target``. ``target_labeler`` gives target-side probabilities to the
     ILP ``ner`` score; ``nmt_scorer`` its ``nmt`` score (its config: ``stage_configs['nmt']``).
+    A sentence whose translation came back empty keeps all-O tags (counted, logged).
     """
     keys: dict[str, str] = {}
     tgt_words = [list(s.words) for s in target]
     data_key = fingerprint(tgt_words)
-    translations, keys["translate"] = _translate(
+    raw, keys["translate"] = _translate(
         translator, cache, stage_configs, tgt_words, data_key, tgt_lang, src_lang
     )
+    check, translation_key = _checked_translations(
+        cache,
+        tgt_words,
+        raw,
+        keys["translate"],
+        max_length_ratio,
+        length_slack,
+        "those target sentences keep O tags",
+    )
+    translations = check.translations
     labels, keys["label"] = cache.get_or_compute(
         "label",
         _config(stage_configs, "labeler"),
-        [keys["translate"]],
-        lambda: labeler.label(translations),
+        [translation_key],
+        lambda: _label_nonempty(labeler, translations),
         _encode_labels,
         _decode_labels,
     )
     src_entities = [entities(lab.tags) for lab in labels]
     transfer = _Transfer(
-        translations, src_entities, tgt_words, keys["label"], keys["translate"], data_key
+        translations, src_entities, tgt_words, keys["label"], translation_key, data_key
     )
     projections = _align_and_project(
         transfer,
@@ -461,6 +592,8 @@ def translate_test(
         n_source_entities=sum(len(e) for e in src_entities),
         n_projected=sum(len(p.entities) for p in projections),
         n_dropped=sum(len(p.dropped) for p in projections),
+        n_empty_translations=len(check.empty),
+        n_truncated_translations=len(check.truncated),
         keys=keys,
         kept=list(range(len(sentences))),
         source=[
@@ -485,19 +618,32 @@ def translate_train(
     backtranslation: BackTranslation | None = None,
     target_labeler: Labeler | None = None,
     nmt_scorer: Any = None,
+    max_length_ratio: float | None = MAX_LENGTH_RATIO,
+    length_slack: int = LENGTH_SLACK,
 ) -> PipelineResult:
     """A silver ``tgt_lang`` training set from labelled ``source`` sentences in ``src_lang``.
 
     The source tags are used as they are unless ``labeler`` relabels the source words. A
     sentence with an entity that could not be projected is dropped unless
-    ``keep_incomplete``; ``kept`` lists the source indices of the returned sentences.
+    ``keep_incomplete``; ``kept`` lists the source indices of the returned sentences. A
+    sentence whose translation came back empty is always dropped (counted, logged).
     """
     keys: dict[str, str] = {}
     src_words = [list(s.words) for s in source]
     words_key = fingerprint(src_words)
-    translations, keys["translate"] = _translate(
+    raw, keys["translate"] = _translate(
         translator, cache, stage_configs, src_words, words_key, src_lang, tgt_lang
     )
+    check, translation_key = _checked_translations(
+        cache,
+        src_words,
+        raw,
+        keys["translate"],
+        max_length_ratio,
+        length_slack,
+        "those sentences and their entities are dropped",
+    )
+    translations = check.translations
     if labeler is None:
         tags = [list(s.tags) for s in source]
         keys["label"] = fingerprint(source)
@@ -513,7 +659,7 @@ def translate_train(
         tags = [lab.tags for lab in labels]
     src_entities = [entities(t) for t in tags]
     transfer = _Transfer(
-        src_words, src_entities, translations, keys["label"], keys["translate"], keys["translate"]
+        src_words, src_entities, translations, keys["label"], translation_key, translation_key
     )
     projections = _align_and_project(
         transfer,
@@ -540,6 +686,8 @@ def translate_train(
         n_projected=sum(len(p.entities) for p in projections),
         n_dropped=sum(len(p.dropped) for p in projections),
         n_sentences_dropped=len(source) - len(sentences),
+        n_empty_translations=len(check.empty),
+        n_truncated_translations=len(check.truncated),
         keys=keys,
         kept=kept,
         source=[TaggedSentence(list(w), list(t)) for w, t in zip(src_words, tags, strict=True)],

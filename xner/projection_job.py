@@ -12,7 +12,14 @@ from omegaconf import DictConfig
 from xner.config import build, group_config
 from xner.errors import ConfigError
 from xner.methods.context import RunContext
-from xner.pipeline import BackTranslation, PipelineResult, translate_test, translate_train
+from xner.pipeline import (
+    LENGTH_SLACK,
+    MAX_LENGTH_RATIO,
+    BackTranslation,
+    PipelineResult,
+    translate_test,
+    translate_train,
+)
 
 log = logging.getLogger(__name__)
 TASKS = ("translate_test", "translate_train")
@@ -58,6 +65,9 @@ class Stages:
             self.backtranslation = BackTranslation(
                 build(translator_cfg), threshold=float(bt.get("threshold", 0.5))
             )
+        self._check_languages(str(cfg.get("source_lang", "en")), str(cfg.lang))
+        self.max_length_ratio = cfg.get("max_translation_ratio", MAX_LENGTH_RATIO)
+        self.length_slack = int(cfg.get("translation_length_slack", LENGTH_SLACK))
         self.stage_configs = {
             "translator": group_config(cfg.translator),
             "labeler": self.labeler_cfg,
@@ -67,6 +77,17 @@ class Stages:
             "nmt": self.nmt_cfg or {},
             "backtranslation": self.backtranslation_cfg,
         }
+
+    def _check_languages(self, source_lang: str, lang: str) -> None:
+        """A language the translator does not cover is refused here, before any data is read."""
+        forward = (lang, source_lang) if self.task == "translate_test" else (source_lang, lang)
+        for translator, pair in (
+            (self.translator, forward),
+            (getattr(self.backtranslation, "translator", None), (source_lang, lang)),
+        ):
+            check = getattr(translator, "check", None)
+            if check is not None:
+                check(*pair)
 
     @property
     def needs_checkpoint(self) -> bool:
@@ -87,6 +108,8 @@ class Stages:
             "backtranslation": self.backtranslation,
             "target_labeler": self.target_labeler,
             "nmt_scorer": self.nmt_scorer,
+            "max_length_ratio": self.max_length_ratio,
+            "length_slack": self.length_slack,
         }
 
 
@@ -130,5 +153,7 @@ def summary(result: PipelineResult) -> dict[str, float]:
         "projection/projected": result.n_projected,
         "projection/dropped": result.n_dropped,
         "projection/sentences_dropped": result.n_sentences_dropped,
+        "projection/empty_translations": result.n_empty_translations,
+        "projection/truncated_translations": result.n_truncated_translations,
         "projection/projected_share": result.projected_share,
     }

@@ -50,16 +50,22 @@ HOST_TAG, PID_TAG = "xner.host", "xner.pid"  # who runs a job: lets a rerun spot
 ABANDONED_TAG = "xner.abandoned"
 
 
+_CONNECTION_FAILURES = ("Connection refused", "Connection reset", "timed out", "Connection aborted")
+
+
 class TrackingError(XnerError):
     """The MLflow store stopped answering in the middle of a job."""
 
 
 def tracking_failure(uri: str, what: str, err: BaseException, run_id: str = "") -> TrackingError:
     """A one-line error naming the store, the step and the cause; files on disk are untouched."""
-    cause = next((line for line in str(err).splitlines() if line.strip()), type(err).__name__)
+    text = str(err)
+    known = [c for c in _CONNECTION_FAILURES if c.lower() in text.lower()]
+    cause = next((line for line in text.splitlines() if line.strip()), type(err).__name__)
+    cause = f"{known[0].lower()} ({type(err).__name__})" if known else cause[:200]
     run = f" (run {run_id})" if run_id else ""
     return TrackingError(
-        f"MLflow store {uri} failed while {what}{run}: {cause[:300]}; files the job already "
+        f"MLflow store {uri} failed while {what}{run}: {cause}; files the job already "
         "wrote (out=, cache) are kept; rerun the sweep once the store is back "
         "(retries: MLFLOW_HTTP_REQUEST_MAX_RETRIES, MLFLOW_HTTP_REQUEST_TIMEOUT)"
     )
@@ -294,6 +300,7 @@ def start_job_run(
     run_name = track.get("run_name") or "-".join(
         str(x) for x in (tags["variant"] or app, tags["lang"]) if x
     )
+    tags = {k: str(v) for k, v in tags.items()}  # a server's REST API takes strings only
     mlflow_client = client(uri)
     with guarded(uri, "creating the job's run"):
         run = mlflow_client.create_run(experiment_id, run_name=run_name, tags=tags)

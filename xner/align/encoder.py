@@ -15,7 +15,7 @@ from xner.align.subwords import (
     stitch,
 )
 from xner.errors import ConfigError
-from xner.hub import check_checkpoint, model_options
+from xner.hub import LOAD_ERRORS, check_checkpoint, load_error, model_options
 from xner.models.registry import resolve_checkpoint
 
 SANE_MAX_LENGTH = 100_000  # tokenizers without a limit report a huge sentinel instead
@@ -85,9 +85,8 @@ class Encoder:
         self.device = resolve_device(device)
         try:
             network = AutoModel.from_pretrained(self.name, **self.options)
-        except (OSError, ValueError) as err:
-            first_line = str(err).strip().splitlines()[0] if str(err).strip() else ""
-            raise ConfigError(f"cannot load encoder {model!r} for alignment: {first_line}") from err
+        except LOAD_ERRORS as err:
+            raise load_error(err, "alignment encoder", model) from None
         if getattr(network.config, "is_encoder_decoder", False):
             network = network.get_encoder()
         self.model = network.to(self.device).eval()
@@ -100,9 +99,7 @@ class Encoder:
             self.tokenizer([["a"]], is_split_into_words=True)
             return self.tokenizer
         except (ValueError, AssertionError, TypeError):
-            return auto_tokenizer.from_pretrained(
-                self.name, add_prefix_space=True, **self.options
-            )
+            return auto_tokenizer.from_pretrained(self.name, add_prefix_space=True, **self.options)
 
     def _model_max_length(self, config) -> int:
         limits = []

@@ -37,6 +37,16 @@ def check_name(value: str, what: str = "language code") -> str:
     return value
 
 
+def check_root(root: str | os.PathLike | None, name: str, key: str = "data") -> None:
+    """Refuse a local data folder that does not exist (a URL or no root is checked on use)."""
+    if root is None or is_url(root):
+        return
+    if not Path(root).is_dir():
+        raise ConfigError(
+            f"{name}: data folder {root} does not exist; set {key}.root=/local/folder"
+        )
+
+
 def default_cache_dir() -> Path:
     return Path(os.environ.get("XNER_CACHE", ".cache")) / "data"
 
@@ -101,6 +111,7 @@ class Source:
         self.root = str(root) if is_url(root) else (Path(root) if root is not None else None)
         if name is not None:
             self.name = check_name(name, "dataset name")
+        check_root(self.root, self.name)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         if scheme not in SCHEMES:
             raise ConfigError(

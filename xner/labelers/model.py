@@ -15,7 +15,7 @@ import numpy as np
 
 from xner.data.tags import OUTSIDE, iob2_tag_names, repair_iob2, split_tag
 from xner.errors import ConfigError
-from xner.hub import check_checkpoint
+from xner.hub import LOAD_ERRORS, check_checkpoint, load_error
 from xner.labelers.base import Labeler, Labelled
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,8 @@ class ModelLabeler(Labeler):
 
             try:
                 tokenizer, model, names = load_token_model(self.checkpoint, self.label_names)
-            except (OSError, ValueError) as err:
-                raise ConfigError(
-                    f"labeler checkpoint {self.checkpoint!r}: {str(err).splitlines()[0]}"
-                ) from None
+            except LOAD_ERRORS as err:
+                raise load_error(err, "labeler checkpoint", self.checkpoint) from None
             device = resolve_device(self.device)
             model = model.to(device).eval()
             new_names, matrix = label_matrix(names, self.label_map, self.drop_labels)

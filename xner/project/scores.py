@@ -139,8 +139,12 @@ class HFNMTScorer(NMTScorer):
     ) -> None:
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-        self.tokenizer = AutoTokenizer.from_pretrained(model)
-        self.model = AutoModelForSeq2SeqLM.from_pretrained(model).to(device).eval()
+        from xner.hub import check_checkpoint, model_options
+
+        check_checkpoint(model, "nmt_scorer.model")
+        options = model_options(model)
+        self.tokenizer = AutoTokenizer.from_pretrained(model, **options)
+        self.model = AutoModelForSeq2SeqLM.from_pretrained(model, **options).to(device).eval()
         self.src_lang = src_lang
         self.tgt_lang = tgt_lang
         self.batch_size = batch_size

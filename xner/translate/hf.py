@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from tqdm import tqdm
 
 from xner.errors import ConfigError
-from xner.hub import check_checkpoint, model_options
+from xner.hub import LOAD_ERRORS, check_checkpoint, load_error, model_options
 from xner.translate.base import Translator
 from xner.translate.langcodes import FAMILIES, model_code
 from xner.translate.wordtok import word_tokenize
@@ -108,10 +108,8 @@ class HFTranslator(Translator):
             model = AutoModelForSeq2SeqLM.from_pretrained(
                 self.model_name, dtype=getattr(torch, dtype), **options
             )
-        except (OSError, ValueError) as err:
-            raise ConfigError(
-                f"cannot load translation model {self.model_name!r}: {str(err).splitlines()[0]}"
-            ) from None
+        except LOAD_ERRORS as err:
+            raise load_error(err, "translation model", self.model_name) from None
         self._model = model.to(device).eval()
 
     def _lang_token_id(self, code: str) -> int:

@@ -90,6 +90,9 @@ class LexiconTranslator(Translator):
             return [found[0][:1].upper() + found[0][1:], *found[1:]]
         return list(found)
 
+    def check(self, src_lang: str, tgt_lang: str) -> None:
+        self._table(src_lang, tgt_lang)
+
     def translate(
         self, sentences: Sequence[Sequence[str]], src_lang: str, tgt_lang: str
     ) -> list[list[str]]:

@@ -38,6 +38,14 @@ class ReferenceTranslator(Translator):
         self._tables[src_lang, tgt_lang] = table
         return table
 
+    def check(self, src_lang: str, tgt_lang: str) -> None:
+        """A language the corpus does not have is a ConfigError from the dataset source."""
+        has = getattr(self.source, "has_split", None)
+        if has is not None:
+            for split in self.splits:
+                has(src_lang, split)
+                has(tgt_lang, split)
+
     def translate(
         self, sentences: Sequence[Sequence[str]], src_lang: str, tgt_lang: str
     ) -> list[list[str]]:

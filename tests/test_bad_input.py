@@ -1,0 +1,413 @@
+"""Every bad input of issue 7, in one place: a one-line error naming where, or a logged repair.
+
+Sections: CoNLL files (a table of messy and broken files), prediction/gold files that do not
+line up, translations and alignments gone wrong inside the pipeline, and configurations that
+must be refused before any work starts (real CLI runs: exit 2, one ``error:`` line, no
+traceback, no cache entry written).
+"""
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from xner.align.base import Aligner
+from xner.cache import StageCache
+from xner.data.conll import TaggedSentence, read_conll
+from xner.errors import ConfigError, DataError
+from xner.labelers.base import Labeler, Labelled
+from xner.metrics import score_sentences
+from xner.pipeline import guard_translations, translate_test, translate_train
+from xner.project.heuristic import HeuristicProjector
+from xner.translate.base import Translator
+
+# --- CoNLL files --------------------------------------------------------------------------------
+
+CANONICAL = "John\tB-PER\nSmith\tI-PER\nvisited\tO\nLagos\tB-LOC\n\nThe\tO\nUN\tB-ORG\nmet\tO\n"
+WORDS = [["John", "Smith", "visited", "Lagos"], ["The", "UN", "met"]]
+TAGS = [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG", "O"]]
+LONG_TAGS = ["O", "B-PER", "I-PER", "O", "B-LOC"] * 1000
+
+# (case, file bytes, read_conll options, expected tags per sentence or an error regex)
+CONLL_CASES = [
+    ("crlf line endings", CANONICAL.replace("\n", "\r\n").encode(), {}, TAGS),
+    ("byte order mark", b"\xef\xbb\xbf" + CANONICAL.encode(), {}, TAGS),
+    ("trailing whitespace", CANONICAL.replace("\n", " \t \n").encode(), {}, TAGS),
+    ("several blank lines", CANONICAL.replace("\n\n", "\n\n\n\n").encode() + b"\n\n", {}, TAGS),
+    ("no final newline", CANONICAL.rstrip("\n").encode(), {}, TAGS),
+    ("tabs and spaces mixed", CANONICAL.replace("\tB-PER", "  B-PER").replace("\tO", " \t O")
+     .encode(), {}, TAGS),
+    ("token with no tag", b"a\tO\n\nb\tO\nlonely\n", {},
+     r"f\.conll:4: sentence 1: token 'lonely' has no tag"),
+    ("iob1 tags", b"a\tI-PER\nb\tI-PER\nc\tB-PER\nd\tO\ne\tI-LOC\n", {"scheme": "iob1"},
+     [["B-PER", "I-PER", "B-PER", "O", "B-LOC"]]),
+    ("bioes tags", b"a\tS-PER\nb\tB-ORG\nc\tI-ORG\nd\tE-ORG\n", {"scheme": "bioes"},
+     [["B-PER", "B-ORG", "I-ORG", "I-ORG"]]),
+    ("bioes tags read as iob2", b"a\tO\n\nb\tS-PER\n", {},
+     r"f\.conll:3: sentence 1: tag 'S-PER' is not IOB2 \(wrong tag scheme\?"),
+    ("I-X after O", b"a\tO\nb\tI-LOC\n", {}, r"f\.conll:2: sentence 0: I-LOC follows O .*repair"),
+    ("I-X after O, repaired", b"a\tO\nb\tI-LOC\nc\tI-LOC\n", {"repair": True},
+     [["O", "B-LOC", "I-LOC"]]),
+    ("unknown tag", b"a\tO\nb\tX-PER\n", {}, r"f\.conll:2: sentence 0: unknown tag 'X-PER'"),
+    ("unknown label", b"a\tB-PER\n\nb\tB-DATE\n", {"labels": ["PER", "LOC"]},
+     r"f\.conll:3: sentence 1: unknown label 'DATE' in tag 'B-DATE' \(known: LOC, PER\)"),
+    ("non-utf-8 bytes", b"a\tO\n\ncaf\xe9\tB-LOC\n", {},
+     r"f\.conll:3: not valid UTF-8 \(byte 0xe9\); re-encode the file as UTF-8"),
+    ("empty file", b"", {}, r"f\.conll: empty file \(no sentences\)$"),
+    ("only blank lines", b"\n \n\t\n", {}, r"f\.conll: empty file \(no sentences\)$"),
+    ("5,000-word sentence", "".join(f"w{i}\t{t}\n" for i, t in enumerate(LONG_TAGS)).encode(),
+     {}, [LONG_TAGS]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("raw", "options", "expected"),
+    [case[1:] for case in CONLL_CASES],
+    ids=[case[0] for case in CONLL_CASES],
+)
+def test_conll_file(tmp_path: Path, raw: bytes, options: dict, expected):
+    path = tmp_path / "f.conll"
+    path.write_bytes(raw)
+    if isinstance(expected, str):
+        with pytest.raises(DataError, match=expected) as err:
+            read_conll(path, **options)
+        assert "\n" not in str(err.value) and str(path) in str(err.value)
+    else:
+        sentences = read_conll(path, **options)
+        assert [s.tags for s in sentences] == expected
+        if expected is TAGS:
+            assert [s.words for s in sentences] == WORDS
+
+
+def test_repair_is_logged(tmp_path: Path, caplog):
+    path = tmp_path / "f.conll"
+    path.write_text("a\tO\nb\tI-LOC\n")
+    with caplog.at_level(logging.WARNING):
+        read_conll(path, repair=True)
+    assert "repaired orphan I- tags to B- in 1 sentence(s)" in caplog.text
+
+
+# --- prediction and gold files that do not line up -------------------------------------------
+
+
+def _sentences(*rows: str) -> list[TaggedSentence]:
+    return [TaggedSentence(r.split(), ["O"] * len(r.split())) for r in rows]
+
+
+def test_prediction_and_gold_token_counts_differ():
+    pred = _sentences("a b c", "d e")
+    gold = _sentences("a b c", "d e f")
+    with pytest.raises(DataError) as err:
+        score_sentences(pred, gold, pred_name="pred.conll", gold_name="gold.conll")
+    assert str(err.value) == (
+        "pred.conll and gold.conll differ at sentence 1 (0-based): 2 vs 3 tokens; "
+        "first differing token 2: (end of sentence) vs 'f'"
+    )
+
+
+def test_prediction_and_gold_sentence_counts_differ_on_the_cli(repo_root, tmp_path: Path):
+    (tmp_path / "pred.conll").write_text("a\tO\n\nb\tO\n")
+    (tmp_path / "gold.conll").write_text("a\tO\n\nb\tO\nc\tO\n")
+    done = subprocess.run(
+        [sys.executable, "evaluate.py", "score", str(tmp_path / "pred.conll"),
+         str(tmp_path / "gold.conll")],
+        cwd=repo_root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1
+    assert "differ at sentence 1 (0-based): 1 vs 2 tokens" in done.stderr
+
+
+# --- the pipeline: translations, alignments, entities ----------------------------------------
+
+
+class TableTranslator(Translator):
+    """Returns fixed translations by sentence position."""
+
+    def __init__(self, outputs: Sequence[Sequence[str]]) -> None:
+        self.outputs = [list(o) for o in outputs]
+
+    def translate(self, sentences, src_lang, tgt_lang):
+        return [list(o) for o in self.outputs[: len(sentences)]]
+
+
+class DiagonalAligner(Aligner):
+    """Links word i to word i (as far as both sentences go); records what it was asked."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[list[str], list[str]]] = []
+
+    def align(self, pairs):
+        self.seen.extend((list(s), list(t)) for s, t in pairs)
+        return [{(i, i) for i in range(min(len(s), len(t)))} for s, t in pairs]
+
+
+class FixedAligner(Aligner):
+    def __init__(self, links: Sequence[set]) -> None:
+        self.links = links
+
+    def align(self, pairs):
+        return [set(x) for x in self.links[: len(pairs)]]
+
+
+class CapitalLabeler(Labeler):
+    """Capitalised words are B-PER; records the sentences it labels."""
+
+    def __init__(self) -> None:
+        self.seen: list[list[str]] = []
+
+    def label(self, sentences):
+        self.seen.extend(list(s) for s in sentences)
+        return [Labelled(["B-PER" if w[:1].isupper() else "O" for w in s]) for s in sentences]
+
+
+CONFIGS = {"translator": {"t": 1}, "labeler": {"l": 1}, "aligner": {"a": 1}, "projector": {}}
+
+
+def _test(tmp_path, translations, target, aligner=None, **kw):
+    return translate_test(
+        [TaggedSentence(w.split(), ["O"] * len(w.split())) for w in target],
+        translator=TableTranslator([t.split() for t in translations]),
+        labeler=kw.pop("labeler", CapitalLabeler()),
+        aligner=aligner or DiagonalAligner(),
+        projector=HeuristicProjector(),
+        cache=StageCache(tmp_path / "cache"),
+        src_lang="en",
+        tgt_lang="syn",
+        stage_configs=CONFIGS,
+        **kw,
+    )
+
+
+def _train(tmp_path, source, translations, aligner=None, **kw):
+    return translate_train(
+        source,
+        translator=TableTranslator([t.split() for t in translations]),
+        aligner=aligner or DiagonalAligner(),
+        projector=HeuristicProjector(),
+        cache=StageCache(tmp_path / "cache"),
+        src_lang="en",
+        tgt_lang="syn",
+        stage_configs=CONFIGS,
+        **kw,
+    )
+
+
+SOURCE = [
+    TaggedSentence(["Ada", "sang"], ["B-PER", "O"]),
+    TaggedSentence(["Bo", "ran", "far"], ["B-PER", "O", "O"]),
+]
+
+
+def test_empty_translation_in_translate_test_keeps_o_tags_and_is_counted(tmp_path, caplog):
+    labeler, aligner = CapitalLabeler(), DiagonalAligner()
+    with caplog.at_level(logging.WARNING):
+        result = _test(tmp_path, ["Ada sang", ""], ["Ada sang", "Bo ran"], aligner, labeler=labeler)
+    assert [s.tags for s in result.sentences] == [["B-PER", "O"], ["O", "O"]]
+    assert result.n_empty_translations == 1 and result.n_source_entities == 1
+    assert labeler.seen == [["Ada", "sang"]] and len(aligner.seen) == 1  # the empty one skipped
+    assert "1 of 2 translations came back empty (sentences 1)" in caplog.text
+
+
+def test_empty_translation_in_translate_train_drops_the_sentence_and_counts_it(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING):
+        result = _train(tmp_path, SOURCE, ["Ada sang", ""], keep_incomplete=True)
+    assert [s.words for s in result.sentences] == [["Ada", "sang"]] and result.kept == [0]
+    assert result.n_empty_translations == 1 and result.n_sentences_dropped == 1
+    assert result.n_dropped == 1  # Bo's entity
+    assert "their entities are dropped" in caplog.text
+
+
+def test_runaway_translation_is_cut_to_the_limit_and_counted(tmp_path, caplog):
+    limit = 3 * 2 + 10  # max_length_ratio x words + length_slack
+    runaway = " ".join(["Ada", "sang"] + ["la"] * 40)
+    labeler = CapitalLabeler()
+    with caplog.at_level(logging.WARNING):
+        result = _test(tmp_path, [runaway], ["Ada sang"], labeler=labeler)
+    assert [len(s) for s in labeler.seen] == [limit]
+    assert result.n_truncated_translations == 1
+    assert result.sentences[0].tags == ["B-PER", "O"]
+    assert "longer than 3.0 x the input + 10 words and were cut (sentences 0)" in caplog.text
+    # The cut is part of the keys of later stages: another limit relabels, the raw one is reused.
+    again = _test(tmp_path, [runaway], ["Ada sang"], max_length_ratio=None)
+    assert again.keys["translate"] == result.keys["translate"]
+    assert again.keys["label"] != result.keys["label"] and again.n_truncated_translations == 0
+
+
+def test_guard_translations_counts_are_exact():
+    check = guard_translations(
+        [["a"], ["b", "c"], [], ["d"]], [[], ["x"] * 17, [], ["y"] * 13], max_ratio=3, slack=10
+    )
+    assert check.empty == [0] and check.truncated == [1]
+    assert [len(t) for t in check.translations] == [0, 16, 0, 13]
+    with pytest.raises(DataError, match="translator returned 1 translations for 2 sentences"):
+        guard_translations([["a"], ["b"]], [["x"]])
+
+
+def test_alignment_outside_the_sentence_names_the_pair_and_caches_nothing(tmp_path):
+    bad = FixedAligner([{(0, 0)}, {(1, 1), (7, 0)}])
+    with pytest.raises(DataError) as err:
+        _train(tmp_path, SOURCE, ["Ada sang", "Bo ran"], bad)
+    assert str(err.value) == (
+        "sentence pair 1: alignment link (7, 0) lies outside the sentences "
+        "(3 source words, 2 target words)"
+    )
+    assert not (tmp_path / "cache" / "align").exists() or not any(
+        (tmp_path / "cache" / "align").iterdir()
+    )
+
+
+def test_source_entity_without_links_is_dropped_and_counted(tmp_path):
+    links = FixedAligner([{(1, 1)}, {(0, 0), (1, 1)}])  # Ada (word 0) has no link
+    result = _train(tmp_path, SOURCE, ["Ada sang", "Bo ran"], links)
+    assert result.n_source_entities == 2 and result.n_projected == 1 and result.n_dropped == 1
+    assert result.kept == [1] and result.n_sentences_dropped == 1
+    kept = _train(tmp_path, SOURCE, ["Ada sang", "Bo ran"], links, keep_incomplete=True)
+    assert [s.tags for s in kept.sentences] == [["O", "O"], ["B-PER", "O"]]
+    test = _test(tmp_path, ["Ada sang"], ["Ada sang"], FixedAligner([set()]))
+    assert test.sentences[0].tags == ["O", "O"] and test.n_dropped == 1
+
+
+@pytest.mark.parametrize("projector", ["heuristic", "ilp"])
+def test_sentences_with_zero_entities_pass_through(tmp_path, projector):
+    from xner.project.ilp import ILPProjector
+
+    plain = [TaggedSentence(["it", "rained"], ["O", "O"])]
+    result = translate_train(
+        plain,
+        translator=TableTranslator([["es", "regnete"]]),
+        aligner=DiagonalAligner(),
+        projector=ILPProjector() if projector == "ilp" else HeuristicProjector(),
+        cache=StageCache(tmp_path / "cache"),
+        src_lang="en",
+        tgt_lang="syn",
+        stage_configs=CONFIGS,
+    )
+    assert [s.tags for s in result.sentences] == [["O", "O"]]
+    assert result.n_source_entities == 0 and result.projected_share == 1.0
+    test = _test(tmp_path, ["it rained"], ["es regnete"])
+    assert test.sentences[0].tags == ["O", "O"] and test.n_source_entities == 0
+
+
+# --- configurations: refused before any work starts (real CLIs) ------------------------------
+
+SMALL = ["data.n_train=30", "data.n_dev=5", "data.n_test=20"]
+
+
+def run_cli(repo_root: Path, tmp_path: Path, *overrides: str, app: str = "project.py"):
+    """Run a Hydra app offline with a private store, cache and output folder."""
+    command = [
+        sys.executable,
+        app,
+        f"tracking.uri=sqlite:///{tmp_path}/mlflow.db",
+        f"cache.dir={tmp_path}/cache",
+        f"paths.outputs={tmp_path}/outputs",
+        *overrides,
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["HF_HUB_OFFLINE"] = "1"
+    return subprocess.run(
+        command, cwd=repo_root, capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+def error_line(done: subprocess.CompletedProcess) -> str:
+    """The one ``error:`` line of a refused run (exit 2, no traceback)."""
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, done.stderr[-2000:]
+    return errors[0]
+
+
+def no_cache_entries(tmp_path: Path) -> bool:
+    cache = tmp_path / "cache"
+    return not cache.exists() or not any(p.name == "value.json" for p in cache.rglob("*"))
+
+
+def masakha_folder(tmp_path: Path, lang: str) -> Path:
+    root = tmp_path / "masakhaner"
+    (root / lang).mkdir(parents=True)
+    for split in ("train", "dev", "test"):
+        (root / lang / f"{split}.txt").write_text("Musa B-PER\nya O\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["aligner=nope"],
+         "error: unknown aligner 'nope': choose one of awesome, eflomal, simalign"),
+        (["-m", "projector=heuristic,best"],
+         "error: unknown projector 'best': choose one of heuristic, ilp"),
+    ],
+)  # fmt: skip
+def test_unknown_group_choice_is_one_line(repo_root, tmp_path, overrides, message):
+    done = run_cli(repo_root, tmp_path, *overrides)
+    assert error_line(done).startswith(message)
+    assert no_cache_entries(tmp_path)
+
+
+def test_check_choices_names_the_group_and_its_options():
+    from xner.choices import check_choices
+
+    check_choices(
+        ["-m", "aligner=eflomal", "projector=heuristic,ilp", "hydra/launcher=joblib",
+         "data@source_data=synthetic", "lang=hau", "~labeler", "+experiment=quickstart"]
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match=r"^unknown aligner 'nope': choose one of awesome, "):
+        check_choices(["aligner=nope"])
+    with pytest.raises(ConfigError, match=r"^unknown data 'nope': choose one of conll2003, "):
+        check_choices(["data@source_data=nope"])
+    with pytest.raises(ConfigError, match=r"^hydra.callbacks.x._target_='os.system': Hydra's"):
+        check_choices(["+hydra.callbacks.x._target_=os.system"])
+
+
+def test_language_the_translator_does_not_cover(repo_root, tmp_path):
+    root = masakha_folder(tmp_path, "pcm")
+    done = run_cli(
+        repo_root, tmp_path, "data=masakhaner2", f"data.root={root}", "lang=pcm",
+        "source_data=synthetic", "translator=nllb_600m", "labeler=gold",
+    )  # fmt: skip
+    line = error_line(done)
+    assert "language 'pcm' is not covered by facebook/nllb-200-distilled-600M (nllb)" in line
+    assert no_cache_entries(tmp_path)
+
+
+def test_missing_local_data_folder(repo_root, tmp_path):
+    absent = tmp_path / "absent"
+    done = run_cli(
+        repo_root, tmp_path, "data=masakhaner2", f"data.root={absent}", "lang=hau",
+        "source_data=synthetic",
+    )  # fmt: skip
+    assert error_line(done) == (
+        f"error: masakhaner2: data folder {absent} does not exist; set data.root=/local/folder"
+    )
+    assert no_cache_entries(tmp_path) and not (tmp_path / "mlflow.db").exists()
+
+
+def test_unreachable_hub_while_offline(repo_root, tmp_path):
+    done = run_cli(
+        repo_root, tmp_path, *SMALL, "aligner=simalign", "aligner.model=xner-test/absent"
+    )
+    line = error_line(done)
+    assert "aligner.model='xner-test/absent': offline (HF_HUB_OFFLINE=1)" in line
+    assert "set aligner.model=/local/folder" in line
+    assert no_cache_entries(tmp_path)  # refused before translating or labelling
+
+
+def test_offline_hub_checks_name_the_model_and_option(monkeypatch, tmp_path):
+    from xner.labelers.model import ModelLabeler
+    from xner.translate.hf import HFTranslator
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ConfigError, match=r"translator.model='xner-test/mt': offline"):
+        HFTranslator("xner-test/mt", family="nllb").check("en", "hau")
+    with pytest.raises(ConfigError, match=r"labeler.checkpoint='xner-test/ner': offline"):
+        ModelLabeler("xner-test/ner")
+    with pytest.raises(ConfigError, match=r"labeler.checkpoint='.*nowhere': no such model folder"):
+        ModelLabeler(str(tmp_path / "nowhere"))

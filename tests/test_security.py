@@ -1,0 +1,246 @@
+"""Nothing let in: no remote code, no unpickling, no foreign `_target_`, no path escapes."""
+
+import ast
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xner.cache import StageCache, check_key
+from xner.config import build, check_targets
+from xner.errors import ConfigError
+from xner.hub import model_options
+from xner.models.registry import minilm_path
+from xner.paths import safe_name
+
+PACKAGE = Path(__file__).resolve().parents[1] / "xner"
+
+
+def _calls(name: str) -> list[tuple[Path, ast.Call]]:
+    """Every call of ``<something>.name(...)`` in the xner package."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == name
+            ):
+                found.append((path, node))
+    return found
+
+
+def _where(path: Path, node: ast.Call) -> str:
+    return f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+
+
+def test_every_from_pretrained_passes_trust_remote_code_explicitly():
+    calls = _calls("from_pretrained")
+    assert len(calls) >= 6
+    missing = [
+        _where(path, node)
+        for path, node in calls
+        # trust_remote_code=..., or **options built by xner.hub.model_options
+        if not any(k.arg == "trust_remote_code" or k.arg is None for k in node.keywords)
+    ]
+    assert not missing, f"from_pretrained without trust_remote_code: {missing}"
+    literal_true = [
+        _where(path, node)
+        for path, node in calls
+        for k in node.keywords
+        if k.arg == "trust_remote_code"
+        and isinstance(k.value, ast.Constant)
+        and k.value.value is True
+    ]
+    assert not literal_true
+
+
+def test_every_torch_load_is_weights_only():
+    calls = [(p, n) for p, n in _calls("load") if getattr(n.func.value, "id", "") == "torch"]
+    unsafe = [
+        _where(path, node)
+        for path, node in calls
+        if not any(
+            k.arg == "weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
+            for k in node.keywords
+        )
+    ]
+    assert not unsafe, f"torch.load without weights_only=True: {unsafe}"
+
+
+def test_no_pickle_anywhere_in_the_package():
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                assert not (
+                    getattr(node.func.value, "id", "") == "pickle" and node.func.attr == "load"
+                ), _where(path, node)
+                if node.func.attr == "load" and getattr(node.func.value, "id", "") == "np":
+                    assert any(k.arg == "allow_pickle" for k in node.keywords), _where(path, node)
+
+
+def test_trust_remote_code_is_off_by_default_and_warns_with_the_checkpoint(caplog):
+    assert model_options("org/model") == {"trust_remote_code": False}
+    with caplog.at_level(logging.WARNING):
+        assert model_options("org/model", True) == {"trust_remote_code": True}
+    assert "trust_remote_code=true: loading org/model runs Python code" in caplog.text
+    with pytest.raises(ConfigError, match="must be true or false"):
+        model_options("org/model", "yes")
+
+
+def test_config_option_trust_remote_code_reaches_the_loader_with_a_warning(caplog):
+    import torch
+
+    from xner.align.encoder import Encoder
+
+    torch.set_num_threads(1)
+    with caplog.at_level(logging.WARNING):
+        encoder = Encoder(str(minilm_path()), layer=1, device="cpu", trust_remote_code=True)
+    assert encoder.options == {"trust_remote_code": True}
+    assert f"loading {minilm_path()} runs Python code" in caplog.text
+    assert Encoder(str(minilm_path()), layer=1, device="cpu").options == {
+        "trust_remote_code": False
+    }
+
+
+class _Payload:
+    """Unpickling this runs a shell command: what a poisoned checkpoint does."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.fixture(scope="module")
+def poisoned_checkpoint(tmp_path_factory) -> tuple[Path, Path]:
+    """A MiniLM folder whose weights are a pytorch_model.bin holding a pickled payload."""
+    import torch
+
+    folder = tmp_path_factory.mktemp("poisoned") / "model"
+    folder.mkdir()
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt"):
+        shutil.copy(minilm_path() / name, folder / name)
+    marker = folder.parent / "payload-ran"
+    torch.save({"weight": _Payload(marker)}, folder / "pytorch_model.bin")
+    return folder, marker
+
+
+def test_pickled_payload_in_a_checkpoint_is_refused_not_run(poisoned_checkpoint):
+    from xner.align.encoder import Encoder
+    from xner.labelers.model import ModelLabeler
+
+    folder, marker = poisoned_checkpoint
+    with pytest.raises(ConfigError, match="pickled objects other than tensors; refused"):
+        Encoder(str(folder), layer=1, device="cpu")
+    labeler = ModelLabeler(str(folder), label_names=["O", "B-PER", "I-PER"], device="cpu")
+    with pytest.raises(ConfigError, match="pickled objects other than tensors; refused"):
+        labeler.label([["Ada"]])
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "os.system",
+        "subprocess.Popen",
+        "builtins.eval",
+        "torch.load",
+        "transformers.AutoModel.from_pretrained",
+        "hydra.utils.call",
+        "mlflow.pyfunc.load_model",
+        "xner.data.conll.os.system",  # starts with xner. but is os.system
+        "xner.cache.np.load",
+        "xner.config.__builtins__",
+    ],
+)
+def test_foreign_targets_are_refused_by_build(target):
+    with pytest.raises(
+        ConfigError, match=r"_target_ .* is outside xner and its libraries; refused"
+    ):
+        build({"_target_": target, "args": ["true"]})
+    with pytest.raises(ConfigError, match=r"translator\.source\._target_"):
+        check_targets({"translator": {"source": {"_target_": target}}})
+
+
+def test_own_targets_are_allowed():
+    check_targets(
+        {
+            "a": {"_target_": "xner.translate.LexiconTranslator"},
+            "b": [{"_target_": "torch.optim.AdamW"}],
+            "c": {"_target_": "pytorch_lightning.callbacks.EarlyStopping"},
+        }
+    )
+    with pytest.raises(ConfigError, match="does not exist"):
+        check_targets({"_target_": "xner.no_such_module.Thing"})
+
+
+def _cli(repo_root: Path, tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["HF_HUB_OFFLINE"] = "1"
+    command = [
+        sys.executable,
+        "project.py",
+        f"tracking.uri=sqlite:///{tmp_path}/mlflow.db",
+        f"cache.dir={tmp_path}/cache",
+        f"paths.outputs={tmp_path}/outputs",
+        *overrides,
+    ]
+    return subprocess.run(
+        command, cwd=repo_root, capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+def _refused(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    return line
+
+
+def test_cli_refuses_a_foreign_target_before_running_it(repo_root, tmp_path):
+    marker = tmp_path / "popen-ran"
+    done = _cli(
+        repo_root, tmp_path, "aligner._target_=subprocess.Popen", f"+aligner.args=[touch,{marker}]"
+    )
+    assert "aligner._target_: _target_ 'subprocess.Popen' is outside xner" in _refused(done)
+    assert not marker.exists() and not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("lang=../x", "error: language code '../x' is not a safe name"),
+        ("source_lang=en/../../x", "error: source language code 'en/../../x' is not a safe name"),
+        ("data.name=../../etc", "error: data.name '../../etc' is not a safe name"),
+    ],
+)
+def test_cli_refuses_names_that_escape_their_folders(repo_root, tmp_path, override, message):
+    assert _refused(_cli(repo_root, tmp_path, override)).startswith(message)
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "..", ".hidden", "a\\b", "x/../../y", ""])
+def test_unsafe_names_are_refused(name):
+    with pytest.raises(ConfigError, match="not a safe name"):
+        safe_name(name, "language code")
+
+
+@pytest.mark.parametrize("stage", ["../x", "a/b", "..", "", "x" * 65, ".tmp"])
+def test_stage_cache_refuses_stage_names_and_keys_that_escape(tmp_path, stage):
+    cache = StageCache(tmp_path / "cache")
+    key = cache.key("translate", {}, [])
+    with pytest.raises(ConfigError, match="invalid cache stage name"):
+        cache.path(stage, key)
+    with pytest.raises(ConfigError, match="invalid cache stage name"):
+        cache.get_or_compute(stage, {}, [], lambda: 1)
+    for bad in ("../" + key[3:], key.upper(), key[:-1]):
+        with pytest.raises(ConfigError, match="invalid cache key"):
+            check_key(bad)
+    assert not (tmp_path / "cache").exists()

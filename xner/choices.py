@@ -1,0 +1,93 @@
+"""Config-group choices on the command line, checked before Hydra composes anything.
+
+Hydra reports ``aligner=nope`` as a multi-line message and exit status 1. The Hydra apps wrap
+their entry point in :func:`checked_choices`, so an unknown choice of one of xner's own groups
+(``conf/<group>/<name>.yaml``), in a single run or a sweep list, is one ``error:`` line on
+stderr and exit status 2, like every other configuration error.
+
+A ``_target_`` set on the command line inside Hydra's own ``hydra:`` node (callbacks,
+launcher) is instantiated by Hydra before any xner check runs, so it is checked here: only
+Hydra's and its plugins' classes and xner's are allowed there.
+"""
+
+import functools
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from xner.errors import ConfigError
+from xner.paths import PROJECT_ROOT
+
+CONF_DIR = PROJECT_ROOT / "conf"
+HYDRA_TARGET_PREFIXES = ("hydra._internal.", "hydra_plugins.", "xner.")
+
+
+def group_options(conf_dir: Path, group: str) -> list[str] | None:
+    """The choices of a config group (its YAML file names), or None when it is no group."""
+    folder = conf_dir / group
+    if not folder.is_dir():
+        return None
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def check_choices(argv: Sequence[str], conf_dir: Path = CONF_DIR) -> None:
+    """Refuse ``group=name`` overrides naming no ``conf/<group>/<name>.yaml``.
+
+    Arguments Hydra cannot parse, options (``-m``, ``--cfg``), Hydra's own groups and glob or
+    range sweeps are left to Hydra.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import ValueType
+    from hydra.errors import HydraException
+
+    words = [a for a in argv if not a.startswith("-") and "=" in a]
+    try:
+        overrides = OverridesParser.create().parse_overrides(words)
+    except HydraException:
+        return  # Hydra reports its own syntax errors
+    for override in overrides:
+        group = override.key_or_group
+        if group.startswith("hydra.") and group.endswith("._target_"):
+            _check_hydra_target(group, override)
+        if override.is_delete() or group.startswith("hydra"):
+            continue
+        options = group_options(conf_dir, group)
+        if options is None:
+            continue
+        if override.value_type == ValueType.SIMPLE_CHOICE_SWEEP:
+            values = list(override.sweep_string_iterator())
+        elif override.value_type == ValueType.ELEMENT:
+            values = [override.value()]
+        else:
+            continue
+        for value in values:
+            if isinstance(value, str) and value not in options:
+                raise ConfigError(
+                    f"unknown {group} {value!r}: choose one of {', '.join(options)} "
+                    f"(files in conf/{group}/)"
+                )
+
+
+def _check_hydra_target(key: str, override: Any) -> None:
+    value = override.value() if not override.is_sweep_override() else None
+    if not (isinstance(value, str) and value.startswith(HYDRA_TARGET_PREFIXES)):
+        raise ConfigError(
+            f"{key}={value!r}: Hydra's own node may only name classes of hydra._internal, "
+            "hydra_plugins or xner; refused"
+        )
+
+
+def checked_choices(main: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a ``@hydra.main`` entry point: check ``sys.argv`` first, one-line error, exit 2."""
+
+    @functools.wraps(main)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            check_choices(sys.argv[1:])
+        except ConfigError as err:
+            print(f"error: {err}", file=sys.stderr)
+            sys.exit(2)
+        return main(*args, **kwargs)
+
+    return wrapper
