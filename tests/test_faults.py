@@ -297,3 +297,19 @@ def test_tracking_failure_is_one_line_naming_store_step_and_cause():
         "MLflow store http://127.0.0.1:5000 failed while logging metrics (run abc): "
         "connection refused (MlflowException); files the job already wrote"
     )
+
+
+def test_a_multirun_job_without_its_parent_run_refuses_to_start(tmp_path):
+    """Hydra only warns when the sweep callback fails; the jobs must not run parentless."""
+    from types import SimpleNamespace
+
+    from hydra.types import RunMode
+
+    from xner.app import _parent_run_id
+
+    hc = SimpleNamespace(mode=RunMode.MULTIRUN, sweep=SimpleNamespace(dir=str(tmp_path)))
+    with pytest.raises(ConfigError, match="no MLflow parent run for the sweep"):
+        _parent_run_id(hc)
+    (tmp_path / "mlflow_parent_run_id").write_text("abc\n")
+    assert _parent_run_id(hc) == "abc"
+    assert _parent_run_id(SimpleNamespace(mode=RunMode.RUN)) is None

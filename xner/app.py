@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from xner.config import check_targets
 from xner.data.sources import check_root
-from xner.errors import XnerError
+from xner.errors import ConfigError, XnerError
 from xner.paths import safe_name
 from xner.tracking import (
     PARENT_ID_FILE,
@@ -38,7 +38,12 @@ def _parent_run_id(hc: Any) -> str | None:
     if hc.mode != RunMode.MULTIRUN:
         return None
     path = Path(hc.sweep.dir) / PARENT_ID_FILE
-    return path.read_text().strip() if path.is_file() else None
+    if not path.is_file():  # Hydra only warns when a callback fails: do not run without a parent
+        raise ConfigError(
+            f"no MLflow parent run for the sweep in {hc.sweep.dir}: "
+            "MLflowSweepCallback.on_multirun_start failed (see the warning above)"
+        )
+    return path.read_text().strip()
 
 
 def quiet_libraries() -> None:
@@ -77,6 +82,7 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
     choices = {k: str(v) for k, v in hc.runtime.choices.items() if not k.startswith("hydra")}
     overrides = list(hc.overrides.task)
     validate(cfg)
+    parent = _parent_run_id(hc)  # before any job touches the store
     resolved = OmegaConf.to_container(cfg, resolve=True)
     skip = cfg.tracking.get("skip_finished", "auto")
     if skip == "auto":
@@ -87,7 +93,6 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
             done = find_finished_run(uri, cfg.tracking.experiment, config_hash(resolved))
         if done:
             log.info("skipping: run %s already finished this job (tracking.skip_finished)", done)
-            parent = _parent_run_id(hc)
             if parent:
                 client(uri).set_tag(parent, f"{REUSED_TAG}.{hc.job.num}", done)
             print(
@@ -96,7 +101,7 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
             return None
     with guarded(uri, "looking for runs of this job left by killed processes"):
         mark_abandoned_runs(uri, cfg.tracking.experiment, config_hash(resolved))
-    job = start_job_run(cfg, app, overrides, choices, _parent_run_id(hc))
+    job = start_job_run(cfg, app, overrides, choices, parent)
     try:
         metrics = body(cfg, job)
     except TrackingError:

@@ -196,7 +196,7 @@ def package_versions() -> dict[str, str]:
 
 def config_hash(config: Mapping) -> str:
     """Identity of a job: the resolved config without the parts that do not change results."""
-    ignored = {"tracking", "hydra", "paths", "cache"}
+    ignored = {"tracking", "hydra", "paths", "cache", "out"}
     relevant = {k: v for k, v in config.items() if k not in ignored}
     blob = json.dumps(relevant, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
