@@ -86,34 +86,31 @@ def main() -> None:
             "labeler": {"gold": "en"},
             "backtranslation": {"threshold": 0.5},
         }
+        common = dict(
+            aligner=aligner,
+            projector=projector,
+            cache=cache,
+            src_lang="en",
+            tgt_lang="syn",
+        )
         start = time.perf_counter()
         train = translate_train(
             data.split("en", "train"),
             translator=lexicon,
-            aligner=aligner,
-            projector=projector,
-            cache=cache,
-            src_lang="en",
-            tgt_lang="syn",
             stage_configs=configs,
             backtranslation=bt,
+            **common,
         )
         t_train = time.perf_counter() - start
         start = time.perf_counter()
         gold = data.split("syn", "test")
-        reference = ReferenceTranslator(data)
-        configs = {**configs, "translator": {"reference": "synthetic"}}
         test = translate_test(
             gold,
-            translator=reference,
+            translator=ReferenceTranslator(data),
             labeler=GoldLabeler(data, lang="en"),
-            aligner=aligner,
-            projector=projector,
-            cache=cache,
-            src_lang="en",
-            tgt_lang="syn",
-            stage_configs=configs,
+            stage_configs={**configs, "translator": {"reference": "synthetic"}},
             backtranslation=BackTranslation(lexicon) if bt else None,
+            **common,
         )
         t_test = time.perf_counter() - start
         f1 = score([s.tags for s in test.sentences], [s.tags for s in gold])

@@ -69,6 +69,7 @@ def lightning_epoch(names, sentences, batch_size: int, refresh: int) -> float:
 
 def bare_epoch(names, sentences, batch_size: int) -> float:
     seed_everything(0)
+    torch.use_deterministic_algorithms(True)  # as Trainer(deterministic=True) does
     module = TokenClassifier("minilm", names, lr=1e-4)
     dm = NERDataModule(module.tokenizer, names, train=sentences, batch_size=batch_size, seed=0)
     loader = dm.train_dataloader()

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
+from helpers import clean_env
+
 SMALL = (
     "data.n_train=30",
     "data.n_dev=5",
@@ -24,12 +26,6 @@ SMALL = (
 )
 # A dead server must fail in seconds, not after MLflow's default retries with backoff.
 FAST_FAIL = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env.update(extra)
-    return env
 
 
 def project_command(tmp: Path, *overrides: str, uri: str | None = None, multirun: bool = False):

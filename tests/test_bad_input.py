@@ -7,7 +7,6 @@ traceback, no cache entry written).
 """
 
 import logging
-import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import error_line, run_app
 from xner.align.base import Aligner
 from xner.cache import StageCache
 from xner.data.conll import TaggedSentence, read_conll
@@ -168,33 +168,29 @@ class CapitalLabeler(Labeler):
 CONFIGS = {"translator": {"t": 1}, "labeler": {"l": 1}, "aligner": {"a": 1}, "projector": {}}
 
 
-def _test(tmp_path, translations, target, aligner=None, **kw):
-    return translate_test(
-        [TaggedSentence(w.split(), ["O"] * len(w.split())) for w in target],
+def _stages(tmp_path, translations, aligner=None) -> dict:
+    return dict(
         translator=TableTranslator([t.split() for t in translations]),
-        labeler=kw.pop("labeler", CapitalLabeler()),
         aligner=aligner or DiagonalAligner(),
         projector=HeuristicProjector(),
         cache=StageCache(tmp_path / "cache"),
         src_lang="en",
         tgt_lang="syn",
         stage_configs=CONFIGS,
+    )
+
+
+def _test(tmp_path, translations, target, aligner=None, **kw):
+    return translate_test(
+        [TaggedSentence(w.split(), ["O"] * len(w.split())) for w in target],
+        labeler=kw.pop("labeler", CapitalLabeler()),
+        **_stages(tmp_path, translations, aligner),
         **kw,
     )
 
 
 def _train(tmp_path, source, translations, aligner=None, **kw):
-    return translate_train(
-        source,
-        translator=TableTranslator([t.split() for t in translations]),
-        aligner=aligner or DiagonalAligner(),
-        projector=HeuristicProjector(),
-        cache=StageCache(tmp_path / "cache"),
-        src_lang="en",
-        tgt_lang="syn",
-        stage_configs=CONFIGS,
-        **kw,
-    )
+    return translate_train(source, **_stages(tmp_path, translations, aligner), **kw)
 
 
 SOURCE = [
@@ -298,32 +294,6 @@ def test_sentences_with_zero_entities_pass_through(tmp_path, projector):
 SMALL = ["data.n_train=30", "data.n_dev=5", "data.n_test=20"]
 
 
-def run_cli(repo_root: Path, tmp_path: Path, *overrides: str, app: str = "project.py"):
-    """Run a Hydra app offline with a private store, cache and output folder."""
-    command = [
-        sys.executable,
-        app,
-        f"tracking.uri=sqlite:///{tmp_path}/mlflow.db",
-        f"cache.dir={tmp_path}/cache",
-        f"paths.outputs={tmp_path}/outputs",
-        *overrides,
-    ]
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env["HF_HUB_OFFLINE"] = "1"
-    return subprocess.run(
-        command, cwd=repo_root, capture_output=True, text=True, env=env, timeout=600
-    )
-
-
-def error_line(done: subprocess.CompletedProcess) -> str:
-    """The one ``error:`` line of a refused run (exit 2, no traceback)."""
-    assert done.returncode == 2, done.stderr[-2000:]
-    assert "Traceback" not in done.stderr
-    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1, done.stderr[-2000:]
-    return errors[0]
-
-
 def no_cache_entries(tmp_path: Path) -> bool:
     cache = tmp_path / "cache"
     return not cache.exists() or not any(p.name == "value.json" for p in cache.rglob("*"))
@@ -347,7 +317,7 @@ def masakha_folder(tmp_path: Path, lang: str) -> Path:
     ],
 )  # fmt: skip
 def test_unknown_group_choice_is_one_line(repo_root, tmp_path, overrides, message):
-    done = run_cli(repo_root, tmp_path, *overrides)
+    done = run_app(repo_root, tmp_path, "project.py", *overrides)
     assert error_line(done).startswith(message)
     assert no_cache_entries(tmp_path)
 
@@ -369,8 +339,8 @@ def test_check_choices_names_the_group_and_its_options():
 
 def test_language_the_translator_does_not_cover(repo_root, tmp_path):
     root = masakha_folder(tmp_path, "pcm")
-    done = run_cli(
-        repo_root, tmp_path, "data=masakhaner2", f"data.root={root}", "lang=pcm",
+    done = run_app(
+        repo_root, tmp_path, "project.py", "data=masakhaner2", f"data.root={root}", "lang=pcm",
         "source_data=synthetic", "translator=nllb_600m", "labeler=gold",
     )  # fmt: skip
     line = error_line(done)
@@ -380,8 +350,8 @@ def test_language_the_translator_does_not_cover(repo_root, tmp_path):
 
 def test_missing_local_data_folder(repo_root, tmp_path):
     absent = tmp_path / "absent"
-    done = run_cli(
-        repo_root, tmp_path, "data=masakhaner2", f"data.root={absent}", "lang=hau",
+    done = run_app(
+        repo_root, tmp_path, "project.py", "data=masakhaner2", f"data.root={absent}", "lang=hau",
         "source_data=synthetic",
     )  # fmt: skip
     assert error_line(done) == (
@@ -391,8 +361,13 @@ def test_missing_local_data_folder(repo_root, tmp_path):
 
 
 def test_unreachable_hub_while_offline(repo_root, tmp_path):
-    done = run_cli(
-        repo_root, tmp_path, *SMALL, "aligner=simalign", "aligner.model=xner-test/absent"
+    done = run_app(
+        repo_root,
+        tmp_path,
+        "project.py",
+        *SMALL,
+        "aligner=simalign",
+        "aligner.model=xner-test/absent",
     )
     line = error_line(done)
     assert "aligner.model='xner-test/absent': offline (HF_HUB_OFFLINE=1)" in line

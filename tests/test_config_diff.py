@@ -9,6 +9,7 @@ from argparse import Namespace
 import pytest
 import yaml
 
+from helpers import mlflow_store
 from xner.config_diff import (
     MISSING,
     diff_configs,
@@ -140,12 +141,8 @@ def test_format_diff():
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    from mlflow.tracking import MlflowClient
-
     root = tmp_path_factory.mktemp("mlflow")
-    uri = f"sqlite:///{root}/mlflow.db"
-    client = MlflowClient(tracking_uri=uri)
-    exp = client.create_experiment("xner", artifact_location=(root / "artifacts").as_uri())
+    uri, client, exp = mlflow_store(root)
 
     def log(name, config, env):
         run_id = client.create_run(exp, run_name=name, tags={"git_commit": "tagged"}).info.run_id

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from sweep_support import (
     FAST_FAIL,
     all_runs,
@@ -30,7 +31,6 @@ from sweep_support import (
     split_runs,
     stop_group,
 )
-
 from xner.cache import VALUE_FILE, StageCache
 from xner.data.conll import read_conll
 from xner.errors import ConfigError

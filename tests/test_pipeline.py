@@ -101,17 +101,23 @@ CONFIGS = {
 }
 
 
+def stages(translator: Translator, cache: StageCache, **overrides) -> dict:
+    """Pipeline keyword arguments: en -> syn, a same-word aligner, the heuristic projector."""
+    return {
+        "translator": translator,
+        "aligner": SameWordAligner(),
+        "projector": HeuristicProjector(),
+        "cache": cache,
+        "src_lang": "en",
+        "tgt_lang": "syn",
+        "stage_configs": CONFIGS,
+        **overrides,
+    }
+
+
 def test_translate_train_projects_onto_the_translation(lexicon, tmp_path: Path):
-    result = translate_train(
-        SOURCE,
-        translator=lexicon,
-        aligner=SameWordAligner(EN_SYN),
-        projector=HeuristicProjector(),
-        cache=StageCache(tmp_path / "c"),
-        src_lang="en",
-        tgt_lang="syn",
-        stage_configs=CONFIGS,
-    )
+    cache = StageCache(tmp_path / "c")
+    result = translate_train(SOURCE, **stages(lexicon, cache, aligner=SameWordAligner(EN_SYN)))
     assert [s.words for s in result.sentences] == [
         ["na", "shugaba", "ziyarci", "Barack", "Obama", "."],
         ["Kano", "gana", "Abuja", "jiya"],
@@ -128,15 +134,7 @@ def test_translate_train_drops_sentences_with_unprojected_entities(lexicon, tmp_
                 set() if "Kano" in src else {(i, i) for i in range(len(src))} for src, _ in pairs
             ]
 
-    kwargs = dict(
-        translator=lexicon,
-        aligner=NoLinks(),
-        projector=HeuristicProjector(),
-        cache=StageCache(tmp_path),
-        src_lang="en",
-        tgt_lang="syn",
-        stage_configs=CONFIGS,
-    )
+    kwargs = stages(lexicon, StageCache(tmp_path), aligner=NoLinks())
     result = translate_train(SOURCE, **kwargs)
     assert result.kept == [0] and result.n_sentences_dropped == 1 and result.n_dropped == 2
     kept_all = translate_train(SOURCE, keep_incomplete=True, **kwargs)
@@ -153,19 +151,10 @@ def test_sweep_translates_once_and_aligns_once_per_aligner(lexicon, tmp_path: Pa
     for proj_name, projector in projectors.items():  # the order of a Hydra sweep
         for method, aligner in aligners.items():
             configs = {**CONFIGS, "aligner": {"method": method}, "projector": {"name": proj_name}}
-            outputs.append(
-                translate_test(
-                    target,
-                    translator=translator,
-                    labeler=CapitalLabeler(),
-                    aligner=aligner,
-                    projector=projector,
-                    cache=cache,
-                    src_lang="en",
-                    tgt_lang="syn",
-                    stage_configs=configs,
-                )
+            kwargs = stages(
+                translator, cache, aligner=aligner, projector=projector, stage_configs=configs
             )
+            outputs.append(translate_test(target, labeler=CapitalLabeler(), **kwargs))
     assert translator.calls == 1
     assert [a.calls for a in aligners.values()] == [1, 1]
     assert cache.stats["translate.misses"] == 1 and cache.stats["translate.hits"] == 3
@@ -192,16 +181,7 @@ def test_markers_and_fuzzy_matching():
 @pytest.mark.parametrize("direction", ["test", "train"])
 def test_backtranslation_with_the_lexicon_translator(lexicon, tmp_path: Path, direction: str):
     bt = BackTranslation(Counting(lexicon), threshold=0.5)
-    common = dict(
-        translator=lexicon,
-        aligner=SameWordAligner(),
-        projector=HeuristicProjector(),
-        cache=StageCache(tmp_path),
-        src_lang="en",
-        tgt_lang="syn",
-        stage_configs=CONFIGS,
-        backtranslation=bt,
-    )
+    common = stages(lexicon, StageCache(tmp_path), backtranslation=bt)
     if direction == "test":
         target = [
             TaggedSentence(["na", "shugaba", "ziyarci", "Barack", "Obama", "."], ["O"] * 6),
@@ -224,18 +204,8 @@ def test_backtranslation_unmatched_markers_are_dropped(tmp_path: Path):
 
     target = [TaggedSentence(["Kano", "gana", "Abuja"], ["O"] * 3)]
     ident = Mangler()
-    result = translate_test(
-        target,
-        translator=ident,
-        labeler=CapitalLabeler(),
-        aligner=SameWordAligner(),
-        projector=HeuristicProjector(),
-        cache=StageCache(tmp_path),
-        src_lang="en",
-        tgt_lang="syn",
-        stage_configs=CONFIGS,
-        backtranslation=BackTranslation(ident),
-    )
+    common = stages(ident, StageCache(tmp_path), backtranslation=BackTranslation(ident))
+    result = translate_test(target, labeler=CapitalLabeler(), **common)
     assert result.sentences[0].tags == ["O"] * 3
     assert (result.n_source_entities, result.n_projected, result.n_dropped) == (2, 0, 2)
 
@@ -247,16 +217,7 @@ def synthetic() -> Synthetic:
 
 def test_both_directions_complete_on_the_synthetic_corpus(synthetic, tmp_path: Path):
     lexicon = LexiconTranslator(source=synthetic, langs=("en", "syn"))
-    cache = StageCache(tmp_path / "cache")
-    common = dict(
-        translator=lexicon,
-        aligner=SameWordAligner(),
-        projector=HeuristicProjector(),
-        cache=cache,
-        src_lang="en",
-        tgt_lang="syn",
-        stage_configs=CONFIGS,
-    )
+    common = stages(lexicon, StageCache(tmp_path / "cache"))
     train = translate_train(synthetic.split("en", "train"), **common)
     test = translate_test(synthetic.split("syn", "test"), labeler=CapitalLabeler(), **common)
     assert train.n_source_entities > 0 and train.n_projected > 0
@@ -271,17 +232,8 @@ def test_reference_translator_and_gold_labels_recover_the_synthetic_target(synth
     from xner.translate import ReferenceTranslator
 
     gold = synthetic.split("syn", "test")
-    result = translate_test(
-        gold,
-        translator=ReferenceTranslator(synthetic),
-        labeler=GoldLabeler(synthetic, lang="en"),
-        aligner=SameWordAligner(),
-        projector=HeuristicProjector(),
-        cache=StageCache(tmp_path),
-        src_lang="en",
-        tgt_lang="syn",
-        stage_configs=CONFIGS,
-    )
+    common = stages(ReferenceTranslator(synthetic), StageCache(tmp_path))
+    result = translate_test(gold, labeler=GoldLabeler(synthetic, lang="en"), **common)
     assert [s.words for s in result.sentences] == [s.words for s in gold]
     n_gold = sum(Counter(t[:2] for t in s.tags)["B-"] for s in gold)
     assert result.n_source_entities == n_gold

@@ -10,6 +10,7 @@ from argparse import Namespace
 
 import pytest
 
+from helpers import mlflow_store
 from xner.errors import ConfigError
 from xner.paths import PROJECT_ROOT
 from xner.report import (
@@ -207,12 +208,8 @@ def _log(client, experiment_id, start, tags, metrics=None, status="FINISHED", na
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """Sweep parents p0 < p1 < p2 (start times); de under p1, es under p2, noise under p0."""
-    from mlflow.tracking import MlflowClient
-
     root = tmp_path_factory.mktemp("mlflow")
-    uri = f"sqlite:///{root}/mlflow.db"
-    client = MlflowClient(tracking_uri=uri)
-    exp = client.create_experiment("xner", artifact_location=(root / "artifacts").as_uri())
+    uri, client, exp = mlflow_store(root)
     other = client.create_experiment("other", artifact_location=(root / "other").as_uri())
     base = int(time.time() * 1000) - 100_000
     parents = [

@@ -7,6 +7,7 @@ import pytest
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
+from helpers import mlflow_store
 from xner.errors import XnerError
 from xner.paths import PROJECT_ROOT
 from xner.rerun import (
@@ -73,12 +74,8 @@ CONFIG = {"lang": "de", "seed": 1, "model": {"lr": 0.1}, "tracking": {"uri": "ol
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    from mlflow.tracking import MlflowClient
-
     root = tmp_path_factory.mktemp("mlflow")
-    uri = f"sqlite:///{root}/mlflow.db"
-    client = MlflowClient(tracking_uri=uri)
-    exp = client.create_experiment("xner", artifact_location=(root / "artifacts").as_uri())
+    uri, client, exp = mlflow_store(root)
     run_id = client.create_run(exp, run_name="orig", tags={"xner.app": "train"}).info.run_id
     client.log_text(run_id, yaml.safe_dump(CONFIG), "config/config.yaml")
     client.log_text(run_id, yaml.safe_dump(["lang=de", "model.lr=0.1"]), "config/overrides.yaml")

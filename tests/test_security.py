@@ -4,12 +4,11 @@ import ast
 import logging
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import error_line, run_app
 from xner.cache import StageCache, check_key
 from xner.config import build, check_targets
 from xner.errors import ConfigError
@@ -181,35 +180,16 @@ def test_own_targets_are_allowed():
         check_targets({"_target_": "xner.no_such_module.Thing"})
 
 
-def _cli(repo_root: Path, tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env["HF_HUB_OFFLINE"] = "1"
-    command = [
-        sys.executable,
-        "project.py",
-        f"tracking.uri=sqlite:///{tmp_path}/mlflow.db",
-        f"cache.dir={tmp_path}/cache",
-        f"paths.outputs={tmp_path}/outputs",
-        *overrides,
-    ]
-    return subprocess.run(
-        command, cwd=repo_root, capture_output=True, text=True, env=env, timeout=600
-    )
-
-
-def _refused(done: subprocess.CompletedProcess) -> str:
-    assert done.returncode == 2, done.stderr[-2000:]
-    assert "Traceback" not in done.stderr
-    (line,) = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
-    return line
-
-
 def test_cli_refuses_a_foreign_target_before_running_it(repo_root, tmp_path):
     marker = tmp_path / "popen-ran"
-    done = _cli(
-        repo_root, tmp_path, "aligner._target_=subprocess.Popen", f"+aligner.args=[touch,{marker}]"
+    done = run_app(
+        repo_root,
+        tmp_path,
+        "project.py",
+        "aligner._target_=subprocess.Popen",
+        f"+aligner.args=[touch,{marker}]",
     )
-    assert "aligner._target_: _target_ 'subprocess.Popen' is outside xner" in _refused(done)
+    assert "aligner._target_: _target_ 'subprocess.Popen' is outside xner" in error_line(done)
     assert not marker.exists() and not (tmp_path / "cache").exists()
 
 
@@ -222,7 +202,7 @@ def test_cli_refuses_a_foreign_target_before_running_it(repo_root, tmp_path):
     ],
 )
 def test_cli_refuses_names_that_escape_their_folders(repo_root, tmp_path, override, message):
-    assert _refused(_cli(repo_root, tmp_path, override)).startswith(message)
+    assert error_line(run_app(repo_root, tmp_path, "project.py", override)).startswith(message)
     assert not (tmp_path / "cache").exists()
 
 

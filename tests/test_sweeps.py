@@ -11,6 +11,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
+
 from sweep_support import (
     assert_one_parent_with_children,
     assert_sqlite_healthy,
@@ -19,7 +20,6 @@ from sweep_support import (
     project_command,
     run_cli,
 )
-
 from xner.config import register_resolvers
 
 

@@ -1,12 +1,10 @@
 """Tracking: config flattening, URI precedence, and one MLflow run per Hydra job (real CLIs)."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from mlflow.tracking import MlflowClient
 
+from helpers import run_app, store_uri
+from sweep_support import SMALL
 from xner.tracking import config_hash, flatten, tracking_uri, variant_name
 
 TAGS = (
@@ -56,25 +54,9 @@ def test_variant_splits_projection_methods_by_projector():
 
 
 def _project(repo_root, tmp_path, *overrides, multirun=False):
-    uri = f"sqlite:///{tmp_path}/mlflow.db"
-    command = [sys.executable, "project.py", *(["-m"] if multirun else [])]
-    command += [
-        "data.n_train=30",
-        "data.n_dev=5",
-        "data.n_test=20",
-        "aligner.runs=1",
-        "aligner.min_votes=1",
-        f"cache.dir={tmp_path}/cache",
-        f"paths.outputs={tmp_path}/outputs",
-        f"tracking.uri={uri}",
-        *overrides,
-    ]
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    done = subprocess.run(
-        command, cwd=repo_root, capture_output=True, text=True, env=env, timeout=600
-    )
+    done = run_app(repo_root, tmp_path, "project.py", *SMALL, *overrides, multirun=multirun)
     assert done.returncode == 0, done.stderr[-3000:]
-    return MlflowClient(tracking_uri=uri), done
+    return MlflowClient(tracking_uri=store_uri(tmp_path)), done
 
 
 @pytest.mark.slow

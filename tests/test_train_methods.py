@@ -1,6 +1,5 @@
 """train.py end to end: every method on the synthetic corpus with the offline MiniLM, tiny runs."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +7,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
+from helpers import clean_env, run_app, store_uri
 from xner.data.conll import read_conll
 
 VARIANTS = (
@@ -32,21 +32,12 @@ TINY = (
 def run_train(
     repo_root: Path, tmp_path: Path, *overrides: str, multirun: bool = False, synthetic=True
 ):
-    uri = f"sqlite:///{tmp_path}/mlflow.db"
-    command = [sys.executable, "train.py", *(["-m"] if multirun else []), *TINY]
-    command += SYNTHETIC if synthetic else ()
-    command += [
-        f"cache.dir={tmp_path}/cache",
-        f"paths.outputs={tmp_path}/outputs",
-        f"tracking.uri={uri}",
-        *overrides,
-    ]
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    done = subprocess.run(
-        command, cwd=repo_root, capture_output=True, text=True, env=env, timeout=900
+    data = SYNTHETIC if synthetic else ()
+    done = run_app(
+        repo_root, tmp_path, "train.py", *TINY, *data, *overrides, multirun=multirun, timeout=900
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    return MlflowClient(tracking_uri=uri), done
+    return MlflowClient(tracking_uri=store_uri(tmp_path)), done
 
 
 @pytest.mark.slow
@@ -86,14 +77,12 @@ def test_out_writes_test_predictions_and_a_rerun_matches(repo_root, tmp_path):
     assert len(predicted) == 16
     experiment = client.get_experiment_by_name("xner")
     (run,) = client.search_runs([experiment.experiment_id])
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp_path}/mlflow.db"
     rerun = subprocess.run(
         [sys.executable, "evaluate.py", "rerun", run.info.run_id],
         cwd=repo_root,
         capture_output=True,
         text=True,
-        env=env,
+        env=clean_env(MLFLOW_TRACKING_URI=store_uri(tmp_path)),
         timeout=900,
     )
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]

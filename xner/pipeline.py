@@ -35,8 +35,8 @@ Bad translations are repaired and counted, never silently passed on (:func:`guar
 """
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -397,100 +397,177 @@ class _Transfer:
     tgt_key: str  # cache key of the target words
 
 
-def _align_and_project(
-    t: _Transfer,
-    *,
-    aligner: Aligner,
-    projector: Projector,
-    cache: StageCache,
-    src_lang: str,
-    tgt_lang: str,
-    stage_configs: Mapping[str, Any],
-    backtranslation: BackTranslation | None,
-    target_labeler: Labeler | None,
-    nmt_scorer: Any,
-    keys: dict[str, str],
-) -> list[Projection]:
-    aligner_cfg = _config(stage_configs, "aligner")
-    if backtranslation is None:
-        pairs = list(zip(t.src_words, t.tgt_words, strict=True))
-        links, keys["align"] = cache.get_or_compute(
-            "align",
-            aligner_cfg,
-            [t.pair_key],
-            lambda: _align(aligner, pairs),
-            _encode_links,
-            _decode_links,
+@dataclass
+class _Run:
+    """The stages and settings both directions share, and the cache keys of one run."""
+
+    translator: Translator
+    aligner: Aligner
+    projector: Projector
+    cache: StageCache
+    src_lang: str
+    tgt_lang: str
+    stage_configs: Mapping[str, Any]
+    backtranslation: BackTranslation | None
+    target_labeler: Labeler | None
+    nmt_scorer: Any
+    max_length_ratio: float | None
+    length_slack: int
+    keys: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, args: Mapping[str, Any]) -> "_Run":
+        """From a public entry point's arguments (its ``locals()``); the others are ignored."""
+        return cls(**{f.name: args[f.name] for f in fields(cls) if f.name != "keys"})
+
+    def translate(
+        self, words: list[list[str]], data_key: str, *, reverse: bool, consequence: str
+    ) -> tuple[TranslationCheck, str]:
+        """Checked translations of ``words`` (target -> source when ``reverse``) and their key."""
+        langs = (self.tgt_lang, self.src_lang) if reverse else (self.src_lang, self.tgt_lang)
+        raw, self.keys["translate"] = self.cache.get_or_compute(
+            "translate",
+            _config(self.stage_configs, "translator"),
+            [data_key, *langs],
+            lambda: self.translator.translate(words, *langs),
+            decode=lambda data: [list(w) for w in data],
         )
-        proj_src = t.src_words
-        proj_entities = t.src_entities
-        origins = [list(range(len(ents))) for ents in t.src_entities]
-    else:
-        marked, keys["backtranslate"] = cache.get_or_compute(
-            "backtranslate",
-            _config(stage_configs, "backtranslation"),
-            [t.src_key],
-            lambda: backtranslate_marked(
-                t.src_words, t.src_entities, backtranslation, src_lang, tgt_lang
-            ),
-            _encode_marked,
-            _decode_marked,
+        return _checked_translations(
+            self.cache,
+            words,
+            raw,
+            self.keys["translate"],
+            self.max_length_ratio,
+            self.length_slack,
+            consequence,
         )
-        proj_src = [words for words, _, _ in marked]
-        proj_entities = [ents for _, ents, _ in marked]
-        origins = [origin for _, _, origin in marked]
-        pairs = list(zip(proj_src, t.tgt_words, strict=True))
-        links, keys["align"] = cache.get_or_compute(
-            "align",
-            {"aligner": aligner_cfg, "via": "backtranslation"},
-            [keys["backtranslate"], t.tgt_key],
-            lambda: _align(aligner, pairs),
-            _encode_links,
-            _decode_links,
-        )
-    probs: list[Labelled | None] = [None] * len(t.tgt_words)
-    project_inputs = [keys["align"], keys.get("backtranslate", t.src_key)]
-    if target_labeler is not None:
-        probs, keys["target_label"] = cache.get_or_compute(
+
+    def label(
+        self, key: str, config: str, input_key: str, compute: Callable[[], list[Labelled]]
+    ) -> list[Labelled]:
+        """The cached ``label`` stage under ``stage_configs[config]``; its key goes to ``key``."""
+        labels, self.keys[key] = self.cache.get_or_compute(
             "label",
-            _config(stage_configs, "target_labeler"),
-            [t.tgt_key],
-            lambda: target_labeler.label(t.tgt_words),
+            _config(self.stage_configs, config),
+            [input_key],
+            compute,
             _encode_labels,
             _decode_labels,
         )
-        project_inputs.append(keys["target_label"])
-    projector_cfg = _config(stage_configs, "projector")
-    if nmt_scorer is not None:
-        projector_cfg = {"projector": projector_cfg, "nmt": _config(stage_configs, "nmt")}
+        return labels
 
-    def compute() -> list[Projection]:
-        out = []
-        rows = zip(proj_src, proj_entities, t.tgt_words, links, probs, strict=True)
-        for src, ents, tgt, sent_links, prob in tqdm(
-            rows, total=len(links), desc="project", disable=None
-        ):
-            if not ents or not tgt:  # nothing to project, or nowhere to put it
-                out.append(Projection([], list(ents)))
-                continue
-            out.append(
-                projector.project(src, ents, tgt, sent_links, _score_inputs(prob, nmt_scorer))
+    def _links(self, t: _Transfer) -> tuple[list[list[str]], list[list[Entity]], list, list]:
+        """(source words, entities, origins, links) that the projector reads."""
+        aligner_cfg = _config(self.stage_configs, "aligner")
+        bt = self.backtranslation
+        if bt is None:
+            pairs = list(zip(t.src_words, t.tgt_words, strict=True))
+            align_cfg, align_inputs = aligner_cfg, [t.pair_key]
+            proj_src, proj_entities = t.src_words, t.src_entities
+            origins = [list(range(len(ents))) for ents in t.src_entities]
+        else:
+            marked, self.keys["backtranslate"] = self.cache.get_or_compute(
+                "backtranslate",
+                _config(self.stage_configs, "backtranslation"),
+                [t.src_key],
+                lambda: backtranslate_marked(
+                    t.src_words, t.src_entities, bt, self.src_lang, self.tgt_lang
+                ),
+                _encode_marked,
+                _decode_marked,
             )
-        return out
+            proj_src = [words for words, _, _ in marked]
+            proj_entities = [ents for _, ents, _ in marked]
+            origins = [origin for _, _, origin in marked]
+            pairs = list(zip(proj_src, t.tgt_words, strict=True))
+            align_cfg = {"aligner": aligner_cfg, "via": "backtranslation"}
+            align_inputs = [self.keys["backtranslate"], t.tgt_key]
+        links, self.keys["align"] = self.cache.get_or_compute(
+            "align",
+            align_cfg,
+            align_inputs,
+            lambda: _align(self.aligner, pairs),
+            _encode_links,
+            _decode_links,
+        )
+        return proj_src, proj_entities, origins, links
 
-    projections, keys["project"] = cache.get_or_compute(
-        "project", projector_cfg, project_inputs, compute, _encode_projections, _decode_projections
-    )
-    # Report drops in terms of the original source entities (marker matching loses some).
-    final = []
-    for ents, pents, proj, origin in zip(
-        t.src_entities, proj_entities, projections, origins, strict=True
-    ):
-        lost = set(proj.dropped)
-        kept = {origin[k] for k, e in enumerate(pents) if e not in lost}
-        dropped = [e for i, e in enumerate(ents) if i not in kept]
-        final.append(Projection(list(proj.entities), dropped))
-    return final
+    def align_and_project(self, t: _Transfer) -> list[Projection]:
+        proj_src, proj_entities, origins, links = self._links(t)
+        probs: list[Labelled | None] = [None] * len(t.tgt_words)
+        project_inputs = [self.keys["align"], self.keys.get("backtranslate", t.src_key)]
+        target_labeler = self.target_labeler
+        if target_labeler is not None:
+            probs = list(
+                self.label(
+                    "target_label",
+                    "target_labeler",
+                    t.tgt_key,
+                    lambda: target_labeler.label(t.tgt_words),
+                )
+            )
+            project_inputs.append(self.keys["target_label"])
+        projector_cfg = _config(self.stage_configs, "projector")
+        if self.nmt_scorer is not None:
+            projector_cfg = {
+                "projector": projector_cfg,
+                "nmt": _config(self.stage_configs, "nmt"),
+            }
+
+        def compute() -> list[Projection]:
+            out = []
+            rows = zip(proj_src, proj_entities, t.tgt_words, links, probs, strict=True)
+            for src, ents, tgt, sent_links, prob in tqdm(
+                rows, total=len(links), desc="project", disable=None
+            ):
+                if not ents or not tgt:  # nothing to project, or nowhere to put it
+                    out.append(Projection([], list(ents)))
+                    continue
+                inputs = _score_inputs(prob, self.nmt_scorer)
+                out.append(self.projector.project(src, ents, tgt, sent_links, inputs))
+            return out
+
+        projections, self.keys["project"] = self.cache.get_or_compute(
+            "project",
+            projector_cfg,
+            project_inputs,
+            compute,
+            _encode_projections,
+            _decode_projections,
+        )
+        # Report drops in terms of the original source entities (marker matching loses some).
+        final = []
+        for ents, pents, proj, origin in zip(
+            t.src_entities, proj_entities, projections, origins, strict=True
+        ):
+            lost = set(proj.dropped)
+            kept = {origin[k] for k, e in enumerate(pents) if e not in lost}
+            dropped = [e for i, e in enumerate(ents) if i not in kept]
+            final.append(Projection(list(proj.entities), dropped))
+        return final
+
+    def result(
+        self,
+        sentences: list[TaggedSentence],
+        src_entities: Sequence[Sequence[Entity]],
+        projections: Sequence[Projection],
+        check: TranslationCheck,
+        kept: list[int],
+        source: list[TaggedSentence],
+        n_sentences_dropped: int = 0,
+    ) -> PipelineResult:
+        return PipelineResult(
+            sentences=sentences,
+            n_source_entities=sum(len(e) for e in src_entities),
+            n_projected=sum(len(p.entities) for p in projections),
+            n_dropped=sum(len(p.dropped) for p in projections),
+            n_sentences_dropped=n_sentences_dropped,
+            n_empty_translations=len(check.empty),
+            n_truncated_translations=len(check.truncated),
+            keys=self.keys,
+            kept=kept,
+            source=source,
+        )
 
 
 def _tagged(words: Sequence[str], proj: Projection, idx: int) -> list[str]:
@@ -498,24 +575,6 @@ def _tagged(words: Sequence[str], proj: Projection, idx: int) -> list[str]:
         return tags_from_entities(len(words), proj.entities)
     except ValueError as err:
         raise DataError(f"sentence {idx}: projector returned invalid spans: {err}") from None
-
-
-def _translate(
-    translator: Translator,
-    cache: StageCache,
-    stage_configs: Mapping[str, Any],
-    words: list[list[str]],
-    data_key: str,
-    src_lang: str,
-    tgt_lang: str,
-) -> tuple[list[list[str]], str]:
-    return cache.get_or_compute(
-        "translate",
-        _config(stage_configs, "translator"),
-        [data_key, src_lang, tgt_lang],
-        lambda: translator.translate(words, src_lang, tgt_lang),
-        decode=lambda data: [list(w) for w in data],
-    )
 
 
 def translate_test(
@@ -542,59 +601,30 @@ def translate_test(
     ILP ``ner`` score; ``nmt_scorer`` its ``nmt`` score (its config: ``stage_configs['nmt']``).
     A sentence whose translation came back empty keeps all-O tags (counted, logged).
     """
-    keys: dict[str, str] = {}
+    run = _Run.of(locals())
     tgt_words = [list(s.words) for s in target]
     data_key = fingerprint(tgt_words)
-    raw, keys["translate"] = _translate(
-        translator, cache, stage_configs, tgt_words, data_key, tgt_lang, src_lang
-    )
-    check, translation_key = _checked_translations(
-        cache,
-        tgt_words,
-        raw,
-        keys["translate"],
-        max_length_ratio,
-        length_slack,
-        "those target sentences keep O tags",
+    check, translation_key = run.translate(
+        tgt_words, data_key, reverse=True, consequence="those target sentences keep O tags"
     )
     translations = check.translations
-    labels, keys["label"] = cache.get_or_compute(
-        "label",
-        _config(stage_configs, "labeler"),
-        [translation_key],
-        lambda: _label_nonempty(labeler, translations),
-        _encode_labels,
-        _decode_labels,
+    labels = run.label(
+        "label", "labeler", translation_key, lambda: _label_nonempty(labeler, translations)
     )
     src_entities = [entities(lab.tags) for lab in labels]
     transfer = _Transfer(
-        translations, src_entities, tgt_words, keys["label"], translation_key, data_key
+        translations, src_entities, tgt_words, run.keys["label"], translation_key, data_key
     )
-    projections = _align_and_project(
-        transfer,
-        aligner=aligner,
-        projector=projector,
-        cache=cache,
-        src_lang=src_lang,
-        tgt_lang=tgt_lang,
-        stage_configs=stage_configs,
-        backtranslation=backtranslation,
-        target_labeler=target_labeler,
-        nmt_scorer=nmt_scorer,
-        keys=keys,
-    )
+    projections = run.align_and_project(transfer)
     sentences = [
         TaggedSentence(list(words), _tagged(words, proj, i))
         for i, (words, proj) in enumerate(zip(tgt_words, projections, strict=True))
     ]
-    return PipelineResult(
-        sentences=sentences,
-        n_source_entities=sum(len(e) for e in src_entities),
-        n_projected=sum(len(p.entities) for p in projections),
-        n_dropped=sum(len(p.dropped) for p in projections),
-        n_empty_translations=len(check.empty),
-        n_truncated_translations=len(check.truncated),
-        keys=keys,
+    return run.result(
+        sentences,
+        src_entities,
+        projections,
+        check,
         kept=list(range(len(sentences))),
         source=[
             TaggedSentence(list(w), list(lab.tags))
@@ -628,67 +658,39 @@ def translate_train(
     ``keep_incomplete``; ``kept`` lists the source indices of the returned sentences. A
     sentence whose translation came back empty is always dropped (counted, logged).
     """
-    keys: dict[str, str] = {}
+    run = _Run.of(locals())
     src_words = [list(s.words) for s in source]
     words_key = fingerprint(src_words)
-    raw, keys["translate"] = _translate(
-        translator, cache, stage_configs, src_words, words_key, src_lang, tgt_lang
-    )
-    check, translation_key = _checked_translations(
-        cache,
+    check, translation_key = run.translate(
         src_words,
-        raw,
-        keys["translate"],
-        max_length_ratio,
-        length_slack,
-        "those sentences and their entities are dropped",
+        words_key,
+        reverse=False,
+        consequence="those sentences and their entities are dropped",
     )
     translations = check.translations
     if labeler is None:
         tags = [list(s.tags) for s in source]
-        keys["label"] = fingerprint(source)
+        run.keys["label"] = fingerprint(source)
     else:
-        labels, keys["label"] = cache.get_or_compute(
-            "label",
-            _config(stage_configs, "labeler"),
-            [words_key],
-            lambda: labeler.label(src_words),
-            _encode_labels,
-            _decode_labels,
-        )
+        labels = run.label("label", "labeler", words_key, lambda: labeler.label(src_words))
         tags = [lab.tags for lab in labels]
     src_entities = [entities(t) for t in tags]
     transfer = _Transfer(
-        src_words, src_entities, translations, keys["label"], translation_key, translation_key
+        src_words, src_entities, translations, run.keys["label"], translation_key, translation_key
     )
-    projections = _align_and_project(
-        transfer,
-        aligner=aligner,
-        projector=projector,
-        cache=cache,
-        src_lang=src_lang,
-        tgt_lang=tgt_lang,
-        stage_configs=stage_configs,
-        backtranslation=backtranslation,
-        target_labeler=target_labeler,
-        nmt_scorer=nmt_scorer,
-        keys=keys,
-    )
+    projections = run.align_and_project(transfer)
     sentences, kept = [], []
     for i, (words, proj) in enumerate(zip(translations, projections, strict=True)):
         if (proj.dropped and not keep_incomplete) or not words:
             continue
         sentences.append(TaggedSentence(list(words), _tagged(words, proj, i)))
         kept.append(i)
-    return PipelineResult(
-        sentences=sentences,
-        n_source_entities=sum(len(e) for e in src_entities),
-        n_projected=sum(len(p.entities) for p in projections),
-        n_dropped=sum(len(p.dropped) for p in projections),
-        n_sentences_dropped=len(source) - len(sentences),
-        n_empty_translations=len(check.empty),
-        n_truncated_translations=len(check.truncated),
-        keys=keys,
+    return run.result(
+        sentences,
+        src_entities,
+        projections,
+        check,
         kept=kept,
         source=[TaggedSentence(list(w), list(t)) for w, t in zip(src_words, tags, strict=True)],
+        n_sentences_dropped=len(source) - len(sentences),
     )

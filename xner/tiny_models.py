@@ -33,10 +33,25 @@ _SMALL = dict(
 )
 
 
-def _seed(seed: int) -> None:
+def _start(
+    folder: str | Path,
+    kind: str,
+    family: str,
+    families: Sequence[str],
+    corpus: Sequence[str],
+    seed: int,
+) -> Path:
+    """Check the builder's arguments, create ``folder`` and seed torch; returns the folder."""
+    if family not in families:
+        raise ConfigError(f"tiny {kind} family {family!r}: choose one of {families}")
+    if not corpus:
+        raise ConfigError("a tiny model needs a non-empty corpus to train its tokenizer")
     import torch
 
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
+    return folder
 
 
 def _train_spm(corpus: Sequence[str], prefix: Path, vocab_size: int) -> Path:
@@ -140,13 +155,7 @@ def build_tiny_seq2seq(
         MarianMTModel,
     )
 
-    if family not in SEQ2SEQ_FAMILIES:
-        raise ConfigError(f"tiny seq2seq family {family!r}: choose one of {SEQ2SEQ_FAMILIES}")
-    if not corpus:
-        raise ConfigError("a tiny model needs a non-empty corpus to train its tokenizer")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    _seed(seed)
+    folder = _start(folder, "seq2seq", family, SEQ2SEQ_FAMILIES, corpus, seed)
     with tempfile.TemporaryDirectory() as tmp:
         if family == "nllb":
             tokenizer = _nllb_tokenizer(corpus, langs, vocab_size)
@@ -159,37 +168,19 @@ def build_tiny_seq2seq(
     n_vocab = max(len(tokenizer), max(ids) + 1) + getattr(tokenizer, "num_madeup_words", 0)
     if family == "marian":
         pad = tokenizer.pad_token_id
-        config = MarianConfig(
-            vocab_size=n_vocab,
-            pad_token_id=pad,
-            eos_token_id=0,
-            decoder_start_token_id=pad,
-            forced_eos_token_id=0,
-            **_SMALL,
+        token_ids = dict(
+            pad_token_id=pad, eos_token_id=0, decoder_start_token_id=pad, forced_eos_token_id=0
         )
-        model = MarianMTModel(config)
-        generation = GenerationConfig(
-            decoder_start_token_id=pad, eos_token_id=0, pad_token_id=pad, max_length=32, num_beams=1
-        )
+        model_class, config_class = MarianMTModel, MarianConfig
     else:
-        config = M2M100Config(
-            vocab_size=n_vocab,
-            pad_token_id=1,
-            bos_token_id=0,
-            eos_token_id=2,
-            decoder_start_token_id=2,
-            **_SMALL,
-        )
-        model = M2M100ForConditionalGeneration(config)
-        generation = GenerationConfig(
-            decoder_start_token_id=2,
-            bos_token_id=0,
-            eos_token_id=2,
-            pad_token_id=1,
-            max_length=32,
-            num_beams=1,
-        )
-    model.generation_config = generation
+        token_ids = dict(pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2)
+        model_class, config_class = M2M100ForConditionalGeneration, M2M100Config
+    config = config_class(vocab_size=n_vocab, **token_ids, **_SMALL)
+    model = model_class(config)
+    special = ("decoder_start_token_id", "bos_token_id", "eos_token_id", "pad_token_id")
+    model.generation_config = GenerationConfig(
+        **{name: getattr(config, name) for name in special}, max_length=32, num_beams=1
+    )
     model.save_pretrained(folder)
     return folder
 
@@ -214,13 +205,7 @@ def build_tiny_encoder(
         XLMRobertaTokenizer,
     )
 
-    if family not in ENCODER_FAMILIES:
-        raise ConfigError(f"tiny encoder family {family!r}: choose one of {ENCODER_FAMILIES}")
-    if not corpus:
-        raise ConfigError("a tiny model needs a non-empty corpus to train its tokenizer")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    _seed(seed)
+    folder = _start(folder, "encoder", family, ENCODER_FAMILIES, corpus, seed)
     small = dict(
         hidden_size=32,
         num_hidden_layers=2,

@@ -1,5 +1,7 @@
 """awesome-align's softmax extraction over any HF encoder (the package itself is not needed)."""
 
+from typing import Any
+
 import numpy as np
 
 from xner.align.extract import softmax_links
@@ -16,25 +18,12 @@ class AwesomeAligner(NeuralAligner):
     ``--align_layer 8``). Subword links become word links, as in awesome-align.
     """
 
-    def __init__(
-        self,
-        model: str = "bert-base-multilingual-cased",
-        layer: int = 8,
-        threshold: float = 0.001,
-        level: str = "subword",
-        batch_size: int = 32,
-        device: str = "auto",
-        max_length: int | None = None,
-        block_size: int = 512,
-        via: str = "direct",
-        trust_remote_code: bool = False,
-    ) -> None:
+    def __init__(self, *, threshold: float = 0.001, **encoder: Any) -> None:
+        """``encoder``: the :class:`NeuralAligner` arguments (model, layer, level, device...)."""
         if not 0.0 < threshold < 1.0:
             raise ConfigError(f"awesome threshold must lie in (0, 1), got {threshold}")
         self.threshold = threshold
-        super().__init__(
-            model, layer, level, batch_size, device, max_length, block_size, via, trust_remote_code
-        )
+        super().__init__(**encoder)
 
     def extract(self, src: np.ndarray, tgt: np.ndarray) -> np.ndarray:
         return softmax_links(src.astype(np.float64) @ tgt.astype(np.float64).T, self.threshold)

@@ -1,5 +1,7 @@
 """SimAlign (Jalili Sabet et al. 2020): links from embedding similarity, no parallel training."""
 
+from typing import Any
+
 import numpy as np
 
 from xner.align.extract import EXTRACTORS, apply_distortion, cosine_similarity
@@ -15,20 +17,8 @@ class SimAlignAligner(NeuralAligner):
     a hub id, a local folder, ``minilm`` (the bundled offline model) or a tiny random model.
     """
 
-    def __init__(
-        self,
-        model: str = "bert-base-multilingual-cased",
-        layer: int = 8,
-        method: str = "itermax",
-        level: str = "subword",
-        distortion: float = 0.0,
-        batch_size: int = 32,
-        device: str = "auto",
-        max_length: int | None = None,
-        block_size: int = 512,
-        via: str = "direct",
-        trust_remote_code: bool = False,
-    ) -> None:
+    def __init__(self, *, method: str = "itermax", distortion: float = 0.0, **encoder: Any) -> None:
+        """``encoder``: the :class:`NeuralAligner` arguments (model, layer, level, device...)."""
         if method not in EXTRACTORS:
             raise ConfigError(
                 f"simalign method {method!r} is not one of {', '.join(sorted(EXTRACTORS))}"
@@ -37,9 +27,7 @@ class SimAlignAligner(NeuralAligner):
             raise ConfigError(f"simalign distortion must lie in [0, 1], got {distortion}")
         self.method = method
         self.distortion = distortion
-        super().__init__(
-            model, layer, level, batch_size, device, max_length, block_size, via, trust_remote_code
-        )
+        super().__init__(**encoder)
 
     def extract(self, src: np.ndarray, tgt: np.ndarray) -> np.ndarray:
         sim = apply_distortion(cosine_similarity(src, tgt), self.distortion)

@@ -228,8 +228,19 @@ class TokenClassifier(pl.LightningModule):
         }
 
 
+def _init_parameters(cls) -> set[str]:
+    """Named constructor parameters, with those a ``**kwargs`` passes on to the base class."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        params = inspect.signature(klass.__init__).parameters.values()
+        names |= {p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+        if klass is TokenClassifier or all(p.kind is not p.VAR_KEYWORD for p in params):
+            break
+    return names - {"self"}
+
+
 def _constructor_args(cls, cfg: Mapping, label_names, overrides: Mapping) -> dict:
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    accepted = _init_parameters(cls)
     merged = {**{k: v for k, v in dict(cfg).items() if k in accepted}, **overrides}
     if label_names is not None:
         merged["label_names"] = list(label_names)

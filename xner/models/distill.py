@@ -16,6 +16,7 @@ computed on the first subword of each word:
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -115,33 +116,21 @@ class DistillationModule(TokenClassifier):
         self,
         checkpoint: str,
         label_names: Sequence[str] | None = None,
-        lr: float = 5e-5,
-        weight_decay: float = 0.01,
-        warmup_ratio: float = 0.1,
-        max_length: int = 256,
-        stride: int = 64,
-        eval_batch_size: int = 64,
+        *,
         loss: str = "mse",
         temperature: float = 1.0,
         freeze_layers: int = 3,
         freeze_embeddings: bool = True,
+        **classifier: Any,
     ):
+        """``classifier``: the TokenClassifier's own arguments (lr, max_length, stride...)."""
         if loss not in LOSSES:
             raise ConfigError(
                 f"unknown distillation loss {loss!r} (choose from {', '.join(LOSSES)})"
             )
         if temperature <= 0:
             raise ConfigError(f"distillation temperature must be positive, got {temperature}")
-        super().__init__(
-            checkpoint,
-            label_names,
-            lr,
-            weight_decay,
-            warmup_ratio,
-            max_length,
-            stride,
-            eval_batch_size,
-        )
+        super().__init__(checkpoint, label_names, **classifier)
         self.frozen_layers = freeze_bottom(self.model, int(freeze_layers), bool(freeze_embeddings))
         self.save_hyperparameters(
             {
