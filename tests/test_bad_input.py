@@ -386,3 +386,24 @@ def test_offline_hub_checks_name_the_model_and_option(monkeypatch, tmp_path):
         ModelLabeler("xner-test/ner")
     with pytest.raises(ConfigError, match=r"labeler.checkpoint='.*nowhere': no such model folder"):
         ModelLabeler(str(tmp_path / "nowhere"))
+
+
+def test_a_parallel_corpus_with_a_missing_sentence_names_where_it_diverges(tmp_path: Path):
+    from xner.data.sources import Europarl
+
+    english = [
+        "The House rose .",
+        "Mr Smith spoke in Paris today about the budget of the Union .",
+        "Thank you .",
+        "Yes .",
+    ]
+    german = ["Das Haus erhob sich .", "Danke .", "Ja ."]  # sentence 1 was lost
+    for lang, lines in (("en", english), ("de", german)):
+        text = "\n\n".join("\n".join(f"{w}\tO" for w in line.split()) for line in lines)
+        (tmp_path / f"{lang}-europarl.test.conll02").write_text(text + "\n")
+    source = Europarl(tmp_path, train_size=1, test_size=1)
+    with pytest.raises(DataError) as err:
+        source.split("de", "test")
+    message = str(err.value)
+    assert "has 3 sentences" in message and "has 4" in message
+    assert "near sentence 1" in message

@@ -422,6 +422,7 @@ class Europarl(Source):
 
     def _load(self, lang: str, split: str) -> list[TaggedSentence]:
         sentences = self.all_sentences(lang)
+        self._check_parallel(lang, len(sentences))
         train, dev, test = (self.sizes[s] for s in SPLITS)
         total = len(sentences)
         if train + dev + test > total:
@@ -437,6 +438,31 @@ class Europarl(Source):
 
     def _has(self, lang: str, split: str) -> bool:
         return self.sizes[split] > 0
+
+    def _check_parallel(self, lang: str, count: int) -> None:
+        """Splits are by position, so every language file must have the same sentences."""
+        if not isinstance(self.root, Path):
+            return
+        for other in self.languages:
+            if other == lang or not (self.root / self.path(other)).is_file():
+                continue
+            theirs = self.all_sentences(other)
+            if len(theirs) != count:
+                mine = self.all_sentences(lang)
+                first = next(
+                    (
+                        i
+                        for i, (a, b) in enumerate(zip(mine, theirs, strict=False))
+                        if not 0.25 <= len(a) / max(len(b), 1) <= 4
+                    ),
+                    min(len(mine), len(theirs)),
+                )
+                raise DataError(
+                    f"{self.name}: {self.root / self.path(lang)} has {count} sentences but "
+                    f"{self.root / self.path(other)} has {len(theirs)}: the files are not "
+                    f"parallel (sentence i of each must translate the other; the lengths "
+                    f"first diverge near sentence {first})"
+                )
 
 
 class Synthetic(Source):

@@ -24,6 +24,13 @@ from xner.tracking import JobRun, update_environment
 
 log = logging.getLogger(__name__)
 SOURCE_MODEL_STAGE = "source_model"
+# Trainer settings that change what is shown, not what is trained: not part of cache keys.
+COSMETIC = {
+    "enable_progress_bar",
+    "enable_model_summary",
+    "progress_refresh_rate",
+    "log_every_n_steps",
+}
 
 
 @dataclass
@@ -166,7 +173,9 @@ class RunContext:
         val = self.source_dev()
         config = {
             "model": {k: v for k, v in self.model_config().items() if k != "source_checkpoint"},
-            "trainer": group_config(self.cfg.trainer),
+            "trainer": {
+                k: v for k, v in group_config(self.cfg.trainer).items() if k not in COSMETIC
+            },
             "seed": int(self.cfg.seed),
             "source_data": group_config(self.cfg.source_data),
         }
