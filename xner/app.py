@@ -52,7 +52,13 @@ def quiet_libraries() -> None:
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    for name in ("pytorch_lightning", "lightning", "lightning_fabric", "mlflow", "alembic"):
+    for name in (
+        "pytorch_lightning",
+        "pytorch_lightning.utilities.rank_zero",
+        "lightning_fabric",
+        "mlflow",
+        "alembic",
+    ):
         logging.getLogger(name).setLevel(logging.WARNING)
     from transformers.utils import logging as hf_logging
 
