@@ -18,7 +18,6 @@ from xner.cache import VALUE_FILE, StageCache, fingerprint
 from xner.config import build, group_config
 from xner.data.conll import TaggedSentence, format_conll, write_conll
 from xner.data.tags import iob2_tag_names, label_set
-from xner.errors import ConfigError
 from xner.metrics import metric_dict, score
 from xner.tracking import JobRun, update_environment
 
@@ -258,7 +257,3 @@ def cached_folder(
             shutil.rmtree(tmp, ignore_errors=True)
     return final, key
 
-
-def require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ConfigError(message)
