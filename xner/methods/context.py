@@ -256,4 +256,3 @@ def cached_folder(
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return final, key
-
