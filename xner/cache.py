@@ -174,15 +174,52 @@ class StageCache:
         numbers, numpy arrays); ``decode`` turns stored data back into the value.
         """
         key = self.key(stage, config, inputs)
-        if self.enabled and self.contains(stage, key):
-            self.stats["hits"] += 1
-            self.stats[f"{stage}.hits"] += 1
-            log.info("cache hit: %s %s", stage, key[:12])
+        if self._lookup(stage, key):
             return decode(self.load(stage, key)), key
-        self.stats["misses"] += 1
-        self.stats[f"{stage}.misses"] += 1
-        log.info("cache miss: %s %s", stage, key[:12])
         value = compute()
         if self.enabled:
             self.store(stage, key, encode(value))
         return value, key
+
+    def get_or_build_folder(
+        self,
+        stage: str,
+        config: Mapping[str, Any] | None,
+        inputs: Sequence[str],
+        build_into: Callable[[Path], None],
+    ) -> tuple[Path, str]:
+        """A cached folder (e.g. a trained model), built once even when parallel jobs ask for it.
+
+        ``build_into`` fills a temporary folder, which is renamed into place under a lock.
+        """
+        import fcntl
+
+        key = self.key(stage, config, inputs)
+        final = self.path(stage, key)
+        if self.enabled and self.contains(stage, key):
+            self._lookup(stage, key)
+            return final, key
+        final.parent.mkdir(parents=True, exist_ok=True)
+        with open(final.parent / f".{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self._lookup(stage, key):
+                return final, key
+            tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key[:16]}-", dir=final.parent))
+            try:
+                build_into(tmp)
+                (tmp / VALUE_FILE).write_text(json.dumps({"stage": stage}))
+                if final.exists():
+                    shutil.rmtree(final)
+                tmp.rename(final)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return final, key
+
+    def _lookup(self, stage: str, key: str) -> bool:
+        """Whether the entry is there (and may be used), counting and logging the hit or miss."""
+        hit = self.enabled and self.contains(stage, key)
+        outcome = "hits" if hit else "misses"
+        self.stats[outcome] += 1
+        self.stats[f"{stage}.{outcome}"] += 1
+        log.info("cache %s: %s %s", "hit" if hit else "miss", stage, key[:12])
+        return hit

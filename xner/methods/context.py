@@ -1,11 +1,8 @@
 """Everything a method needs for one job: config, data, cache, MLflow run, shared training steps."""
 
-import fcntl
-import json
 import logging
-import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -14,7 +11,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig
 
-from xner.cache import VALUE_FILE, StageCache, fingerprint
+from xner.cache import StageCache, fingerprint
 from xner.config import build, group_config
 from xner.data.conll import TaggedSentence, format_conll, write_conll
 from xner.data.tags import iob2_tag_names, label_set
@@ -185,7 +182,7 @@ class RunContext:
             module = self.fit(self.new_classifier(), train, val, prefix="source_model")
             module.save_hf(folder)
 
-        folder, key = cached_folder(self.cache, SOURCE_MODEL_STAGE, config, inputs, train_source)
+        folder, _ = self.cache.get_or_build_folder(SOURCE_MODEL_STAGE, config, inputs, train_source)
         return str(folder)
 
     # --- results --------------------------------------------------------------------------
@@ -224,35 +221,3 @@ def classification_report(scores: Mapping[str, Any]) -> str:
             f"{int(row.get('support', 0)):>10d}"
         )
     return "\n".join(lines) + "\n"
-
-
-def cached_folder(
-    cache: StageCache,
-    stage: str,
-    config: Mapping[str, Any],
-    inputs: Sequence[str],
-    build_into: Callable[[Path], None],
-) -> tuple[Path, str]:
-    """A cached folder (e.g. a trained model) built once even when parallel jobs ask for it."""
-    key = cache.key(stage, config, inputs)
-    final = cache.path(stage, key)
-    if cache.enabled and (final / VALUE_FILE).is_file():
-        cache.stats["hits"] += 1
-        log.info("cache hit: %s %s", stage, key[:12])
-        return final, key
-    final.parent.mkdir(parents=True, exist_ok=True)
-    with open(final.parent / f".{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if cache.enabled and (final / VALUE_FILE).is_file():
-            return final, key
-        cache.stats["misses"] += 1
-        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key[:16]}-", dir=final.parent))
-        try:
-            build_into(tmp)
-            (tmp / VALUE_FILE).write_text(json.dumps({"stage": stage}))
-            if final.exists():
-                shutil.rmtree(final)
-            tmp.rename(final)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return final, key
