@@ -9,10 +9,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
+def is_safe_name(value: object) -> bool:
+    """A plain name (letters, digits, '_', '-', '.'; no '..') that cannot leave its folder."""
+    return isinstance(value, str) and bool(_SAFE_NAME.fullmatch(value)) and ".." not in value
+
+
 def safe_name(value: str, what: str) -> str:
     """Refuse a name used in a path (language code, dataset, stage) that could leave its folder."""
     text = str(value)
-    if not _SAFE_NAME.match(text) or ".." in text:
+    if not is_safe_name(text):
         raise ConfigError(
             f"{what} {text!r} is not a safe name: use letters, digits, '_', '-' and '.' only "
             "(no path separators, no '..')"

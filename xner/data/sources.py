@@ -19,18 +19,18 @@ from pathlib import Path
 from xner.data.conll import TaggedSentence, parse_conll, read_conll
 from xner.data.tags import SCHEMES, filter_labels
 from xner.errors import ConfigError, DataError
+from xner.paths import is_safe_name
 
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "dev", "test")
 _WHITESPACE = re.compile(r"\s")
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _OFFLINE_VARIABLES = ("XNER_OFFLINE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
 
 
 def check_name(value: str, what: str = "language code") -> str:
     """Refuse names that could escape a folder (``../x``, ``a/b``) before they reach a path."""
-    if not isinstance(value, str) or not _PLAIN_NAME.fullmatch(value) or ".." in value:
+    if not is_safe_name(value):
         raise ConfigError(
             f"{what} {value!r} is not a plain name (letters, digits, '-', '_', '.'; no '..')"
         )
