@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from xner import cli_score, config_diff, report, rerun
 from xner.errors import XnerError
+from xner.evaluation import compare
 
 Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
@@ -19,6 +20,7 @@ COMMANDS: dict[str, Command] = {
     "report": (report.add_arguments, report.run),
     "diff": (config_diff.add_arguments, config_diff.run),
     "rerun": (rerun.add_arguments, rerun.run),
+    "compare": (compare.add_arguments, compare.run),
 }
 
 

@@ -14,7 +14,6 @@ from xner.choices import checked_choices
 from xner.config import register_resolvers
 from xner.data.conll import format_conll, write_conll
 from xner.methods.context import RunContext
-from xner.metrics import metric_dict, score
 from xner.projection_job import Stages, run_translate_test, run_translate_train, summary
 from xner.tracking import JobRun, update_environment
 
@@ -36,10 +35,8 @@ def project(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
         gold = []
     metrics = summary(result)
     if gold and any(t != "O" for s in gold for t in s.tags):
-        ignore = list(cfg.get("ignore_labels") or [])
-        scores = score([s.tags for s in result.sentences], [s.tags for s in gold], ignore=ignore)
-        metrics.update(metric_dict(scores, "test"))
-    if cfg.get("out"):
+        metrics.update(ctx.report([s.tags for s in result.sentences], gold, extra=metrics))
+    elif cfg.get("out"):
         write_conll(cfg.out, result.sentences)
     if job is not None:
         job.log_metrics(metrics)

@@ -42,3 +42,18 @@ def europarl_dir(shared_dir: Path) -> Path:
     if missing:
         pytest.fail(f"{path} lacks the Europarl-NER file(s) for {', '.join(missing)}")
     return path
+
+
+@pytest.fixture(scope="session")
+def masakhaner2_dir(shared_dir: Path) -> Path:
+    """The unmodified MasakhaNER 2.0 files (yor, swa) in ``shared/data/masakhaner2``."""
+    path = shared_dir / "data" / "masakhaner2"
+    missing = [
+        f"{lang}/{split}.txt"
+        for lang in ("yor", "swa")
+        for split in ("train", "dev", "test")
+        if not (path / lang / f"{split}.txt").is_file()
+    ]
+    if missing:
+        pytest.fail(f"{path} lacks the MasakhaNER 2.0 file(s) {', '.join(missing)}")
+    return path

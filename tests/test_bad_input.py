@@ -49,9 +49,12 @@ CONLL_CASES = [
      [["B-PER", "B-ORG", "I-ORG", "I-ORG"]]),
     ("bioes tags read as iob2", b"a\tO\n\nb\tS-PER\n", {},
      r"f\.conll:3: sentence 1: tag 'S-PER' is not IOB2 \(wrong tag scheme\?"),
-    ("I-X after O", b"a\tO\nb\tI-LOC\n", {}, r"f\.conll:2: sentence 0: I-LOC follows O .*repair"),
-    ("I-X after O, repaired", b"a\tO\nb\tI-LOC\nc\tI-LOC\n", {"repair": True},
+    ("I-X after O, refused", b"a\tO\nb\tI-LOC\n", {"orphans": "refuse"},
+     r"f\.conll:2: sentence 0: I-LOC follows O .*orphans='begin'"),
+    ("I-X after O, read as conlleval", b"a\tO\nb\tI-LOC\nc\tI-LOC\n", {},
      [["O", "B-LOC", "I-LOC"]]),
+    ("I-X after O, kept", b"a\tO\nb\tI-LOC\nc\tI-LOC\n", {"orphans": "keep"},
+     [["O", "I-LOC", "I-LOC"]]),
     ("unknown tag", b"a\tO\nb\tX-PER\n", {}, r"f\.conll:2: sentence 0: unknown tag 'X-PER'"),
     ("unknown label", b"a\tB-PER\n\nb\tB-DATE\n", {"labels": ["PER", "LOC"]},
      r"f\.conll:3: sentence 1: unknown label 'DATE' in tag 'B-DATE' \(known: LOC, PER\)"),
@@ -83,12 +86,15 @@ def test_conll_file(tmp_path: Path, raw: bytes, options: dict, expected):
             assert [s.words for s in sentences] == WORDS
 
 
-def test_repair_is_logged(tmp_path: Path, caplog):
+def test_orphans_are_counted_and_reported_once(tmp_path: Path, caplog):
     path = tmp_path / "f.conll"
-    path.write_text("a\tO\nb\tI-LOC\n")
+    path.write_text("a\tO\nb\tI-LOC\n\nc\tB-PER\nd\tI-LOC\ne\tI-LOC\n")
     with caplog.at_level(logging.WARNING):
-        read_conll(path, repair=True)
-    assert "repaired orphan I- tags to B- in 1 sentence(s)" in caplog.text
+        read_conll(path)
+    (record,) = [r for r in caplog.records if "orphan" in r.getMessage()]
+    assert f"2 orphan I- tag(s) (an I-X after O or another type, first at {path}:2)" in (
+        record.getMessage()
+    )
 
 
 # --- prediction and gold files that do not line up -------------------------------------------

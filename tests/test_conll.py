@@ -103,27 +103,31 @@ def test_unknown_label_when_labels_are_restricted(tmp_path):
     assert "known: LOC, PER" in str(err.value)
 
 
-def test_orphan_inside_is_an_error_by_default(tmp_path):
+def test_orphan_inside_is_refused_on_request(tmp_path):
     path = write(tmp_path, "a\tO\n\nb\tO\nc\tI-LOC\nd\tI-LOC\n")
     with pytest.raises(DataError) as err:
-        read_conll(path)
+        read_conll(path, orphans="refuse", hint="set data.strict_iob2=false")
     message = str(err.value)
     assert message.startswith(f"{path}:4: sentence 1: I-LOC follows O")
-    assert "repair" in message
+    assert message.endswith("(not valid IOB2; set data.strict_iob2=false)")
 
 
 def test_orphan_at_sentence_start_and_after_other_type(tmp_path):
     with pytest.raises(DataError, match=r":1: sentence 0: I-PER follows the sentence start"):
-        read_conll(write(tmp_path, "a\tI-PER\n"))
+        read_conll(write(tmp_path, "a\tI-PER\n"), orphans="refuse")
     with pytest.raises(DataError, match=r":2: sentence 0: I-PER follows B-LOC"):
-        read_conll(write(tmp_path, "a\tB-LOC\nb\tI-PER\n"))
+        read_conll(write(tmp_path, "a\tB-LOC\nb\tI-PER\n"), orphans="refuse")
 
 
-def test_orphan_inside_repaired_on_request(tmp_path, caplog):
+def test_orphan_inside_begins_an_entity_by_default(tmp_path, caplog):
     path = write(tmp_path, "a\tO\nc\tI-LOC\nd\tI-LOC\ne\tB-LOC\nf\tI-PER\n")
-    (sentence,) = read_conll(path, repair=True)
+    (sentence,) = read_conll(path)
     assert sentence.tags == ["O", "B-LOC", "I-LOC", "B-LOC", "B-PER"]
-    assert "repaired orphan I- tags" in caplog.text
+    assert f"2 orphan I- tag(s) (an I-X after O or another type, first at {path}:2)" in (
+        caplog.text
+    )
+    (kept,) = read_conll(path, orphans="keep")
+    assert kept.tags == ["O", "I-LOC", "I-LOC", "B-LOC", "I-PER"]
 
 
 @pytest.mark.parametrize("text", ["", "\n\n  \n", "-DOCSTART- -X- O O\n\n"])

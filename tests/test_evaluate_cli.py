@@ -72,11 +72,12 @@ def test_ignore_changes_the_score(tmp_path, capsys):
 
 def test_data_errors_are_one_line(tmp_path, capsys):
     pred, gold = write_pair(tmp_path, pred=PRED.replace("B-ORG", "I-ORG"))
-    assert evaluate.main(["score", pred, gold]) == 2
+    assert evaluate.main(["score", pred, gold, "--strict-tags"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {pred}:4: sentence 0: I-ORG follows O")
+    assert "drop --strict-tags" in err and "repair=" not in err
     assert err.count("\n") == 1
-    assert evaluate.main(["score", pred, gold, "--repair", "--json"]) == 0
+    assert evaluate.main(["score", pred, gold, "--json"]) == 0
     assert evaluate.main(["score", str(tmp_path / "absent"), gold]) == 2
     assert "absent: no such file" in capsys.readouterr().err
 

@@ -1,4 +1,4 @@
-"""Entity-level scoring (seqeval strict IOB2) on hand-worked cases."""
+"""Entity-level scoring (conlleval rules by default, strict IOB2 on request), hand-worked."""
 
 import pytest
 
@@ -43,8 +43,49 @@ def test_ignore_maps_labels_to_o_on_both_sides():
 
 def test_strict_mode_ignores_orphan_inside_predictions():
     gold = [["B-PER", "I-PER", "O"]]
-    assert score([["I-PER", "I-PER", "O"]], gold)["f1"] == 0.0
-    assert score([["B-PER", "I-PER", "O"]], gold)["f1"] == 1.0
+    assert score([["I-PER", "I-PER", "O"]], gold, mode="strict")["f1"] == 0.0
+    assert score([["B-PER", "I-PER", "O"]], gold, mode="strict")["f1"] == 1.0
+
+
+# Worked by hand with conlleval's chunk rules (an I-X after O or after another type starts
+# a chunk; B-X always starts one; a chunk ends before O, B-, or an I- of another type).
+TRICKY_GOLD = [["B-PER", "I-PER", "O"], ["B-LOC", "I-LOC"], ["O", "B-ORG", "I-ORG"], [], ["O", "O"]]
+TRICKY_PRED = [
+    ["I-PER", "I-PER", "O"],  # I after O: the chunk PER 0-2, correct          tp 1, pred 1, gold 1
+    ["B-PER", "I-LOC"],  # B-PER then I-LOC: chunks PER 0-1 and LOC 1-2       tp 0, pred 2, gold 1
+    ["O", "I-ORG", "I-ORG"],  # orphan chunk ending the sentence, correct     tp 1, pred 1, gold 1
+    [],  # an empty sentence counts nothing
+    ["O", "I-MISC"],  # a spurious orphan chunk                               tp 0, pred 1, gold 0
+]
+
+
+def test_conlleval_mode_hand_worked():
+    result = score(TRICKY_PRED, TRICKY_GOLD)
+    assert result["mode"] == "conlleval"
+    assert result["precision"] == pytest.approx(2 / 5)
+    assert result["recall"] == pytest.approx(2 / 3)
+    assert result["f1"] == pytest.approx(0.5)
+    per = result["per_type"]["PER"]
+    assert per == {"precision": 0.5, "recall": 1.0, "f1": pytest.approx(2 / 3), "support": 1}
+    assert result["per_type"]["MISC"]["support"] == 0
+    assert score(TRICKY_PRED, TRICKY_GOLD, mode="conlleval")["f1"] == result["f1"]
+
+
+def test_strict_mode_hand_worked():
+    # Only B-PER of the second sentence starts a valid IOB2 entity: tp 0, pred 1, gold 3.
+    result = score(TRICKY_PRED, TRICKY_GOLD, mode="strict")
+    assert (result["precision"], result["recall"], result["f1"]) == (0.0, 0.0, 0.0)
+    assert result["support"] == 3
+
+
+def test_a_file_with_only_o():
+    result = score([["O"], ["O", "O"]], [["O"], ["O", "O"]])
+    assert (result["f1"], result["support"], result["per_type"]) == (0.0, 0, {})
+
+
+def test_unknown_mode_is_refused():
+    with pytest.raises(ValueError, match="choose one of conlleval, strict"):
+        score(PRED, GOLD, mode="lenient")
 
 
 def test_unequal_precision_and_recall():
@@ -58,7 +99,8 @@ def test_unequal_precision_and_recall():
 
 def test_no_entities_anywhere_scores_zero():
     result = score([["O", "O"]], [["O", "O"]])
-    assert result == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0, "per_type": {}}
+    zero = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    assert result == {**zero, "mode": "conlleval", "per_type": {}}
     assert score([], [])["f1"] == 0.0
 
 
@@ -115,6 +157,8 @@ def test_metric_dict_names():
 
 def test_format_report():
     text = format_report(score(PRED, GOLD))
-    assert text.splitlines()[0] == "P = 0.5000  R = 0.5000  F1 = 0.5000  (gold entities: 4)"
+    assert text.splitlines()[0] == (
+        "P = 0.5000  R = 0.5000  F1 = 0.5000  (gold entities: 4)  [conlleval]"
+    )
     assert "PER             1.0000    1.0000    1.0000         1" in text
     assert text.splitlines()[-1].startswith("micro avg")

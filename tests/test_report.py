@@ -25,6 +25,7 @@ from xner.report import (
     to_dict,
     to_markdown,
     variant_of,
+    with_intervals,
 )
 from xner.report import run as report_command
 
@@ -53,8 +54,9 @@ EXPECTED_MARKDOWN = """\
 | es | — | 40.0 | 55.0 | 53.0 | 58.0 | 50.0 | +8.0 |
 | mean | — | 45.5 | 60.0 | 62.0 | — | 55.5 | +9.0 |
 
-test/f1 × 100, mean ± std over seeds; gap = best projection − teacher_student; \
-mean row over all languages
+test/f1 × 100, mean ± std over seeds; gap = projection − teacher_student, the projection \
+column chosen without test labels (preference translate_train[ilp] > translate_train[heuristic] \
+> translate_test[ilp] > translate_test[heuristic]); mean row over all languages
 """
 
 EXPECTED_CSV = """\
@@ -128,6 +130,69 @@ def test_gap_table_exact():
     assert table.means["gap"] == pytest.approx(9.0)
     assert to_markdown(table) == EXPECTED_MARKDOWN
     assert to_csv(table) == EXPECTED_CSV
+
+
+def test_gap_column_is_never_the_test_maximum_by_itself():
+    runs = [
+        record(1, "hau", {"method": "translate_test", "projector": "ilp"}, 1, 0.80),
+        record(2, "hau", {"method": "translate_train", "projector": "heuristic"}, 1, 0.60),
+        record(3, "hau", {"method": "teacher_student"}, 1, 0.50),
+    ]
+    table = gap_table(runs)  # preference: translate_train before translate_test
+    assert table.best == {"hau": "translate_train[heuristic]"}
+    assert table.gaps["hau"] == pytest.approx(10.0)
+    assert "preference translate_train[ilp] >" in to_markdown(table)
+    table = gap_table(runs, prefer=["translate_test[ilp]"])
+    assert (table.best["hau"], table.gaps["hau"]) == ("translate_test[ilp]", pytest.approx(30.0))
+
+
+def test_gap_column_by_validation_metric():
+    val = {"method": "translate_test", "projector": "ilp"}
+    runs = [
+        RunRecord("a", {"lang": "hau", **val}, {}, {"test/f1": 0.8, "val/f1": 0.4}),
+        RunRecord(
+            "b",
+            {"lang": "hau", "method": "translate_train", "projector": "ilp"},
+            {},
+            {"test/f1": 0.6, "val/f1": 0.7},
+        ),  # fmt: skip
+        RunRecord("c", {"lang": "hau", "method": "teacher_student"}, {}, {"test/f1": 0.5}),
+    ]
+    table = gap_table(runs, choose_by="val_f1", prefer=["translate_test[ilp]"])
+    assert table.best["hau"] == "translate_train[ilp]"
+    assert table.rule.startswith("highest val/f1")
+    with pytest.raises(ConfigError, match="never chosen with target test labels"):
+        gap_table(runs, choose_by="test/f1")
+
+
+def test_intervals_render_in_every_format():
+    import numpy as np
+
+    from xner.evaluation.counts import RunCounts
+
+    runs = [
+        record(1, "hau", {"method": "translate_train", "projector": "ilp"}, 1, 6 / 7),
+        record(2, "hau", {"method": "teacher_student"}, 1, 4 / 6),
+    ]
+    # 4 sentences, one gold entity each: the projection finds 3 of them, the student 2.
+    projection = np.array([[1, 1, 1], [1, 1, 1], [1, 1, 1], [0, 0, 1]])
+    student = np.array([[1, 1, 1], [1, 1, 1], [0, 0, 1], [0, 0, 1]])
+    counts = {"run01": projection, "run02": student}
+
+    def counts_of(run_id: str) -> RunCounts:
+        return RunCounts(run_id, counts[run_id], "conlleval", (), "d1")
+
+    table = with_intervals(gap_table(runs), counts_of)
+    interval = table.intervals["hau"]
+    assert interval.delta == pytest.approx(table.gaps["hau"])  # counts and metrics agree
+    assert interval.low <= interval.delta <= interval.high
+    markdown = to_markdown(table)
+    assert f"| +{interval.delta:.1f} [{interval.low:+.1f}, {interval.high:+.1f}] |" in markdown
+    assert "95 % paired-bootstrap interval over test sentences (1000 resamples)" in markdown
+    assert to_csv(table).splitlines()[0].endswith("gap,gap low,gap high,gap p")
+    row = to_dict(table)["rows"][0]
+    assert row["gap_interval"]["n_sentences"] == 4
+    assert with_intervals(gap_table(runs), lambda run_id: None).intervals == {}
 
 
 def test_json_rendering():
@@ -304,6 +369,9 @@ def test_report_command_in_process(store, capsys):
         filter="",
         scale=100.0,
         no_save=True,
+        prefer="translate_train[ilp],translate_test[ilp]",
+        choose_by=None,
+        resamples=1000,
     )
     assert report_command(args) == 0
     out = capsys.readouterr().out

@@ -5,7 +5,9 @@ import json
 
 from xner.data.conll import read_conll
 from xner.data.tags import SCHEMES
-from xner.metrics import format_report, score_sentences
+from xner.metrics import DEFAULT_MODE, MODES, format_report, score_sentences
+
+CLI_HINT = "drop --strict-tags to read it as conlleval does, as the start of an entity"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,9 +25,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scheme", choices=SCHEMES, default="iob2", help="tag scheme of both files (default iob2)"
     )
     parser.add_argument(
-        "--repair",
+        "--mode",
+        choices=MODES,
+        default=DEFAULT_MODE,
+        help="conlleval (default; seqeval's default mode, as MasakhaNER 2.0 and the reference "
+        "papers score: an I-X after O or another type starts an entity) or strict IOB2 "
+        "(such an I-X belongs to no entity)",
+    )
+    parser.add_argument(
+        "--strict-tags",
         action="store_true",
-        help="turn an I-X that follows nothing into B-X instead of refusing the file",
+        help="refuse a file with an I-X after O or another type instead of reading it",
     )
 
 
@@ -37,9 +47,13 @@ def ignored_labels(values: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Score a prediction file against gold (seqeval, strict IOB2)."""
-    pred = read_conll(args.pred, scheme=args.scheme, repair=args.repair)
-    gold = read_conll(args.gold, scheme=args.scheme, repair=args.repair)
-    scores = score_sentences(pred, gold, ignored_labels(args.ignore), args.pred, args.gold)
+    """Score a prediction file against gold (seqeval; conlleval rules unless --mode strict)."""
+    orphans = "refuse" if args.strict_tags else "keep"
+    pred, gold = (
+        read_conll(path, scheme=args.scheme, orphans=orphans, hint=CLI_HINT)
+        for path in (args.pred, args.gold)
+    )
+    ignore = ignored_labels(args.ignore)
+    scores = score_sentences(pred, gold, ignore, args.pred, args.gold, args.mode)
     print(json.dumps(scores, indent=2) if args.json else format_report(scores))
     return 0

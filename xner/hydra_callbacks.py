@@ -71,10 +71,9 @@ def _end_killed_parent(uri: str, path: Path) -> None:
 
 def print_sweep_report(uri: str, experiment: str, parent: str) -> None:
     """The gap table of a sweep: its child runs plus the finished runs it reused."""
-    from xner.report import gap_table, load_runs, render, save_report
+    from xner.report import build_table, render, save_report
 
-    runs = load_runs(uri, experiment, parent)  # the children and the runs the sweep reused
-    table = gap_table(runs)
+    table, runs = build_table(uri, experiment, parent)  # children and the runs it reused
     if not table.rows:
         print("no finished runs with test/f1 in this sweep; nothing to report")
         return

@@ -1,58 +1,110 @@
-"""Entity-level scoring: seqeval in strict IOB2 mode, the one metric every method reports.
+"""Entity-level scoring with seqeval's entity rules, the one metric every method reports.
 
-Strict mode counts an entity as correct only when its type and both boundaries match; an
-``I-X`` that follows nothing is no entity at all (it is not silently turned into one).
+``conlleval`` (the default) is seqeval's default mode, i.e. the CoNLL script: an ``I-X`` after
+``O`` or after another type starts a new entity. It is how MasakhaNER 2.0, the reference
+projection paper and Wu et al. (2020) score, so xner's numbers compare with theirs. ``strict``
+is seqeval's strict IOB2 mode: such an ``I-X`` belongs to no entity. An entity is correct when
+its type and both boundaries match. Scores are built from per-sentence counts, which the
+paired bootstrap (:mod:`xner.evaluation.bootstrap`) resamples.
 """
 
+import hashlib
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from xner.data.conll import TaggedSentence
 from xner.data.tags import filter_labels
 from xner.errors import DataError
 
 METRICS = ("precision", "recall", "f1")
+MODES = ("conlleval", "strict")
+DEFAULT_MODE = "conlleval"
+Span = tuple[int, int, str]
+
+
+def spans(tags: Sequence[str], mode: str = DEFAULT_MODE) -> set[Span]:
+    """The (start, end exclusive, type) entities of one sentence as seqeval reads them."""
+    from seqeval.metrics.sequence_labeling import get_entities
+    from seqeval.scheme import IOB2, Entities
+
+    if mode == "conlleval":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return {(start, end + 1, label) for label, start, end in get_entities(list(tags))}
+    if mode == "strict":
+        found = Entities([list(tags)], IOB2).entities[0] if tags else []
+        return {(e.start, e.end, e.tag) for e in found}
+    raise ValueError(f"unknown scoring mode {mode!r}: choose one of {', '.join(MODES)}")
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Per-sentence entity counts: ``matrix[i] = (correct, predicted, gold)`` of sentence i."""
+
+    matrix: np.ndarray
+    per_type: Mapping[str, tuple[int, int, int]]
+
+    def totals(self) -> tuple[int, int, int]:
+        return tuple(int(v) for v in self.matrix.sum(axis=0))  # type: ignore[return-value]
+
+
+def count(
+    pred: Sequence[Sequence[str]],
+    gold: Sequence[Sequence[str]],
+    ignore: Iterable[str] = (),
+    mode: str = DEFAULT_MODE,
+) -> Counts:
+    """Correct / predicted / gold entities per sentence; ``ignore`` labels become O first."""
+    if len(pred) != len(gold):
+        raise DataError(f"{len(pred)} predicted sentences but {len(gold)} gold sentences")
+    drop = set(ignore)
+    matrix = np.zeros((len(gold), 3), dtype=np.int64)
+    per_type: dict[str, list[int]] = {}
+    for i, (p, g) in enumerate(zip(pred, gold, strict=True)):
+        if len(p) != len(g):
+            raise DataError(f"sentence {i}: {len(p)} predicted tags but {len(g)} gold tags")
+        found = spans(filter_labels(p, drop), mode)
+        truth = spans(filter_labels(g, drop), mode)
+        matrix[i] = (len(found & truth), len(found), len(truth))
+        for column, group in enumerate((found & truth, found, truth)):
+            for _, _, label in group:
+                per_type.setdefault(label, [0, 0, 0])[column] += 1
+    return Counts(matrix, {k: tuple(v) for k, v in per_type.items()})  # type: ignore[misc]
+
+
+def f1_of(correct: float, predicted: float, gold: float) -> float:
+    return 2 * correct / (predicted + gold) if predicted + gold else 0.0
+
+
+def _numbers(correct: int, predicted: int, gold: int) -> dict:
+    return {
+        "precision": correct / predicted if predicted else 0.0,
+        "recall": correct / gold if gold else 0.0,
+        "f1": f1_of(correct, predicted, gold),
+        "support": int(gold),
+    }
+
+
+def from_counts(counts: Counts, mode: str = DEFAULT_MODE) -> dict:
+    """Micro P/R/F1 (and per type) from counts: equal to seqeval's for the same mode."""
+    result = {**_numbers(*counts.totals()), "mode": mode}
+    result["per_type"] = {
+        label: _numbers(*counts.per_type[label]) for label in sorted(counts.per_type)
+    }
+    return result
 
 
 def score(
     pred: Sequence[Sequence[str]],
     gold: Sequence[Sequence[str]],
     ignore: Iterable[str] = (),
+    mode: str = DEFAULT_MODE,
 ) -> dict:
     """Micro P/R/F1 and per-type scores; labels in ``ignore`` become O on both sides first."""
-    from seqeval.metrics.v1 import precision_recall_fscore_support, unique_labels
-    from seqeval.scheme import IOB2
-
-    if len(pred) != len(gold):
-        raise DataError(f"{len(pred)} predicted sentences but {len(gold)} gold sentences")
-    for i, (p, g) in enumerate(zip(pred, gold, strict=True)):
-        if len(p) != len(g):
-            raise DataError(f"sentence {i}: {len(p)} predicted tags but {len(g)} gold tags")
-    drop = set(ignore)
-    y_pred = [filter_labels(tags, drop) for tags in pred]
-    y_true = [filter_labels(tags, drop) for tags in gold]
-    result: dict = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0, "per_type": {}}
-    if not y_true:
-        return result
-    options = {"mode": "strict", "scheme": IOB2, "zero_division": 0}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        labels = unique_labels(y_true, y_pred, IOB2)
-        micro = precision_recall_fscore_support(y_true, y_pred, average="micro", **options)
-        per_type = precision_recall_fscore_support(y_true, y_pred, average=None, **options)
-    result.update(_numbers(*micro))
-    for i, label in enumerate(labels):
-        result["per_type"][label] = _numbers(*(column[i] for column in per_type))
-    return result
-
-
-def _numbers(precision, recall, f1, support) -> dict:
-    return {
-        "precision": float(precision),
-        "recall": float(recall),
-        "f1": float(f1),
-        "support": int(support),
-    }
+    return from_counts(count(pred, gold, ignore, mode), mode)
 
 
 def check_aligned(
@@ -91,10 +143,22 @@ def score_sentences(
     ignore: Iterable[str] = (),
     pred_name: str = "prediction",
     gold_name: str = "gold",
+    mode: str = DEFAULT_MODE,
 ) -> dict:
     """Check that the two files line up, then score them."""
     check_aligned(pred, gold, pred_name, gold_name)
-    return score([s.tags for s in pred], [s.tags for s in gold], ignore)
+    return score([s.tags for s in pred], [s.tags for s in gold], ignore, mode)
+
+
+def sentences_digest(gold: Sequence[TaggedSentence]) -> str:
+    """Fingerprint of the scored sentences (words and gold tags): paired runs must share it."""
+    digest = hashlib.sha256()
+    for sentence in gold:
+        digest.update("\x1f".join(sentence.words).encode())
+        digest.update(b"\x1e")
+        digest.update("\x1f".join(sentence.tags).encode())
+        digest.update(b"\x1d")
+    return digest.hexdigest()[:16]
 
 
 def metric_dict(scores: Mapping, split: str = "test") -> dict[str, float]:
@@ -108,9 +172,10 @@ def metric_dict(scores: Mapping, split: str = "test") -> dict[str, float]:
 
 def format_report(scores: Mapping, digits: int = 4) -> str:
     """Human-readable summary line plus a per-type table (the classification report)."""
+    mode = f"  [{scores['mode']}]" if scores.get("mode") else ""
     lines = [
         f"P = {scores['precision']:.{digits}f}  R = {scores['recall']:.{digits}f}  "
-        f"F1 = {scores['f1']:.{digits}f}  (gold entities: {scores['support']})",
+        f"F1 = {scores['f1']:.{digits}f}  (gold entities: {scores['support']}){mode}",
         "",
         f"{'type':<12}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}",
     ]

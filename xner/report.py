@@ -1,4 +1,10 @@
-"""The gap report: target languages x methods from MLflow, best projection - teacher-student."""
+"""The gap report: target languages x methods from MLflow, projection − teacher-student.
+
+The projection column of the gap is chosen without target test labels: by a preference list
+(``--prefer``, default :data:`DEFAULT_PREFERENCE`) or by a validation metric the runs logged
+(``--choose-by val/f1``). Each gap carries a paired-bootstrap 95 % interval over the test
+sentences when both runs logged their per-sentence counts.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,22 @@ import csv
 import io
 import json
 import math
+import re
 import statistics
 import tempfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xner.errors import ConfigError
+from xner.evaluation.bootstrap import Difference, paired_bootstrap
 from xner.run_store import open_client, resolve_run, tracking_uri
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
+
+    from xner.evaluation.counts import RunCounts
 
 PROJECTION_METHODS = ("translate_test", "translate_train")
 TEACHER_STUDENT = "teacher_student"
@@ -30,6 +40,14 @@ REUSED_TAG = "xner.reused"  # = xner.tracking.REUSED_TAG (not imported: keeps th
 GAP = "gap"
 EMPTY = "—"
 FORMATS = ("markdown", "csv", "json")
+# Data transfer first: translate-train, like teacher-student, trains a target-language model.
+DEFAULT_PREFERENCE = (
+    "translate_train[ilp]",
+    "translate_train[heuristic]",
+    "translate_test[ilp]",
+    "translate_test[heuristic]",
+)
+INTERVAL_METRIC = "test/f1"
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,8 @@ class Table:
     gaps: dict[str, float | None]
     best: dict[str, str | None]
     means: dict[str, float | None]
+    rule: str = ""
+    intervals: dict[str, Difference] = field(default_factory=dict)
 
     @property
     def multi_seed(self) -> bool:
@@ -140,9 +160,51 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return statistics.fmean(values)  # type: ignore[arg-type]
 
 
-def gap_table(runs: Sequence[RunRecord], metric: str = "test/f1", scale: float = 100.0) -> Table:
+def choose_projection(
+    present: Sequence[str],
+    prefer: Sequence[str],
+    scores: Mapping[str, float] | None = None,
+) -> str | None:
+    """The gap's projection column: the highest selection score if any column has one, else
+    the first of ``prefer`` present, else the first present (never a test score)."""
+    if not present:
+        return None
+    if scores:
+        scored = [c for c in present if c in scores]
+        if scored:
+            return max(scored, key=lambda c: scores[c])
+    return next((c for c in prefer if c in present), present[0])
+
+
+def check_selection_metric(metric: str | None) -> str | None:
+    if metric is None:
+        return None
+    metric = metric_name(metric)
+    if metric.startswith("test/"):
+        raise ConfigError(
+            f"--choose-by {metric}: the gap column is never chosen with target test labels; "
+            "use a validation metric such as val/f1, or --prefer"
+        )
+    return metric
+
+
+def describe_rule(prefer: Sequence[str], choose_by: str | None) -> str:
+    order = " > ".join(prefer) if prefer else "column order"
+    if choose_by:
+        return f"highest {choose_by}, else preference {order}"
+    return f"preference {order}"
+
+
+def gap_table(
+    runs: Sequence[RunRecord],
+    metric: str = "test/f1",
+    scale: float = 100.0,
+    prefer: Sequence[str] = DEFAULT_PREFERENCE,
+    choose_by: str | None = None,
+) -> Table:
     """Group runs by (language, variant), average seeds; the latest run wins per seed."""
     metric = metric_name(metric)
+    choose_by = check_selection_metric(choose_by)
     runs = [r for r in runs if _countable(r, metric)]
     datasets = {r.tags.get("dataset", "") for r in runs}
 
@@ -171,7 +233,8 @@ def gap_table(runs: Sequence[RunRecord], metric: str = "test/f1", scale: float =
     best: dict[str, str | None] = {}
     for row in rows:
         present = [c for c in projections if (row, c) in cells]
-        best[row] = max(present, key=lambda c: cells[(row, c)].mean) if present else None
+        selection = _selection_scores(grouped, row, present, choose_by)
+        best[row] = choose_projection(present, prefer, selection)
         student = cells.get((row, TEACHER_STUDENT))
         gap = None
         if best[row] is not None and student is not None:
@@ -182,7 +245,56 @@ def gap_table(runs: Sequence[RunRecord], metric: str = "test/f1", scale: float =
         for col in columns
     }
     means[GAP] = _mean([gaps[row] for row in rows])
-    return Table(metric, scale, rows, columns, cells, gaps, best, means)
+    rule = describe_rule(prefer, choose_by)
+    return Table(metric, scale, rows, columns, cells, gaps, best, means, rule)
+
+
+def _selection_scores(
+    grouped: Mapping[tuple[str, str], list[RunRecord]],
+    row: str,
+    present: Sequence[str],
+    metric: str | None,
+) -> dict[str, float]:
+    """Mean ``metric`` of each present column whose runs all logged it."""
+    if metric is None:
+        return {}
+    scores = {}
+    for col in present:
+        values = [r.metrics.get(metric) for r in grouped[(row, col)]]
+        if values and all(v is not None and not math.isnan(v) for v in values):
+            scores[col] = statistics.fmean(values)  # type: ignore[arg-type]
+    return scores
+
+
+def with_intervals(
+    table: Table,
+    counts_of: Callable[[str], RunCounts | None],
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> Table:
+    """The table with a paired-bootstrap interval on each gap whose runs logged their counts."""
+    if table.metric != INTERVAL_METRIC:
+        return table
+    intervals = {}
+    for row in table.rows:
+        chosen, student = table.best[row], table.cells.get((row, TEACHER_STUDENT))
+        if chosen is None or student is None:
+            continue
+        projection = [counts_of(r) for r in table.cells[(row, chosen)].run_ids]
+        students = [counts_of(r) for r in student.run_ids]
+        found = [c for c in [*projection, *students] if c is not None]
+        if len(found) < len(projection) + len(students):
+            continue
+        if any(found[0].comparable(c) for c in found[1:]):
+            continue
+        intervals[row] = paired_bootstrap(
+            [c.matrix for c in projection],  # type: ignore[union-attr]
+            [c.matrix for c in students],  # type: ignore[union-attr]
+            n_resamples,
+            seed,
+            table.scale,
+        )
+    return replace(table, intervals=intervals)
 
 
 def _fmt(value: float | None, digits: int, signed: bool = False) -> str:
@@ -199,13 +311,28 @@ def _fmt_cell(cell: Cell | None, digits: int) -> str:
     return f"{cell.mean:.{digits}f} ± {cell.std:.{digits}f}"
 
 
+def _fmt_gap(table: Table, row: str, digits: int) -> str:
+    interval = table.intervals.get(row)
+    value = _fmt(table.gaps[row], digits, signed=True)
+    if interval is None or table.gaps[row] is None:
+        return value
+    return f"{value} [{interval.low:+.{digits}f}, {interval.high:+.{digits}f}]"
+
+
 def caption(table: Table) -> str:
     scale = f" × {table.scale:g}" if table.scale != 1 else ""
     seeds = ", mean ± std over seeds" if table.multi_seed else ""
-    return (
-        f"{table.metric}{scale}{seeds}; "
-        f"{GAP} = best projection − {TEACHER_STUDENT}; mean row over all languages"
-    )
+    lines = [
+        f"{table.metric}{scale}{seeds}; {GAP} = projection − {TEACHER_STUDENT}, the projection "
+        f"column chosen without test labels ({table.rule}); mean row over all languages"
+    ]
+    if table.intervals:
+        n = next(iter(table.intervals.values())).n_resamples
+        lines.append(
+            f"[low, high]: 95 % paired-bootstrap interval over test sentences ({n} resamples); "
+            "an interval that excludes 0 is a gap larger than test-set noise"
+        )
+    return "\n".join(lines)
 
 
 def to_markdown(table: Table, digits: int = 1) -> str:
@@ -216,7 +343,7 @@ def to_markdown(table: Table, digits: int = 1) -> str:
     ]
     for row in table.rows:
         values = [_fmt_cell(table.cells.get((row, col)), digits) for col in table.columns]
-        values.append(_fmt(table.gaps[row], digits, signed=True))
+        values.append(_fmt_gap(table, row, digits))
         lines.append("| " + " | ".join([row, *values]) + " |")
     values = [_fmt(table.means[col], digits) for col in table.columns]
     values.append(_fmt(table.means[GAP], digits, signed=True))
@@ -233,9 +360,10 @@ def to_csv(table: Table, digits: int = 2) -> str:
     header = ["lang"]
     for col in table.columns:
         header += [col, f"{col} std"] if table.multi_seed else [col]
+    bounds = [f"{GAP} low", f"{GAP} high", f"{GAP} p"] if table.intervals else []
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*header, GAP])
+    writer.writerow([*header, GAP, *bounds])
     for row in table.rows:
         values = [row]
         for col in table.columns:
@@ -243,11 +371,14 @@ def to_csv(table: Table, digits: int = 2) -> str:
             values.append(num(cell.mean if cell else None))
             if table.multi_seed:
                 values.append(num(cell.std if cell else None))
-        writer.writerow([*values, num(table.gaps[row])])
+        interval = table.intervals.get(row)
+        limits = [interval.low, interval.high] if interval else [None, None]
+        extra = [num(v) for v in limits] + [f"{interval.p_value:.4f}" if interval else ""]
+        writer.writerow([*values, num(table.gaps[row]), *(extra if bounds else [])])
     values = ["mean"]
     for col in table.columns:
         values += [num(table.means[col]), ""] if table.multi_seed else [num(table.means[col])]
-    writer.writerow([*values, num(table.means[GAP])])
+    writer.writerow([*values, num(table.means[GAP]), *([""] * len(bounds))])
     return out.getvalue()
 
 
@@ -259,12 +390,20 @@ def to_dict(table: Table) -> dict:
             for col in table.columns
             if (cell := table.cells.get((row, col))) is not None
         }
+        interval = table.intervals.get(row)
         rows.append(
-            {"lang": row, "cells": cells, "best_projection": table.best[row], GAP: table.gaps[row]}
+            {
+                "lang": row,
+                "cells": cells,
+                "best_projection": table.best[row],
+                GAP: table.gaps[row],
+                "gap_interval": interval.as_dict() if interval else None,
+            }
         )
     return {
         "metric": table.metric,
         "scale": table.scale,
+        "gap_rule": table.rule,
         "columns": table.columns,
         "rows": rows,
         "mean": table.means,
@@ -409,6 +548,12 @@ def save_report(
             _experiment_id(client, experiment), run_name="report", tags=tags
         ).info.run_id
     stem = table.metric.replace("/", "_")
+    client.set_tag(run_id, "xner.gap_rule", table.rule)
+    for row, interval in table.intervals.items():
+        key = f"gap/{_metric_safe(row)}"
+        values = {key: interval.delta, f"{key}/low": interval.low, f"{key}/high": interval.high}
+        for name, value in {**values, f"{key}/p": interval.p_value}.items():
+            client.log_metric(run_id, name, value)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / f"gap_{stem}.md").write_text(to_markdown(table), encoding="utf-8")
@@ -419,6 +564,33 @@ def save_report(
     if new_run:
         client.set_terminated(run_id)
     return run_id
+
+
+def _metric_safe(name: str) -> str:
+    """An MLflow metric key part: ``yor (masakhaner2)`` → ``yor_masakhaner2``."""
+    return re.sub(r"[^\w.\-]+", "_", name).strip("_")
+
+
+def build_table(
+    uri: str,
+    experiment: str = "xner",
+    parent: str | None = None,
+    filters: str = "",
+    metric: str = "test/f1",
+    scale: float = 100.0,
+    prefer: Sequence[str] = DEFAULT_PREFERENCE,
+    choose_by: str | None = None,
+    resamples: int = 1000,
+) -> tuple[Table, list[RunRecord]]:
+    """The gap table of the store's finished runs, with intervals (``resamples=0``: none)."""
+    from xner.evaluation.counts import load_counts
+
+    runs = load_runs(uri, experiment, parent, filters)
+    table = gap_table(runs, metric, scale, prefer, choose_by)
+    if resamples > 0:
+        client = open_client(uri)
+        table = with_intervals(table, lambda run_id: load_counts(client, run_id), resamples)
+    return table, runs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -432,6 +604,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--scale", type=float, default=100.0, help="multiply values (100: points)")
     parser.add_argument("--no-save", action="store_true", help="print only; log no artifacts")
+    parser.add_argument(
+        "--prefer",
+        default=",".join(DEFAULT_PREFERENCE),
+        help="projection columns in order of preference for the gap (comma-separated)",
+    )
+    parser.add_argument(
+        "--choose-by",
+        default=None,
+        metavar="METRIC",
+        help="choose the gap's projection column by this validation metric (e.g. val/f1); "
+        "never a test metric",
+    )
+    parser.add_argument(
+        "--resamples", type=int, default=1000, help="paired-bootstrap draws (0: no intervals)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -440,8 +627,18 @@ def run(args: argparse.Namespace) -> int:
 
     uri = tracking_uri(args.tracking_uri)
     parent = resolve_run(open_client(uri), args.parent).info.run_id if args.parent else None
-    runs = load_runs(uri, args.experiment, parent, args.filter)
-    table = gap_table(runs, args.metric, args.scale)
+    prefer = [p.strip() for p in args.prefer.split(",") if p.strip()]
+    table, runs = build_table(
+        uri,
+        args.experiment,
+        parent,
+        args.filter,
+        args.metric,
+        args.scale,
+        prefer,
+        args.choose_by,
+        args.resamples,
+    )
     if not table.rows:
         raise ConfigError(
             f"no finished runs with metric {table.metric} and tags lang/method "

@@ -3,6 +3,11 @@
 Sentences are separated by blank lines; ``-DOCSTART-`` lines are skipped. Columns may be
 separated by tabs or spaces. Reading validates and converts to IOB2; every problem is
 reported with the file, line and sentence it occurs in.
+
+Published files (MasakhaNER 2.0 among them) contain *orphan* tags: an ``I-X`` after ``O`` or
+after another type. They are read as the CoNLL script reads them, as the start of a new
+entity (``orphans="begin"`` stores them as ``B-X``; ``"keep"`` leaves them as written), counted
+and reported once per file; ``orphans="refuse"`` stops at the first one instead.
 """
 
 import logging
@@ -17,6 +22,8 @@ from xner.errors import DataError
 
 log = logging.getLogger(__name__)
 _SEPARATOR = re.compile(r"[ \t]+")
+ORPHANS = ("begin", "keep", "refuse")
+ORPHAN_HINT = "read it with orphans='begin' to start a new entity there, as conlleval does"
 
 
 @dataclass
@@ -73,16 +80,19 @@ def parse_conll(
     text: str,
     path: str | os.PathLike = "<string>",
     scheme: str = "iob2",
-    repair: bool = False,
+    orphans: str = "begin",
     labels: Iterable[str] | None = None,
     allow_empty: bool = False,
+    hint: str = ORPHAN_HINT,
 ) -> list[TaggedSentence]:
     """Parse CoNLL text into IOB2 sentences.
 
-    ``scheme`` names the tag scheme of the input (iob2, iob1, bioes). An ``I-X`` that
-    follows nothing is an error unless ``repair`` is set, in which case it becomes ``B-X``
-    and the repair is logged. ``labels`` restricts the entity labels allowed.
+    ``scheme`` names the tag scheme of the input (iob2, iob1, bioes); ``orphans`` what
+    happens to an ``I-X`` that continues nothing (see the module docstring; ``hint`` ends the
+    refusal, in the words of the caller's interface). ``labels`` restricts the entity labels.
     """
+    if orphans not in ORPHANS:
+        raise ValueError(f"orphans must be one of {', '.join(ORPHANS)}, not {orphans!r}")
     path = Path(path)
     known = set(labels) if labels is not None else None
     sentences: list[TaggedSentence] = []
@@ -90,10 +100,9 @@ def parse_conll(
     tags: list[str] = []
     middles: list[list[str]] = []
     starts: list[int] = []
-    repaired = 0
+    found: list[int] = []  # line of each orphan tag
 
     def close() -> None:
-        nonlocal repaired
         if not words:
             return
         sent_idx = len(sentences)
@@ -103,14 +112,17 @@ def parse_conll(
             raise DataError(f"{path}:{starts[0]}: sentence {sent_idx}: {err}") from None
         bad = orphan_inside(iob2)
         if bad is not None:
-            if not repair:
+            if orphans == "refuse":
                 prev = iob2[bad - 1] if bad else "the sentence start"
                 raise DataError(
                     f"{path}:{starts[bad]}: sentence {sent_idx}: {iob2[bad]} follows {prev} "
-                    "(not valid IOB2; pass repair=true to turn it into B-, or set the tag scheme)"
+                    f"(not valid IOB2; {hint})"
                 )
-            iob2 = repair_iob2(iob2)
-            repaired += 1
+            begun = repair_iob2(iob2)
+            changed = (k for k, (a, b) in enumerate(zip(iob2, begun, strict=True)) if a != b)
+            found.extend(starts[k] for k in changed)
+            if orphans == "begin":
+                iob2 = begun
         columns = middles.copy() if any(middles) else []
         sentences.append(TaggedSentence(words.copy(), iob2, columns))
         words.clear()
@@ -140,22 +152,31 @@ def parse_conll(
     close()
     if not sentences and not allow_empty:
         raise DataError(f"{path}: empty file (no sentences)")
-    if repaired:
-        log.warning("%s: repaired orphan I- tags to B- in %d sentence(s)", path, repaired)
+    if found:
+        log.warning(
+            "%s: %d orphan I- tag(s) (an I-X after O or another type, first at %s:%d) read as "
+            "conlleval reads them: each starts a new entity",
+            path,
+            len(found),
+            path,
+            found[0],
+        )
     return sentences
 
 
 def read_conll(
     path: str | os.PathLike,
     scheme: str = "iob2",
-    repair: bool = False,
+    orphans: str = "begin",
     labels: Iterable[str] | None = None,
+    hint: str = ORPHAN_HINT,
 ) -> list[TaggedSentence]:
     """Read a CoNLL file; see :func:`parse_conll` for the options."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    return parse_conll(_decode(path, path.read_bytes()), path, scheme, repair, labels)
+    text = _decode(path, path.read_bytes())
+    return parse_conll(text, path, scheme, orphans, labels, hint=hint)
 
 
 def format_conll(sentences: Iterable[TaggedSentence]) -> str:

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 SPLITS = ("train", "dev", "test")
 _WHITESPACE = re.compile(r"\s")
+DATA_HINT = "set data.strict_iob2=false to read it as conlleval does, as the start of an entity"
 _OFFLINE_VARIABLES = ("XNER_OFFLINE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
 
 
@@ -102,7 +103,7 @@ class Source:
         name: str | None = None,
         cache_dir: str | os.PathLike | None = None,
         scheme: str = "iob2",
-        repair: bool = False,
+        strict_iob2: bool = False,
         label_drop: Iterable[str] = (),
         max_train_sentences: int | None = None,
         max_dev_sentences: int | None = None,
@@ -118,7 +119,7 @@ class Source:
                 f"data.scheme={scheme!r} is unknown; choose one of {', '.join(SCHEMES)}"
             )
         self.scheme = scheme
-        self.repair = repair
+        self.orphans = "refuse" if strict_iob2 else "begin"
         self.label_drop = sorted(label_drop or ())
         self.caps = {
             "train": max_train_sentences,
@@ -179,7 +180,7 @@ class Source:
         return self._read(path)
 
     def _read(self, path: Path) -> list[TaggedSentence]:
-        return read_conll(path, scheme=self.scheme, repair=self.repair)
+        return read_conll(path, scheme=self.scheme, orphans=self.orphans, hint=DATA_HINT)
 
     def _missing(self, lang: str, split: str, expected: str) -> DataError:
         return DataError(
@@ -280,14 +281,14 @@ class HFSource(Source):
             ) from None
         names = dataset.features["ner_tags"].feature.names
         rows = [(row["tokens"], [names[t] for t in row["ner_tags"]]) for row in dataset]
-        return rows_to_sentences(rows, origin, self.scheme, self.repair)
+        return rows_to_sentences(rows, origin, self.scheme, self.orphans)
 
 
 def rows_to_sentences(
     rows: Iterable[tuple[Sequence[str], Sequence[str]]],
     origin: str,
     scheme: str = "iob2",
-    repair: bool = False,
+    orphans: str = "begin",
 ) -> list[TaggedSentence]:
     """Validate (words, tags) rows as if they were a CoNLL file; whitespace in tokens becomes _."""
     lines = []
@@ -298,7 +299,7 @@ def rows_to_sentences(
             token = _WHITESPACE.sub("_", word) or "_"
             lines.append(f"{token}\t{tag}")
         lines.append("")
-    return parse_conll("\n".join(lines), origin, scheme, repair)
+    return parse_conll("\n".join(lines), origin, scheme, orphans, hint=DATA_HINT)
 
 
 class WikiANN(HFSource):

@@ -4,8 +4,8 @@ Inference goes through :func:`xner.models.features.predict_word_probs` (sliding 
 every word of a long sentence gets a prediction). Label types are renamed with
 ``label_map`` (e.g. ``PERSON: PER``) and removed with ``drop_labels`` (MISC in the
 reference setup): the probability columns of a removed type are added to ``O`` and renamed
-types that meet are summed, so each word's row still sums to one. Tags are the argmax of
-the mapped probabilities, with orphan ``I-X`` turned into ``B-X``.
+types that meet are summed, so each word's row still sums to one. Tags are decoded from the
+mapped probabilities by :func:`xner.models.decoding.decode` (constrained Viterbi: valid IOB2).
 """
 
 import logging
@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from xner.data.tags import OUTSIDE, iob2_tag_names, repair_iob2, split_tag
+from xner.data.tags import OUTSIDE, iob2_tag_names, split_tag
 from xner.errors import ConfigError
 from xner.hub import LOAD_ERRORS, check_checkpoint, load_error
 from xner.labelers.base import Labeler, Labelled
@@ -51,8 +51,14 @@ class ModelLabeler(Labeler):
         batch_size: int = 32,
         device: str = "auto",
         label_names: Sequence[str] | None = None,
+        decode: str = "viterbi",
     ) -> None:
+        from xner.models.decoding import DECODERS
         from xner.models.registry import resolve_checkpoint
+
+        if decode not in DECODERS:
+            raise ConfigError(f"labeler.decode={decode!r}: choose one of {', '.join(DECODERS)}")
+        self.decode = decode
 
         self.checkpoint = str(checkpoint)
         check_checkpoint(resolve_checkpoint(self.checkpoint), "labeler.checkpoint")
@@ -82,6 +88,7 @@ class ModelLabeler(Labeler):
         return self._loaded
 
     def label(self, sentences: Sequence[Sequence[str]]) -> list[Labelled]:
+        from xner.models.decoding import decode
         from xner.models.features import predict_word_probs
 
         if not sentences:
@@ -101,6 +108,6 @@ class ModelLabeler(Labeler):
             mapped = (np.asarray(p, dtype=np.float32) @ matrix).astype(np.float32)
             if mapped.shape[0] != len(words):
                 raise RuntimeError(f"labeller gave {mapped.shape[0]} rows for {len(words)} words")
-            tags = repair_iob2([names[k] for k in mapped.argmax(axis=1)]) if len(words) else []
+            tags = decode(mapped, names, self.decode)
             out.append(Labelled(tags, mapped, list(names)))
         return out

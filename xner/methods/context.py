@@ -14,8 +14,9 @@ from omegaconf import DictConfig
 from xner.cache import StageCache, fingerprint
 from xner.config import build, group_config
 from xner.data.conll import TaggedSentence, format_conll, write_conll
-from xner.data.tags import iob2_tag_names, label_set
-from xner.metrics import metric_dict, score
+from xner.data.tags import filter_labels, iob2_tag_names, label_set
+from xner.evaluation.counts import counts_artifact, counts_record
+from xner.metrics import DEFAULT_MODE, count, from_counts, metric_dict, sentences_digest
 from xner.tracking import JobRun, update_environment
 
 log = logging.getLogger(__name__)
@@ -194,22 +195,41 @@ class RunContext:
         split: str = "test",
         extra: Mapping[str, float] | None = None,
     ) -> dict[str, float]:
-        """Score, log metrics and predictions, write ``out``; the same names for every method."""
+        """Score, log metrics and predictions, write ``out``; the same names for every method.
+
+        The logged ``predictions/<split>.conll`` and ``predictions/<split>.gold.conll`` are the
+        tags as scored (``ignore_labels`` already O), so ``evaluate.py score`` on the two files
+        prints the logged numbers; ``scores/<split>_counts.json`` feeds the paired bootstrap.
+        """
         ignore = list(self.cfg.get("ignore_labels") or [])
-        scores = score(predicted, [s.tags for s in gold], ignore=ignore)
+        mode = str(self.cfg.get("score_mode") or DEFAULT_MODE)
+        scored = _as_scored(gold, [s.tags for s in gold], ignore)
+        answers = _as_scored(gold, predicted, ignore)
+        counts = count([s.tags for s in answers], [s.tags for s in scored], mode=mode)
+        scores = from_counts(counts, mode)
         metrics = {**metric_dict(scores, split), **(extra or {})}
-        sentences = [
-            TaggedSentence(list(s.words), list(tags))
-            for s, tags in zip(gold, predicted, strict=True)
-        ]
         if self.cfg.get("out"):
-            write_conll(self.cfg.out, sentences)
+            write_conll(self.cfg.out, answers)
         if self.job is not None:
+            self.job.set_tags({"xner.score_mode": mode})
             self.job.log_metrics(metrics)
-            self.job.log_text(format_conll(sentences), f"predictions/{split}.conll")
+            self.job.log_text(format_conll(answers), f"predictions/{split}.conll")
+            self.job.log_text(format_conll(scored), f"predictions/{split}.gold.conll")
             self.job.log_text(classification_report(scores), f"reports/{split}_report.txt")
+            record = counts_record(counts, mode, ignore, sentences_digest(scored))
+            self.job.log_dict(record, counts_artifact(split))
             update_environment(self.job, self.fingerprints)
         return metrics
+
+
+def _as_scored(
+    gold: Sequence[TaggedSentence], tags: Sequence[Sequence[str]], ignore: Sequence[str]
+) -> list[TaggedSentence]:
+    """The gold sentences' words with ``tags``, ignored label types mapped to O."""
+    return [
+        TaggedSentence(list(s.words), filter_labels(t, ignore))
+        for s, t in zip(gold, tags, strict=True)
+    ]
 
 
 def classification_report(scores: Mapping[str, Any]) -> str:

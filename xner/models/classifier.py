@@ -1,8 +1,9 @@
 """TokenClassifier: any Hugging Face token classification model as a LightningModule.
 
-Validation and test scores are entity-level (seqeval, strict IOB2) on *word-level*
-predictions: window scores are merged back to one prediction per word before scoring,
-and logged under the names every method shares (``val/f1``, ``test/f1``, ``test/f1_PER``...).
+Validation and test scores are entity-level (seqeval, conlleval rules) on *word-level*
+predictions: window scores are merged back to one prediction per word, decoded to tags by
+:func:`xner.models.decoding.decode` (constrained Viterbi by default) and logged under the
+names every method shares (``val/f1``, ``test/f1``, ``test/f1_PER``...).
 """
 
 import inspect
@@ -21,6 +22,7 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from xner.metrics import metric_dict, score
+from xner.models.decoding import DECODERS, decode
 from xner.models.features import (
     effective_window,
     group_by_sentence,
@@ -86,8 +88,11 @@ class TokenClassifier(pl.LightningModule):
         max_length: int = 256,
         stride: int = 64,
         eval_batch_size: int = 64,
+        decode: str = "viterbi",
     ):
         super().__init__()
+        if decode not in DECODERS:
+            raise ValueError(f"model.decode={decode!r}: choose one of {', '.join(DECODERS)}")
         self.tokenizer, self.model, names = load_token_model(checkpoint, label_names)
         self.model.train()  # from_pretrained returns eval mode; Lightning keeps modules' modes
         self.label_names = names
@@ -104,6 +109,7 @@ class TokenClassifier(pl.LightningModule):
                 "max_length": int(max_length),
                 "stride": int(stride),
                 "eval_batch_size": int(eval_batch_size),
+                "decode": str(decode),
             }
         )
         self._eval_outputs: list[tuple[torch.Tensor, list[np.ndarray]]] = []
@@ -180,7 +186,7 @@ class TokenClassifier(pl.LightningModule):
         self.log_dict(metrics, batch_size=1)
 
     def tags_of(self, probs: np.ndarray) -> list[str]:
-        return [self.label_names[i] for i in probs.argmax(axis=-1).tolist()] if len(probs) else []
+        return decode(probs, self.label_names, self.hparams.get("decode", "viterbi"))
 
     def predict_words(
         self, sentences: Sequence[Sequence[str]], batch_size: int | None = None

@@ -1,0 +1,1 @@
+"""Comparing scored runs: paired bootstrap intervals and the run-to-run comparison."""
