@@ -196,7 +196,9 @@ def test_rows_are_validated_like_files():
     with pytest.raises(
         DataError, match=r"wikiann sw test:3: sentence 1: I-PER follows the sentence start"
     ):
-        rows_to_sentences([(["a"], ["O"]), (["b"], ["I-PER"])], "wikiann sw test")
+        rows_to_sentences([(["a"], ["O"]), (["b"], ["I-PER"])], "wikiann sw test", "iob2", "refuse")
+    _, orphan = rows_to_sentences([(["a"], ["O"]), (["b"], ["I-PER"])], "wikiann sw test")
+    assert orphan.tags == ["B-PER"]
     (sentence,) = rows_to_sentences([(["New York", "x"], ["B-LOC", "O"])], "hf")
     assert sentence.words == ["New_York", "x"]
 

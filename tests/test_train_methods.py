@@ -1,5 +1,9 @@
 """train.py end to end: every method on the synthetic corpus with the offline MiniLM, tiny runs."""
 
+import contextlib
+import io
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +11,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
+import evaluate
 from helpers import clean_env, run_app, store_uri
 from xner.data.conll import read_conll
 
@@ -62,11 +67,46 @@ def test_every_method_runs_end_to_end_and_logs_the_same_metric_names(repo_root, 
         for name in ("test/f1", "test/precision", "test/recall"):
             assert 0.0 <= run.data.metrics[name] <= 1.0, (run.data.tags["variant"], name)
         paths = {a.path for a in client.list_artifacts(run.info.run_id, "predictions")}
-        assert paths == {"predictions/test.conll"}
+        assert paths == {"predictions/test.conll", "predictions/test.gold.conll"}
+        assert run.data.tags["xner.score_mode"] == "conlleval"
+        assert rescored_f1(client, run.info.run_id, tmp_path) == run.data.metrics["test/f1"]
     # the source model is trained once and reused by every method that needs it
     assert len(list((tmp_path / "cache" / "source_model").glob("[0-9a-f]*"))) == 1
-    # the sweep ends with the gap table
+    # the sweep ends with the gap table, its interval and the rule that chose its column
     assert "teacher_student" in done.stdout and "gap" in done.stdout.lower()
+    assert re.search(r"\| [+-]\d+\.\d \[[+-]\d+\.\d, [+-]\d+\.\d\] \|", done.stdout), done.stdout
+    assert "chosen without test labels" in done.stdout
+    by_variant = {r.data.tags["variant"]: r.info.run_id for r in children}
+    compared = subprocess.run(
+        [sys.executable, "evaluate.py", "compare", by_variant["translate_test[heuristic]"],
+         by_variant["teacher_student"], "--json"],
+        cwd=repo_root, capture_output=True, text=True, timeout=300,
+        env=clean_env(MLFLOW_TRACKING_URI=store_uri(tmp_path)),
+    )  # fmt: skip
+    assert compared.returncode == 0, compared.stderr[-2000:]
+    result = json.loads(compared.stdout)
+    assert result["n_sentences"] == 16 and result["low"] <= result["delta"] <= result["high"]
+    metrics = {v: client.get_run(i).data.metrics["test/f1"] for v, i in by_variant.items()}
+    expected = 100 * (metrics["translate_test[heuristic]"] - metrics["teacher_student"])
+    assert result["delta"] == pytest.approx(expected)
+    other = subprocess.run(  # supervised was scored on the same sentences: comparable too
+        [sys.executable, "evaluate.py", "compare", by_variant["supervised"],
+         by_variant["model_transfer"]],
+        cwd=repo_root, capture_output=True, text=True, timeout=300,
+        env=clean_env(MLFLOW_TRACKING_URI=store_uri(tmp_path)),
+    )  # fmt: skip
+    assert other.returncode == 0 and "95 % paired-bootstrap interval" in other.stdout
+
+
+def rescored_f1(client, run_id: str, tmp_path: Path) -> float:
+    """``evaluate.py score`` with no flags on the run's logged predictions and gold."""
+    folder = tmp_path / "rescore" / run_id
+    pred = client.download_artifacts(run_id, "predictions/test.conll", str(folder))
+    gold = client.download_artifacts(run_id, "predictions/test.gold.conll", str(folder))
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert evaluate.main(["score", pred, gold, "--json"]) == 0
+    return json.loads(buffer.getvalue())["f1"]
 
 
 @pytest.mark.slow

@@ -15,8 +15,9 @@ from xner.cache import StageCache, fingerprint
 from xner.config import build, group_config
 from xner.data.conll import TaggedSentence, format_conll, write_conll
 from xner.data.tags import filter_labels, iob2_tag_names, label_set
+from xner.errors import ConfigError
 from xner.evaluation.counts import counts_artifact, counts_record
-from xner.metrics import DEFAULT_MODE, count, from_counts, metric_dict, sentences_digest
+from xner.metrics import DEFAULT_MODE, MODES, count, from_counts, metric_dict, sentences_digest
 from xner.tracking import JobRun, update_environment
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ class RunContext:
     def __post_init__(self) -> None:
         self.cache = StageCache(self.cfg.cache.dir, bool(self.cfg.cache.enabled))
         self.fingerprints: dict[str, str] = {}
+        mode = self.cfg.get("score_mode") or DEFAULT_MODE
+        if mode not in MODES:
+            raise ConfigError(f"score_mode={mode!r}: choose one of {', '.join(MODES)}")
 
     @cached_property
     def target(self) -> Any:
