@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from xner import cli_score, config_diff, report, rerun
 from xner.errors import XnerError
-from xner.evaluation import compare
+from xner.evaluation import compare, errors_cli
 
 Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
@@ -21,6 +21,7 @@ COMMANDS: dict[str, Command] = {
     "diff": (config_diff.add_arguments, config_diff.run),
     "rerun": (rerun.add_arguments, rerun.run),
     "compare": (compare.add_arguments, compare.run),
+    "errors": (errors_cli.add_arguments, errors_cli.run),
 }
 
 

@@ -17,6 +17,7 @@ from xner.data.conll import TaggedSentence, format_conll, write_conll
 from xner.data.tags import filter_labels, iob2_tag_names, label_set
 from xner.errors import ConfigError
 from xner.evaluation.counts import counts_artifact, counts_record
+from xner.evaluation.errors import error_table, format_errors
 from xner.metrics import DEFAULT_MODE, MODES, count, from_counts, metric_dict, sentences_digest
 from xner.tracking import JobRun, update_environment
 
@@ -220,6 +221,8 @@ class RunContext:
             self.job.log_text(format_conll(answers), f"predictions/{split}.conll")
             self.job.log_text(format_conll(scored), f"predictions/{split}.gold.conll")
             self.job.log_text(classification_report(scores), f"reports/{split}_report.txt")
+            errors = error_table([s.tags for s in answers], [s.tags for s in scored], (), mode)
+            self.job.log_text(format_errors(errors, scored), f"reports/{split}_errors.txt")
             record = counts_record(counts, mode, ignore, sentences_digest(scored))
             self.job.log_dict(record, counts_artifact(split))
             update_environment(self.job, self.fingerprints)
