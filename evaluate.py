@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from xner import cli_score, config_diff, report, rerun
+from xner import cli_cache, cli_score, config_diff, report, rerun
 from xner.errors import XnerError
 
 Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
@@ -19,6 +19,7 @@ COMMANDS: dict[str, Command] = {
     "report": (report.add_arguments, report.run),
     "diff": (config_diff.add_arguments, config_diff.run),
     "rerun": (rerun.add_arguments, rerun.run),
+    "cache": (cli_cache.add_arguments, cli_cache.run),
 }
 
 
