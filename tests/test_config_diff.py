@@ -132,7 +132,7 @@ def test_format_diff():
     dirty = diff_documents(CONFIG_A, CONFIG_A, env, env, "x", "y")
     assert format_diff(dirty) == (
         "A = x\nB = y\n"
-        "note: uncommitted code changes (git_dirty) are not compared\n"
+        "note: uncommitted code changes (git_dirty) are compared only as stage code\n"
         "identical: resolved config, git commit, packages, data fingerprints and stage code\n"
     )
 

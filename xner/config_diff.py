@@ -205,7 +205,7 @@ def format_differences(rows: Sequence[Difference], header: tuple[str, str, str])
 def format_diff(diff: RunDiff) -> str:
     lines = [f"A = {diff.run_a}", f"B = {diff.run_b}"]
     if any(diff.dirty):
-        lines.append("note: uncommitted code changes (git_dirty) are not compared")
+        lines.append("note: uncommitted code changes (git_dirty) are compared only as stage code")
     if diff.identical:
         lines.append(
             "identical: resolved config, git commit, packages, data fingerprints and stage code"
