@@ -33,7 +33,6 @@ COMPANIONS = {"transformers": ("tokenizers",)}
 # The cache computes keys, not results: its module is never part of a stage's code.
 INFRASTRUCTURE = frozenset({f"{PACKAGE}.cache", f"{PACKAGE}.code_fingerprint"})
 HASH_CHARS = 16
-Binding = ast.stmt
 
 
 @dataclass(frozen=True)
