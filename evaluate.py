@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from xner import cli_score, config_diff, report, rerun
+from xner import cli_cache, cli_score, config_diff, report, rerun
 from xner.errors import XnerError
 from xner.evaluation import compare, errors_cli
 
@@ -22,6 +22,7 @@ COMMANDS: dict[str, Command] = {
     "rerun": (rerun.add_arguments, rerun.run),
     "compare": (compare.add_arguments, compare.run),
     "errors": (errors_cli.add_arguments, errors_cli.run),
+    "cache": (cli_cache.add_arguments, cli_cache.run),
 }
 
 

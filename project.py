@@ -41,7 +41,7 @@ def project(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
     if job is not None:
         job.log_metrics(metrics)
         job.log_text(format_conll(result.sentences), f"projected/{task}.{split}.conll")
-        update_environment(job, ctx.fingerprints)
+        update_environment(job, ctx.fingerprints, ctx.cache.used_code)
     f1 = f"{metrics['test/f1']:.4f}" if "test/f1" in metrics else "n/a (no gold target labels)"
     print(
         f"{task}: {len(result.sentences)} sentences, {result.n_projected} of "

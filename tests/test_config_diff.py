@@ -91,6 +91,7 @@ def test_environment_sections():
         "git": [("git_commit", "aaa", "bbb")],
         "packages": [("torch", "2.13.0", "2.12.0")],
         "data fingerprints": [("europarl/de", "111", "222"), ("europarl/en", MISSING, "333")],
+        "stage code": [],
         "environment": [],
     }
     assert not diff.identical
@@ -131,8 +132,8 @@ def test_format_diff():
     dirty = diff_documents(CONFIG_A, CONFIG_A, env, env, "x", "y")
     assert format_diff(dirty) == (
         "A = x\nB = y\n"
-        "note: uncommitted code changes (git_dirty) are not compared\n"
-        "identical: resolved config, git commit, packages and data fingerprints\n"
+        "note: uncommitted code changes (git_dirty) are compared only as stage code\n"
+        "identical: resolved config, git commit, packages, data fingerprints and stage code\n"
     )
 
 
@@ -199,7 +200,7 @@ def test_diff_command_identical_is_exit_0(store, capsys):
     args = Namespace(run_a="run-a", run_b="run-c", ignore=[], tracking_uri=store["uri"])
     assert diff_command(args) == 0
     assert capsys.readouterr().out.endswith(
-        "identical: resolved config, git commit, packages and data fingerprints\n"
+        "identical: resolved config, git commit, packages, data fingerprints and stage code\n"
     )
 
 
@@ -215,3 +216,29 @@ def test_cli_diff_different_is_exit_1(store):
     )
     assert result.returncode == 1, result.stderr
     assert result.stdout == EXPECTED_TEXT.format(a=ids["a"], b=ids["b"])
+
+
+def test_stage_code_differences_name_the_stage_and_the_module():
+    code_a = {
+        "align": {
+            "parts": {"xner.align.eflomal:EflomalAligner": "aaa", "xner.align.base": "bbb"},
+            "libraries": {"eflomal": "2.0.0"},
+        }
+    }
+    code_b = {
+        "align": {
+            "parts": {"xner.align.eflomal:EflomalAligner": "ccc", "xner.align.base": "bbb"},
+            "libraries": {"eflomal": "2.0.1"},
+        },
+        "label": {"parts": {"xner.labelers:GoldLabeler": "ddd"}, "libraries": {}},
+    }
+    env_a, env_b = {**ENV_A, "stage_code": code_a}, {**ENV_A, "stage_code": code_b}
+    diff = diff_documents(CONFIG_A, CONFIG_A, env_a, env_b, "A", "B")
+    assert diff.sections["stage code"] == [
+        ("align: xner.align.eflomal:EflomalAligner", "aaa", "ccc"),
+        ("align: eflomal", "2.0.0", "2.0.1"),
+        ("label", MISSING, "<recorded>"),
+    ]
+    assert not diff.identical and "stage code: 3 differences" in format_diff(diff)
+    older = diff_documents(CONFIG_A, CONFIG_A, ENV_A, env_a, "A", "B")  # logged before this
+    assert older.sections["stage code"] == [("all stages", MISSING, "<recorded>")]

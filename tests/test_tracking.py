@@ -1,5 +1,8 @@
 """Tracking: config flattening, URI precedence, and one MLflow run per Hydra job (real CLIs)."""
 
+import json
+from pathlib import Path
+
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -82,11 +85,15 @@ def test_one_job_creates_exactly_one_run_with_tags_and_config(repo_root, tmp_pat
     assert 0.0 < run.data.metrics["test/f1"] <= 1.0
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "config")}
     assert artifacts == {"config/config.yaml", "config/overrides.yaml", "config/environment.json"}
+    path = client.download_artifacts(run.info.run_id, "config/environment.json", str(tmp_path))
+    env = json.loads(Path(path).read_text())
+    align = env["stage_code"]["align"]  # the code the cached stages were keyed on
+    assert "xner.align.eflomal:EflomalAligner" in align["parts"] and "eflomal" in align["libraries"]
 
 
 @pytest.mark.slow
 def test_multirun_is_one_parent_with_one_child_per_job(repo_root, tmp_path):
-    client, _ = _project(repo_root, tmp_path, "projector=heuristic,ilp", multirun=True)
+    client, done = _project(repo_root, tmp_path, "projector=heuristic,ilp", multirun=True)
     experiment = client.get_experiment_by_name("xner")
     runs = client.search_runs([experiment.experiment_id])
     parents = [r for r in runs if r.data.tags.get("xner.role") == "parent"]
@@ -95,3 +102,7 @@ def test_multirun_is_one_parent_with_one_child_per_job(repo_root, tmp_path):
     assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
     assert {c.data.tags["projector"] for c in children} == {"heuristic", "ilp"}
     assert all(r.info.status == "FINISHED" for r in runs)
+    # the cache's size at the end: one translation and one alignment, a projection per job
+    assert f"stage cache {tmp_path}/cache: " in done.stdout
+    assert "translate 1 / " in done.stdout and "align 1 / " in done.stdout
+    assert "project 2 / " in done.stdout

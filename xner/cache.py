@@ -1,7 +1,10 @@
 """Stage cache: each pipeline stage's output stored under a key hashed from its inputs.
 
-key = sha256 of the canonical JSON of {stage, config, inputs}; ``inputs`` holds the keys of
-the stages it reads and a fingerprint of the data (:func:`fingerprint`). An entry is a folder
+key = sha256 of the canonical JSON of {stage, config, inputs, code}; ``inputs`` holds the keys
+of the stages it reads and a fingerprint of the data (:func:`fingerprint`); ``code`` is the
+fingerprint of the code that computes the stage (:mod:`xner.code_fingerprint`): the classes
+its config's ``_target_`` values name plus the roots the caller passes as ``code``, and the
+versions of the libraries they import. An entry is a folder
 ``<dir>/<stage>/<key>/`` holding ``value.json`` and one ``.npy`` file per array (saved and
 loaded with ``allow_pickle=False``). It is written into a temporary folder beside it and
 renamed into place, so a killed job leaves only a ``.tmp-*`` folder that no reader looks at;
@@ -17,19 +20,22 @@ import shutil
 import tempfile
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from xner.code_fingerprint import CodeBase, StageCode, default_codebase, root_name, targets
 from xner.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 _STAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _KEY = re.compile(r"[0-9a-f]{64}")
+_LOCK = re.compile(r"\.[0-9a-f]{64}\.lock")
 _ARRAY = "__ndarray__"
 VALUE_FILE = "value.json"
+Root = str | Callable[..., Any] | type  # code of a stage: "module", "module:qualname" or the object
 
 
 def _plain(value: Any) -> Any:
@@ -109,17 +115,62 @@ def _join_arrays(value: Any, folder: Path) -> Any:
 
 
 class StageCache:
-    """get_or_compute(stage, config, inputs, compute) -> (value, key); see the module docstring."""
+    """get_or_compute(stage, config, inputs, compute) -> (value, key); see the module docstring.
 
-    def __init__(self, dir: str | os.PathLike = ".cache/stages", enabled: bool = True) -> None:
+    ``code`` (a :class:`~xner.code_fingerprint.CodeBase`) reads the stage code; by default the
+    installed package, fingerprinted once per process. ``used_code`` collects, per stage, the
+    code every key of this cache was made with (logged with the run).
+    """
+
+    def __init__(
+        self,
+        dir: str | os.PathLike = ".cache/stages",
+        enabled: bool = True,
+        code: CodeBase | None = None,
+    ) -> None:
         self.dir = Path(dir)
         self.enabled = enabled
         self.stats: Counter[str] = Counter()
+        self.codebase = code or default_codebase()
+        self.used_code: dict[str, dict[str, dict[str, str]]] = {}
 
-    def key(self, stage: str, config: Mapping[str, Any] | None, inputs: Sequence[str]) -> str:
+    def stage_code(
+        self, stage: str, config: Mapping[str, Any] | None, code: Iterable[Root] = ()
+    ) -> StageCode:
+        """The code fingerprint of a stage: its config's ``_target_`` classes and ``code``."""
+        plain = json.loads(canonical_json(config or {}))
+        roots = [root_name(r) for r in code]
+        roots += [self.codebase.target_root(t) for t in targets(plain)]
+        try:
+            found = self.codebase.fingerprint(roots)
+        except KeyError as err:
+            raise ConfigError(f"stage {stage!r}: cannot read its code: {err.args[0]}") from None
+        record = self.used_code.setdefault(stage, {"parts": {}, "libraries": {}})
+        record["parts"].update(found.parts)
+        record["libraries"].update(found.libraries)
+        return found
+
+    def _key(
+        self,
+        stage: str,
+        config: Mapping[str, Any] | None,
+        inputs: Sequence[str],
+        code: Iterable[Root],
+    ) -> tuple[str, str]:
         check_stage(stage)
-        payload = {"stage": stage, "config": config or {}, "inputs": list(inputs)}
-        return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+        digest = self.stage_code(stage, config, code).digest
+        payload = {"stage": stage, "config": config or {}, "inputs": list(inputs), "code": digest}
+        return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest(), digest
+
+    def key(
+        self,
+        stage: str,
+        config: Mapping[str, Any] | None,
+        inputs: Sequence[str],
+        code: Iterable[Root] = (),
+    ) -> str:
+        """The entry's key: stage, config, input keys and the code fingerprint, hashed."""
+        return self._key(stage, config, inputs, code)[0]
 
     def path(self, stage: str, key: str) -> Path:
         return self.dir / check_stage(stage) / check_key(key)
@@ -167,14 +218,16 @@ class StageCache:
         compute: Callable[[], Any],
         encode: Callable[[Any], Any] = lambda v: v,
         decode: Callable[[Any], Any] = lambda v: v,
+        code: Iterable[Root] = (),
     ) -> tuple[Any, str]:
         """The cached value of a stage, computing and storing it on a miss.
 
         ``encode`` turns the computed value into JSON-able data (lists, dicts, strings,
-        numbers, numpy arrays); ``decode`` turns stored data back into the value.
+        numbers, numpy arrays); ``decode`` turns stored data back into the value. ``code``
+        names the functions that compute it beyond the config's ``_target_`` classes.
         """
-        key = self.key(stage, config, inputs)
-        if self._lookup(stage, key):
+        key, digest = self._key(stage, config, inputs, code)
+        if self._lookup(stage, key, digest):
             return decode(self.load(stage, key)), key
         value = compute()
         if self.enabled:
@@ -187,6 +240,7 @@ class StageCache:
         config: Mapping[str, Any] | None,
         inputs: Sequence[str],
         build_into: Callable[[Path], None],
+        code: Iterable[Root] = (),
     ) -> tuple[Path, str]:
         """A cached folder (e.g. a trained model), built once even when parallel jobs ask for it.
 
@@ -194,15 +248,15 @@ class StageCache:
         """
         import fcntl
 
-        key = self.key(stage, config, inputs)
+        key, digest = self._key(stage, config, inputs, code)
         final = self.path(stage, key)
         if self.enabled and self.contains(stage, key):
-            self._lookup(stage, key)
+            self._lookup(stage, key, digest)
             return final, key
         final.parent.mkdir(parents=True, exist_ok=True)
         with open(final.parent / f".{key}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if self._lookup(stage, key):
+            if self._lookup(stage, key, digest):
                 return final, key
             tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key[:16]}-", dir=final.parent))
             try:
@@ -215,11 +269,95 @@ class StageCache:
                 shutil.rmtree(tmp, ignore_errors=True)
         return final, key
 
-    def _lookup(self, stage: str, key: str) -> bool:
-        """Whether the entry is there (and may be used), counting and logging the hit or miss."""
+    def _lookup(self, stage: str, key: str, code: str) -> bool:
+        """Whether the entry is there (and may be used), counting and logging the hit or miss
+        with the code fingerprint the key was made with."""
         hit = self.enabled and self.contains(stage, key)
         outcome = "hits" if hit else "misses"
         self.stats[outcome] += 1
         self.stats[f"{stage}.{outcome}"] += 1
-        log.info("cache %s: %s %s", "hit" if hit else "miss", stage, key[:12])
+        log.info("cache %s: %s %s (code %s)", "hit" if hit else "miss", stage, key[:12], code[:12])
         return hit
+
+    # -- housekeeping --------------------------------------------------------------------------
+
+    def _items(self, stage: str) -> tuple[list[Path], list[Path]]:
+        """(entry folders, leftovers: temporary folders and lock files) of one stage."""
+        folder = self.dir / check_stage(stage)
+        entries, leftovers = [], []
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if _KEY.fullmatch(path.name) and path.is_dir():
+                entries.append(path)
+            elif path.name.startswith(".tmp-") or _LOCK.fullmatch(path.name):
+                leftovers.append(path)
+        return entries, leftovers
+
+    def stages(self) -> list[str]:
+        """Stages with entries or leftovers; other folders under ``dir`` (downloads) are not."""
+        if not self.dir.is_dir():
+            return []
+        names = [p.name for p in self.dir.iterdir() if p.is_dir() and _STAGE.fullmatch(p.name)]
+        return sorted(name for name in names if any(self._items(name)))
+
+    def size(self) -> dict[str, tuple[int, int]]:
+        """stage -> (number of entries, bytes on disk, leftovers included)."""
+        out = {}
+        for stage in self.stages():
+            entries, leftovers = self._items(stage)
+            out[stage] = (len(entries), sum(_bytes(p) for p in [*entries, *leftovers]))
+        return out
+
+    def clear(self, stages: Iterable[str] | None = None) -> tuple[int, int]:
+        """Drop every entry (and leftover) of ``stages`` (default: all); (entries, bytes) freed.
+
+        Each entry is first renamed to a temporary name, so a reader sees it whole or not at all.
+        """
+        n_entries = n_bytes = 0
+        for stage in self.stages() if stages is None else [check_stage(s) for s in stages]:
+            entries, leftovers = self._items(stage)
+            for path in [*entries, *leftovers]:
+                n_bytes += _bytes(path)
+                if path.is_dir():
+                    doomed = path.with_name(f".tmp-clear-{uuid.uuid4().hex}")
+                    path.rename(doomed)
+                    shutil.rmtree(doomed, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+            n_entries += len(entries)
+            folder = self.dir / stage
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        log.info("cache cleared: %d entries, %s", n_entries, human_bytes(n_bytes))
+        return n_entries, n_bytes
+
+    def describe(self) -> str:
+        """One line: where the cache is, how many entries and bytes, per stage."""
+        sizes = self.size()
+        total = sum(n for n, _ in sizes.values()), sum(b for _, b in sizes.values())
+        per_stage = ", ".join(f"{s} {n} / {human_bytes(b)}" for s, (n, b) in sizes.items())
+        return f"stage cache {self.dir}: {total[0]} entries, {human_bytes(total[1])}" + (
+            f" ({per_stage})" if per_stage else ""
+        )
+
+
+def _bytes(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:  # removed meanwhile
+                continue
+    return total
+
+
+def human_bytes(n: int) -> str:
+    """1536 -> '1.5 kB' (powers of 1000, as ``du --si``)."""
+    size, unit = float(n), "B"
+    for bigger in ("kB", "MB", "GB"):
+        if size < 1000:
+            break
+        size, unit = size / 1000, bigger
+    return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"

@@ -1,4 +1,5 @@
-"""What differs between two runs: resolved config, git commit, packages, data fingerprints."""
+"""What differs between two runs: resolved config, git commit, packages, data fingerprints and
+the code of their cached stages (which module of which stage changed, which library version)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
 CONFIG_ARTIFACT = "config/config.yaml"
 ENVIRONMENT_ARTIFACT = "config/environment.json"
 TAG_FALLBACKS = ("git_commit", "git_dirty", "xner_version")
-SECTIONS = ("config", "git", "packages", "data fingerprints", "environment")
+SECTIONS = ("config", "git", "packages", "data fingerprints", "stage code", "environment")
+STAGE_CODE = "stage_code"  # environment.json: stage -> {parts: {root or module: hash}, libraries}
 ENV_IGNORED = ("overrides",)  # how a config was reached; the resolved config is what counts
 
 
@@ -83,14 +85,29 @@ def env_section(key: str) -> str:
         return "packages"
     if "fingerprint" in head or head.startswith("data"):
         return "data fingerprints"
+    if head == STAGE_CODE:
+        return "stage code"
     return "environment"
 
 
 def _strip(key: str, section: str) -> str:
     """Drop the container name: `packages.torch` reads as `torch` under the packages heading."""
+    if key == STAGE_CODE:
+        return "all stages"
+    if section == "stage code" and "." in key:
+        stage, _, rest = key.split(".", 1)[1].partition(".")
+        kind, _, name = rest.partition(".")
+        if not rest:
+            return stage
+        return f"{stage}: {name}" if kind in ("parts", "libraries") and name else f"{stage}: {rest}"
     if section in ("packages", "data fingerprints") and "." in key:
         return key.split(".", 1)[1]
     return key
+
+
+def _brief(value: Any) -> Any:
+    """A whole stage (or all of them) recorded on one side only: not its every hash."""
+    return "<recorded>" if isinstance(value, Mapping) else value
 
 
 @dataclass(frozen=True)
@@ -117,6 +134,8 @@ def diff_documents(
     kept_b = {k: v for k, v in env_b.items() if k not in ENV_IGNORED}
     for key, value_a, value_b in diff_configs(kept_a, kept_b):
         section = env_section(key)
+        if section == "stage code":
+            value_a, value_b = _brief(value_a), _brief(value_b)
         sections[section].append((_strip(key, section), value_a, value_b))
     dirty = (_is_true(env_a.get("git_dirty")), _is_true(env_b.get("git_dirty")))
     return RunDiff(run_a, run_b, sections, dirty)
@@ -186,9 +205,11 @@ def format_differences(rows: Sequence[Difference], header: tuple[str, str, str])
 def format_diff(diff: RunDiff) -> str:
     lines = [f"A = {diff.run_a}", f"B = {diff.run_b}"]
     if any(diff.dirty):
-        lines.append("note: uncommitted code changes (git_dirty) are not compared")
+        lines.append("note: uncommitted code changes (git_dirty) are compared only as stage code")
     if diff.identical:
-        lines.append("identical: resolved config, git commit, packages and data fingerprints")
+        lines.append(
+            "identical: resolved config, git commit, packages, data fingerprints and stage code"
+        )
         return "\n".join(lines) + "\n"
     for name in SECTIONS:
         rows = diff.sections[name]

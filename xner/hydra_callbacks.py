@@ -7,6 +7,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from xner.cache import StageCache
 from xner.errors import XnerError
 from xner.tracking import (
     ABANDONED_TAG,
@@ -22,7 +23,8 @@ log = logging.getLogger(__name__)
 
 class MLflowSweepCallback(Callback):
     """Creates the store and the parent run once, so parallel jobs never race on a new database;
-    at the end of the sweep prints the gap table of its runs and saves it to the parent run."""
+    at the end of the sweep prints the gap table of its runs (saved to the parent run) and the
+    stage cache's size."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         uri = tracking_uri(config.tracking.get("uri"))
@@ -40,6 +42,14 @@ class MLflowSweepCallback(Callback):
         log.info("MLflow parent run %s for sweep in %s", parent, sweep_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        try:
+            self._end_parent_run(config)
+        finally:
+            cache_dir = (config.get("cache") or {}).get("dir")
+            if cache_dir:
+                print(StageCache(cache_dir).describe())
+
+    def _end_parent_run(self, config: DictConfig) -> None:
         path = Path(config.hydra.sweep.dir) / PARENT_ID_FILE
         if not path.is_file():
             return

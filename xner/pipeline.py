@@ -9,9 +9,10 @@ aligned with their translations, and their entities are projected onto the trans
 (a silver training set); sentences whose entities could not all be projected are dropped
 unless ``keep_incomplete`` is set.
 
-Every stage is cached under a key made of its own config (``stage_configs[name]``) and the
-keys of the stages it reads, so a projector sweep reuses the translation and the alignment,
-and an aligner sweep reuses the translation and the labels.
+Every stage is cached under a key made of its own config (``stage_configs[name]``), the
+keys of the stages it reads and the fingerprint of its code (:data:`STAGE_CODE` plus the
+classes its config's ``_target_`` names), so a projector sweep reuses the translation and the
+alignment, an aligner sweep reuses the translation and the labels, and changed code recomputes.
 
 With ``backtranslation`` (``aligner.via=backtranslation``), the labelled source sentence is
 translated into the target language with its entities wrapped in ``[ ... ]`` markers; each
@@ -337,7 +338,9 @@ def _checked_translations(
         _shown(check.truncated),
     )
     limits = {"max_length_ratio": max_ratio, "length_slack": slack}
-    return check, cache.key("translate_checked", limits, [raw_key])
+    return check, cache.key(
+        "translate_checked", limits, [raw_key], code=STAGE_CODE["translate_checked"]
+    )
 
 
 def _label_nonempty(labeler: Labeler, sentences: Sequence[Sequence[str]]) -> list[Labelled]:
@@ -431,6 +434,7 @@ class _Run:
             [data_key, *langs],
             lambda: self.translator.translate(words, *langs),
             decode=lambda data: [list(w) for w in data],
+            code=STAGE_CODE["translate"],
         )
         return _checked_translations(
             self.cache,
@@ -453,6 +457,7 @@ class _Run:
             compute,
             _encode_labels,
             _decode_labels,
+            code=STAGE_CODE["label"],
         )
         return labels
 
@@ -475,6 +480,7 @@ class _Run:
                 ),
                 _encode_marked,
                 _decode_marked,
+                code=STAGE_CODE["backtranslate"],
             )
             proj_src = [words for words, _, _ in marked]
             proj_entities = [ents for _, ents, _ in marked]
@@ -489,6 +495,7 @@ class _Run:
             lambda: _align(self.aligner, pairs),
             _encode_links,
             _decode_links,
+            code=STAGE_CODE["align"],
         )
         return proj_src, proj_entities, origins, links
 
@@ -534,6 +541,7 @@ class _Run:
             compute,
             _encode_projections,
             _decode_projections,
+            code=STAGE_CODE["project"],
         )
         # Report drops in terms of the original source entities (marker matching loses some).
         final = []
@@ -568,6 +576,17 @@ class _Run:
             kept=kept,
             source=source,
         )
+
+
+# The pipeline's own code in each stage's cache key; the config's `_target_` classes are added.
+STAGE_CODE: dict[str, tuple[Callable[..., Any], ...]] = {
+    "translate": (),
+    "translate_checked": (guard_translations,),
+    "label": (_label_nonempty, _encode_labels, _decode_labels),
+    "backtranslate": (backtranslate_marked, _encode_marked, _decode_marked),
+    "align": (_align, _encode_links, _decode_links),
+    "project": (_Run.align_and_project, _encode_projections, _decode_projections),
+}
 
 
 def _tagged(words: Sequence[str], proj: Projection, idx: int) -> list[str]:

@@ -327,12 +327,17 @@ def start_job_run(
     return job
 
 
-def update_environment(job: JobRun, fingerprints: Mapping[str, str]) -> None:
-    """Add data fingerprints, known only once the data is loaded, to config/environment.json."""
+def update_environment(
+    job: JobRun, fingerprints: Mapping[str, str], stage_code: Mapping[str, Any] | None = None
+) -> None:
+    """Add data fingerprints and the cached stages' code fingerprints, known only once the
+    job has run, to config/environment.json."""
     with tempfile.TemporaryDirectory() as tmp, guarded(job.uri, "reading back", job.run_id):
         path = job.client.download_artifacts(job.run_id, "config/environment.json", tmp)
         env = json.loads(Path(path).read_text())
     env["data_fingerprints"] = {**env.get("data_fingerprints", {}), **fingerprints}
+    if stage_code:
+        env["stage_code"] = {**env.get("stage_code", {}), **stage_code}
     job.log_dict(env, "config/environment.json")
 
 

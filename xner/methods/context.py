@@ -23,6 +23,11 @@ from xner.tracking import JobRun, update_environment
 
 log = logging.getLogger(__name__)
 SOURCE_MODEL_STAGE = "source_model"
+# Code in the source model's cache key (training loop, classifier, data module, trainer).
+SOURCE_MODEL_CODE = (
+    "xner.methods.context:RunContext.fit",
+    "xner.methods.context:RunContext.new_classifier",
+)
 # Trainer settings that change what is shown, not what is trained: not part of cache keys.
 COSMETIC = {
     "enable_progress_bar",
@@ -188,7 +193,9 @@ class RunContext:
             module = self.fit(self.new_classifier(), train, val, prefix="source_model")
             module.save_hf(folder)
 
-        folder, _ = self.cache.get_or_build_folder(SOURCE_MODEL_STAGE, config, inputs, train_source)
+        folder, _ = self.cache.get_or_build_folder(
+            SOURCE_MODEL_STAGE, config, inputs, train_source, code=SOURCE_MODEL_CODE
+        )
         return str(folder)
 
     # --- results --------------------------------------------------------------------------
@@ -225,7 +232,7 @@ class RunContext:
             self.job.log_text(format_errors(errors, scored), f"reports/{split}_errors.txt")
             record = counts_record(counts, mode, ignore, sentences_digest(scored))
             self.job.log_dict(record, counts_artifact(split))
-            update_environment(self.job, self.fingerprints)
+            update_environment(self.job, self.fingerprints, self.cache.used_code)
         return metrics
 
 

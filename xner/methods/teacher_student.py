@@ -16,6 +16,12 @@ from xner.models.distill import combine_teachers
 from xner.models.trainer import seed_everything
 
 TEACHER_STAGE = "teacher_probs"
+# Code in the teacher probabilities' cache key (loading and running a trained classifier).
+TEACHER_CODE = (
+    "xner.methods.teacher_student:TeacherStudent.teacher_probs",
+    "xner.methods.context:RunContext.load_classifier",
+    "xner.methods.context:RunContext.device",
+)
 
 
 class TeacherStudent(Method):
@@ -44,7 +50,9 @@ class TeacherStudent(Method):
             probs = [p for _, p in teacher.predict_words(words)]
             return {"labels": teacher.label_names, "probs": probs}
 
-        value, _ = ctx.cache.get_or_compute(TEACHER_STAGE, config, [fingerprint(words)], compute)
+        value, _ = ctx.cache.get_or_compute(
+            TEACHER_STAGE, config, [fingerprint(words)], compute, code=TEACHER_CODE
+        )
         return value
 
     def run(self, ctx: RunContext) -> dict[str, float]:
