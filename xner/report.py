@@ -140,6 +140,15 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return statistics.fmean(values)  # type: ignore[arg-type]
 
 
+def student_column(row: str, columns: Sequence[str], cells: Mapping) -> str | None:
+    """The teacher-student column of a row's gap: plain ``teacher_student``, else the only
+    ``teacher_student[teacher→student]`` column present; several such columns give no gap."""
+    present = [c for c in columns if method_family(c) == TEACHER_STUDENT and (row, c) in cells]
+    if TEACHER_STUDENT in present:
+        return TEACHER_STUDENT
+    return present[0] if len(present) == 1 else None
+
+
 def gap_table(runs: Sequence[RunRecord], metric: str = "test/f1", scale: float = 100.0) -> Table:
     """Group runs by (language, variant), average seeds; the latest run wins per seed."""
     metric = metric_name(metric)
@@ -172,7 +181,7 @@ def gap_table(runs: Sequence[RunRecord], metric: str = "test/f1", scale: float =
     for row in rows:
         present = [c for c in projections if (row, c) in cells]
         best[row] = max(present, key=lambda c: cells[(row, c)].mean) if present else None
-        student = cells.get((row, TEACHER_STUDENT))
+        student = cells.get((row, student_column(row, columns, cells) or ""))
         gap = None
         if best[row] is not None and student is not None:
             gap = cells[(row, best[row])].mean - student.mean  # type: ignore[index]
