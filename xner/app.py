@@ -71,8 +71,13 @@ def validate(cfg: DictConfig) -> None:
     safe_name(cfg.lang, "language code")
     if cfg.get("source_lang"):
         safe_name(cfg.source_lang, "source language code")
+    langs = cfg.get("source_langs") or []
+    for lang in [langs] if isinstance(langs, str) else langs:
+        safe_name(lang, "source language code (source_langs)")
     plain = OmegaConf.to_container(cfg, resolve=False)
     check_targets({k: v for k, v in plain.items() if k != "hydra"})
+    if isinstance(plain.get("model"), dict) and plain["model"].get("name") == "${model.name}":
+        raise ConfigError("model=same only fits model@teacher / model@student: choose a model")
     for key in ("data", "source_data"):
         node = cfg.get(key)
         if isinstance(node, DictConfig):

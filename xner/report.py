@@ -160,6 +160,15 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return statistics.fmean(values)  # type: ignore[arg-type]
 
 
+def student_column(row: str, columns: Sequence[str], cells: Mapping) -> str | None:
+    """The teacher-student column of a row's gap: plain ``teacher_student``, else the only
+    ``teacher_student[teacher→student]`` column present; several such columns give no gap."""
+    present = [c for c in columns if method_family(c) == TEACHER_STUDENT and (row, c) in cells]
+    if TEACHER_STUDENT in present:
+        return TEACHER_STUDENT
+    return present[0] if len(present) == 1 else None
+
+
 def choose_projection(
     present: Sequence[str],
     prefer: Sequence[str],
@@ -235,7 +244,7 @@ def gap_table(
         present = [c for c in projections if (row, c) in cells]
         selection = _selection_scores(grouped, row, present, choose_by)
         best[row] = choose_projection(present, prefer, selection)
-        student = cells.get((row, TEACHER_STUDENT))
+        student = cells.get((row, student_column(row, columns, cells) or ""))
         gap = None
         if best[row] is not None and student is not None:
             gap = cells[(row, best[row])].mean - student.mean  # type: ignore[index]
@@ -277,7 +286,8 @@ def with_intervals(
         return table
     intervals = {}
     for row in table.rows:
-        chosen, student = table.best[row], table.cells.get((row, TEACHER_STUDENT))
+        column = student_column(row, table.columns, table.cells) or ""
+        chosen, student = table.best[row], table.cells.get((row, column))
         if chosen is None or student is None:
             continue
         projection = [counts_of(r) for r in table.cells[(row, chosen)].run_ids]

@@ -193,8 +193,11 @@ def build_tiny_encoder(
     vocab_size: int = 300,
     seed: int = 0,
     id2label: dict[int, str] | None = None,
+    hidden_size: int = 32,
+    num_layers: int = 2,
 ) -> Path:
-    """A tiny random encoder (a token-classification head when ``num_labels`` is given)."""
+    """A tiny random encoder (a token-classification head when ``num_labels`` is given);
+    ``hidden_size`` and ``num_layers`` make teachers and students of different sizes."""
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
     from transformers import (
         AutoModel,
@@ -207,10 +210,10 @@ def build_tiny_encoder(
 
     folder = _start(folder, "encoder", family, ENCODER_FAMILIES, corpus, seed)
     small = dict(
-        hidden_size=32,
-        num_hidden_layers=2,
+        hidden_size=hidden_size,
+        num_hidden_layers=num_layers,
         num_attention_heads=2,
-        intermediate_size=64,
+        intermediate_size=2 * hidden_size,
         max_position_embeddings=130,
     )
     if family == "bert":

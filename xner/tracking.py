@@ -46,6 +46,7 @@ TRACKED_PACKAGES = (
     "xner",
 )
 PROJECTION_METHODS = ("translate_test", "translate_train")
+TEACHER_STUDENT = "teacher_student"
 HOST_TAG, PID_TAG = "xner.host", "xner.pid"  # who runs a job: lets a rerun spot a killed one
 ABANDONED_TAG = "xner.abandoned"
 
@@ -202,11 +203,34 @@ def config_hash(config: Mapping) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def variant_name(method: str, projector: str | None) -> str:
-    """The gap table's column: projection methods are split by projector."""
+def variant_name(
+    method: str, projector: str | None, teacher: str | None = None, student: str | None = None
+) -> str:
+    """The gap table's column: projection methods are split by projector, teacher-student
+    by teacher and student when they differ (``teacher_student[xlmr_large→xlmr_base]``)."""
     if method in PROJECTION_METHODS and projector:
         return f"{method}[{projector}]"
+    if method == TEACHER_STUDENT and teacher and student and teacher != student:
+        return f"{method}[{teacher}→{student}]"
     return method
+
+
+def checkpoint_name(checkpoint: str) -> str:
+    """A short name of a checkpoint: the last part of its hub id or folder."""
+    return str(checkpoint).rstrip("/").rsplit("/", 1)[-1]
+
+
+def role_tags(method: str, resolved: Mapping) -> dict[str, str]:
+    """The ``teacher`` and ``student`` tags of a teacher-student run (model names, or the
+    names of the given teacher checkpoints); none for other methods."""
+    if method != TEACHER_STUDENT:
+        return {}
+    given = (resolved.get("method") or {}).get("teachers") or []
+    teacher = (resolved.get("teacher") or {}).get("name", "")
+    if given:
+        teacher = "+".join(checkpoint_name(c) for c in given)
+    student = (resolved.get("student") or {}).get("name", "")
+    return {"teacher": str(teacher), "student": str(student)}
 
 
 @dataclass
@@ -293,7 +317,9 @@ def start_job_run(
         PID_TAG: os.getpid(),
         **{group: choices.get(group, "") for group in TAG_GROUPS},
     }
-    tags["variant"] = variant_name(method, tags["projector"])
+    roles = role_tags(method, resolved)
+    tags.update(roles)
+    tags["variant"] = variant_name(method, tags["projector"], **roles)
     tags.update({k: str(v) for k, v in (track.get("tags") or {}).items()})
     if parent_run_id:
         tags["mlflow.parentRunId"] = parent_run_id

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from xner.cache import StageCache, fingerprint
 from xner.config import build, group_config
@@ -28,6 +28,9 @@ SOURCE_MODEL_CODE = (
     "xner.methods.context:RunContext.fit",
     "xner.methods.context:RunContext.new_classifier",
 )
+# Model nodes a job may train or load: `model` (the source model of every method) and the two
+# roles of teacher-student learning, which follow `model` unless chosen (conf/model/same.yaml).
+ROLES = ("model", "teacher", "student")
 # Trainer settings that change what is shown, not what is trained: not part of cache keys.
 COSMETIC = {
     "enable_progress_bar",
@@ -66,6 +69,14 @@ class RunContext:
     def source_lang(self) -> str:
         return str(self.cfg.source_lang)
 
+    @property
+    def source_langs(self) -> list[str]:
+        """Languages of the labelled source data: ``source_langs``, else ``[source_lang]``."""
+        langs = self.cfg.get("source_langs")
+        if not langs:
+            return [self.source_lang]
+        return [str(langs)] if isinstance(langs, str) else [str(x) for x in langs]
+
     def _split(self, dataset: Any, lang: str, split: str, role: str) -> list[TaggedSentence]:
         sentences = dataset.split(lang, split)
         self.fingerprints[f"{role}.{lang}.{split}"] = fingerprint(sentences)
@@ -74,21 +85,39 @@ class RunContext:
     def target_split(self, split: str) -> list[TaggedSentence]:
         return self._split(self.target, self.lang, split, "data")
 
-    def source_split(self, split: str) -> list[TaggedSentence]:
-        return self._split(self.source, self.source_lang, split, "source_data")
+    def source_split(self, split: str, lang: str | None = None) -> list[TaggedSentence]:
+        return self._split(self.source, lang or self.source_lang, split, "source_data")
 
-    def source_dev(self) -> list[TaggedSentence]:
+    def source_dev(self, lang: str | None = None) -> list[TaggedSentence]:
         """Validation data for zero-shot methods: the source dev set (never target labels)."""
-        if self.source.has_split(self.source_lang, "dev"):
-            return self.source_split("dev")
+        if self.source.has_split(lang or self.source_lang, "dev"):
+            return self.source_split("dev", lang)
         return []
 
-    def label_names(self) -> list[str]:
+    def label_names(self, lang: str | None = None) -> list[str]:
         """The classifier's labels: those of the source training data (after label_drop)."""
-        return iob2_tag_names(label_set(s.tags for s in self.source_split("train")))
+        return iob2_tag_names(label_set(s.tags for s in self.source_split("train", lang)))
 
-    def model_config(self) -> dict:
-        return group_config(self.cfg.model)
+    def model_node(self, role: str = "model") -> DictConfig:
+        if role not in ROLES:
+            raise ValueError(f"unknown model role {role!r} (choose from {', '.join(ROLES)})")
+        return self.cfg[role]
+
+    def model_config(self, role: str = "model") -> dict:
+        return group_config(self.model_node(role))
+
+    def trainer_config(self, role: str = "model") -> dict:
+        """Lightning settings of one role: the trainer group read with ``model`` set to that
+        role's node (so ``trainer.max_epochs: ${model.max_epochs}`` gives each role its own),
+        then the role's own ``trainer`` overrides (``+student.trainer.precision=bf16-mixed``)."""
+        node = self.model_node(role)
+        if role == "model":
+            settings = group_config(self.cfg.trainer)
+        else:
+            view = OmegaConf.create(OmegaConf.to_container(self.cfg, resolve=False))
+            view.model = group_config(node)
+            settings = group_config(view.trainer)
+        return {**settings, **group_config(node.get("trainer"))}
 
     # --- training -------------------------------------------------------------------------
 
@@ -99,16 +128,17 @@ class RunContext:
         val: Sequence[TaggedSentence],
         soft: Sequence[np.ndarray] | None = None,
         prefix: str = "",
+        role: str = "model",
     ) -> Any:
-        """Train ``module``; with a validation set, the best ``val/f1`` weights are restored."""
+        """Train ``module`` with the settings of ``role``; with a validation set, the best
+        ``val/f1`` weights are restored."""
         import torch
-        from pytorch_lightning.loggers import MLFlowLogger
 
         from xner.models.datamodule import NERDataModule
-        from xner.models.trainer import build_trainer
+        from xner.models.trainer import MetricsLogger, build_trainer
 
         dm = NERDataModule.from_config(
-            self.cfg.model,
+            self.model_node(role),
             module.tokenizer,
             module.label_names,
             seed=int(self.cfg.seed),
@@ -118,7 +148,7 @@ class RunContext:
         )
         logger = None
         if self.job is not None:
-            logger = MLFlowLogger(
+            logger = MetricsLogger(
                 experiment_name=str(self.cfg.tracking.experiment),
                 tracking_uri=self.job.uri,
                 run_id=self.job.run_id,
@@ -126,7 +156,7 @@ class RunContext:
             )
         with tempfile.TemporaryDirectory(prefix="xner-ckpt-") as ckpt_dir:
             trainer = build_trainer(
-                group_config(self.cfg.trainer),
+                self.trainer_config(role),
                 logger=logger,
                 has_val=bool(val),
                 checkpoint_dir=ckpt_dir if val else None,
@@ -144,21 +174,25 @@ class RunContext:
         checkpoint: str | None = None,
         label_names: Sequence[str] | None = None,
         student: bool = False,
+        role: str | None = None,
+        **settings: Any,
     ) -> Any:
-        """A token classifier (or distillation student) from the model config; labels default
-        to the source labels, ``checkpoint`` to the model's pretrained checkpoint."""
+        """A token classifier (or distillation student, from the ``student`` node) built from
+        a model node; labels default to the source labels, ``checkpoint`` to the node's
+        pretrained checkpoint; ``settings`` override the node (e.g. the distillation loss)."""
         from xner.models.classifier import TokenClassifier
         from xner.models.distill import DistillationModule
 
         cls = DistillationModule if student else TokenClassifier
-        overrides = {"checkpoint": checkpoint} if checkpoint else {}
-        return cls.from_config(self.cfg.model, label_names or self.label_names(), **overrides)
+        node = self.model_node(role or ("student" if student else "model"))
+        overrides = {**settings, **({"checkpoint": checkpoint} if checkpoint else {})}
+        return cls.from_config(node, label_names or self.label_names(), **overrides)
 
-    def load_classifier(self, checkpoint: str) -> Any:
-        """A trained classifier with the labels stored in its checkpoint."""
+    def load_classifier(self, checkpoint: str, role: str = "model") -> Any:
+        """A trained classifier with the labels stored in its checkpoint (windows of ``role``)."""
         from xner.models.classifier import TokenClassifier
 
-        module = TokenClassifier.from_config(self.cfg.model, None, checkpoint=checkpoint)
+        module = TokenClassifier.from_config(self.model_node(role), None, checkpoint=checkpoint)
         return module.to(self.device())
 
     def device(self) -> str:
@@ -169,28 +203,31 @@ class RunContext:
             return "cuda"
         return "cpu"
 
-    def source_checkpoint(self) -> str:
-        """The source model: ``model.source_checkpoint`` or one trained once and cached."""
-        given = self.cfg.model.get("source_checkpoint")
+    def source_checkpoint(self, role: str = "model", lang: str | None = None) -> str:
+        """The source model of ``role`` on the source language ``lang``: the node's
+        ``source_checkpoint`` or one trained once and cached (one per language and model)."""
+        given = self.model_node(role).get("source_checkpoint")
         if given:
             return str(given)
         from xner.models.trainer import seed_everything
 
-        train = self.source_split("train")
-        val = self.source_dev()
+        lang = lang or self.source_lang
+        train = self.source_split("train", lang)
+        val = self.source_dev(lang)
+        model = self.model_config(role)
         config = {
-            "model": {k: v for k, v in self.model_config().items() if k != "source_checkpoint"},
-            "trainer": {
-                k: v for k, v in group_config(self.cfg.trainer).items() if k not in COSMETIC
-            },
+            "model": {k: v for k, v in model.items() if k not in ("source_checkpoint", "trainer")},
+            "trainer": {k: v for k, v in self.trainer_config(role).items() if k not in COSMETIC},
             "seed": int(self.cfg.seed),
             "source_data": group_config(self.cfg.source_data),
         }
         inputs = [fingerprint(train), fingerprint(val)]
+        prefix = "source_model" if lang == self.source_lang else f"source_model_{lang}"
 
         def train_source(folder: Path) -> None:
             seed_everything(int(self.cfg.seed))
-            module = self.fit(self.new_classifier(), train, val, prefix="source_model")
+            module = self.new_classifier(label_names=self.label_names(lang), role=role)
+            module = self.fit(module, train, val, prefix=prefix, role=role)
             module.save_hf(folder)
 
         folder, _ = self.cache.get_or_build_folder(

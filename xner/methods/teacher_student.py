@@ -1,19 +1,25 @@
 """Teacher-student learning (Wu et al. 2020): distil source teachers into a fresh target student.
 
-The teachers' per-word probabilities on the unlabelled target text are computed once (at
-temperature 1) and cached; the student starts from the pretrained checkpoint, not the teacher.
+Teachers are source models of the ``teacher`` node, one per source language (``source_langs``),
+each trained once and cached like the source model of every other method; or checkpoints given
+in ``method.teachers``. Their per-word probabilities on the unlabelled target text (and their
+predictions on the target test, logged as ``teacher/<name>/test/f1``: the model-transfer number
+of that source) are computed once per (teacher, text) and cached. The student is the
+``student`` node, fresh from its pretrained checkpoint; it may use another tokenizer.
 """
 
+import re
 from collections.abc import Sequence
-
-import numpy as np
 
 from xner.cache import fingerprint
 from xner.data.conll import untagged
+from xner.errors import ConfigError
 from xner.methods.base import Method
 from xner.methods.context import RunContext
-from xner.models.distill import combine_teachers
+from xner.metrics import metric_dict, score
+from xner.models.distill import align_labels, combine_teachers, shared_labels, teacher_alphas
 from xner.models.trainer import seed_everything
+from xner.tracking import checkpoint_name
 
 TEACHER_STAGE = "teacher_probs"
 # Code in the teacher probabilities' cache key (loading and running a trained classifier).
@@ -23,6 +29,21 @@ TEACHER_CODE = (
     "xner.methods.context:RunContext.device",
 )
 
+TEACHER_METRIC = "teacher/{name}/"
+
+
+def teacher_names(checkpoints: Sequence[str]) -> list[str]:
+    """Metric-safe, distinct names for given teacher checkpoints (their last path part)."""
+    names: list[str] = []
+    for checkpoint in checkpoints:
+        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", checkpoint_name(checkpoint)) or "teacher"
+        name, n = base, 1
+        while name in names:
+            n += 1
+            name = f"{base}_{n}"
+        names.append(name)
+    return names
+
 
 class TeacherStudent(Method):
     def __init__(
@@ -30,43 +51,90 @@ class TeacherStudent(Method):
         unlabelled_split: str = "train",
         teachers: Sequence[str] | None = None,
         teacher_weights: Sequence[float] | None = None,
+        loss: str = "mse",
+        temperature: float = 1.0,
         select_on: str = "source_dev",
     ) -> None:
         super().__init__(select_on)
         self.unlabelled_split = unlabelled_split
-        self.teachers = list(teachers or [])
+        self.teachers = [str(t) for t in teachers or []]
         self.teacher_weights = list(teacher_weights) if teacher_weights else None
+        self.loss = loss
+        self.temperature = temperature
 
-    def teacher_probs(self, ctx: RunContext, checkpoint: str, words: list[list[str]]) -> list:
-        model = ctx.model_config()
+    def teacher_checkpoints(self, ctx: RunContext) -> list[tuple[str, str]]:
+        """(name, checkpoint) of every teacher: the given checkpoints, else one source model of
+        the ``teacher`` node per source language (trained on first use, then cached)."""
+        if self.teachers:
+            return list(zip(teacher_names(self.teachers), self.teachers, strict=True))
+        langs = ctx.source_langs
+        if len(set(langs)) != len(langs):
+            raise ConfigError(f"source_langs {langs} names a language twice")
+        if len(langs) > 1 and ctx.model_node("teacher").get("source_checkpoint"):
+            raise ConfigError(
+                f"teacher.source_checkpoint is one model but source_langs has {len(langs)} "
+                "languages: give one checkpoint per teacher in method.teachers instead"
+            )
+        return [(lang, ctx.source_checkpoint("teacher", lang)) for lang in langs]
+
+    def teacher_probs(self, ctx: RunContext, checkpoint: str, words: list[list[str]]) -> dict:
+        """Labels, per-word probabilities and tags of one teacher on ``words`` (cached)."""
+        teacher = ctx.model_config("teacher")
         config = {
             "teacher": checkpoint,
-            "max_length": model.get("max_length"),
-            "stride": model.get("stride"),
+            "max_length": teacher.get("max_length"),
+            "stride": teacher.get("stride"),
+            "outputs": "probs+tags",
         }
 
         def compute() -> dict:
-            teacher = ctx.load_classifier(checkpoint)
-            probs = [p for _, p in teacher.predict_words(words)]
-            return {"labels": teacher.label_names, "probs": probs}
+            module = ctx.load_classifier(checkpoint, role="teacher")
+            predicted = module.predict_words(words)
+            return {
+                "labels": module.label_names,
+                "probs": [p for _, p in predicted],
+                "tags": [t for t, _ in predicted],
+            }
 
         value, _ = ctx.cache.get_or_compute(
             TEACHER_STAGE, config, [fingerprint(words)], compute, code=TEACHER_CODE
         )
         return value
 
+    def teacher_scores(self, ctx: RunContext, name: str, checkpoint: str) -> dict[str, float]:
+        """The teacher's own zero-shot scores on the target test, as ``teacher/<name>/test/...``."""
+        test = ctx.target_split("test")
+        tags = self.teacher_probs(ctx, checkpoint, [s.words for s in test])["tags"]
+        ignore = list(ctx.cfg.get("ignore_labels") or [])
+        metrics = metric_dict(score(tags, [s.tags for s in test], ignore=ignore), "test")
+        prefix = TEACHER_METRIC.format(name=name)
+        return {prefix + k: v for k, v in metrics.items()}
+
+    def validation(self, ctx: RunContext) -> list:
+        """The student's checkpoint selection: every source language's dev set, concatenated."""
+        if self.select_on != "source_dev":
+            return super().validation(ctx)
+        return [s for lang in ctx.source_langs for s in ctx.source_dev(lang)]
+
     def run(self, ctx: RunContext) -> dict[str, float]:
+        n_teachers = len(self.teachers) or len(ctx.source_langs)
+        teacher_alphas(n_teachers, self.teacher_weights)  # bad weights fail before any training
         unlabelled = untagged(ctx.target_split(self.unlabelled_split))
         words = [s.words for s in unlabelled]
-        checkpoints = self.teachers or [ctx.source_checkpoint()]
-        outputs = [self.teacher_probs(ctx, ckpt, words) for ckpt in checkpoints]
-        labels = list(outputs[0]["labels"])
-        if any(list(o["labels"]) != labels for o in outputs):
-            raise ValueError(f"teachers disagree on label names: {[o['labels'] for o in outputs]}")
+        outputs, teacher_metrics = [], {}
+        for name, checkpoint in self.teacher_checkpoints(ctx):
+            outputs.append(self.teacher_probs(ctx, checkpoint, words))
+            teacher_metrics.update(self.teacher_scores(ctx, name, checkpoint))
+        if ctx.job is not None:
+            ctx.job.log_metrics(teacher_metrics)
+        labels = shared_labels([list(o["labels"]) for o in outputs])
         soft = combine_teachers(
-            [[np.asarray(p) for p in o["probs"]] for o in outputs], self.teacher_weights
+            [align_labels(o["probs"], list(o["labels"]), labels) for o in outputs],
+            self.teacher_weights,
         )
         seed_everything(int(ctx.cfg.seed))
-        student = ctx.new_classifier(label_names=labels, student=True)
-        student = ctx.fit(student, unlabelled, self.validation(ctx), soft=soft)
-        return self.predict_and_report(ctx, student)
+        student = ctx.new_classifier(
+            label_names=labels, student=True, loss=self.loss, temperature=self.temperature
+        )
+        student = ctx.fit(student, unlabelled, self.validation(ctx), soft=soft, role="student")
+        return {**teacher_metrics, **self.predict_and_report(ctx, student)}

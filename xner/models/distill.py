@@ -13,6 +13,10 @@ computed on the first subword of each word:
   the teacher's tempered distribution is recovered from its cached T=1 probabilities as
   softmax(log p / T);
 - ``hard``: cross-entropy against the teacher's argmax label.
+
+Teacher and student need not share a tokenizer: the probabilities are per *word*, and the
+student's first subword of each word is trained on that word's distribution. Teachers with
+different label sets (or orders) are mapped onto one label list first (:func:`align_labels`).
 """
 
 from collections.abc import Sequence
@@ -23,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from xner.data.tags import OUTSIDE, iob2_tag_names
 from xner.errors import ConfigError
 from xner.models.classifier import TokenClassifier
 
@@ -51,19 +56,55 @@ def distillation_loss(
     raise ConfigError(f"unknown distillation loss {kind!r} (choose from {', '.join(LOSSES)})")
 
 
+def teacher_alphas(n_teachers: int, weights: Sequence[float] | None = None) -> np.ndarray:
+    """Normalised teacher weights α_k: uniform by default; checked before any teacher is trained."""
+    if n_teachers < 1:
+        raise ConfigError("distillation needs at least one teacher")
+    alphas = np.ones(n_teachers) if weights is None else np.asarray(weights, dtype=np.float64)
+    if alphas.shape != (n_teachers,) or (alphas < 0).any() or alphas.sum() <= 0:
+        raise ConfigError(
+            f"teacher weights {list(weights or [])} must be {n_teachers} non-negative numbers "
+            "with a positive sum (method.teacher_weights, one per teacher)"
+        )
+    return alphas / alphas.sum()
+
+
+def shared_labels(label_lists: Sequence[Sequence[str]]) -> list[str]:
+    """One label list for several teachers: the first's when all have the same labels, else
+    O then B-/I- of every entity type any teacher knows."""
+    first = list(label_lists[0])
+    if all(set(names) == set(first) for names in label_lists):
+        return first
+    types = {name[2:] for names in label_lists for name in names if name != OUTSIDE}
+    return iob2_tag_names(types)
+
+
+def align_labels(
+    probs: Sequence[np.ndarray], labels: Sequence[str], target: Sequence[str]
+) -> list[np.ndarray]:
+    """A teacher's per-word probabilities with columns in ``target`` order; labels the teacher
+    lacks get probability 0."""
+    missing = [name for name in labels if name not in target]
+    if missing:
+        raise ConfigError(f"teacher labels {missing} are not among the student's {list(target)}")
+    if list(labels) == list(target):
+        return [np.asarray(p, dtype=np.float32) for p in probs]
+    columns = [list(labels).index(name) for name in target if name in labels]
+    slots = [i for i, name in enumerate(target) if name in labels]
+    out = []
+    for p in probs:
+        p = np.asarray(p, dtype=np.float32)
+        aligned = np.zeros((p.shape[0], len(target)), dtype=np.float32)
+        aligned[:, slots] = p[:, columns]
+        out.append(aligned)
+    return out
+
+
 def combine_teachers(
     teachers: Sequence[Sequence[np.ndarray]], weights: Sequence[float] | None = None
 ) -> list[np.ndarray]:
     """Multi-teacher soft labels Σ α_k p_k per sentence; uniform α by default, else normalised."""
-    if not teachers:
-        raise ConfigError("distillation needs at least one teacher")
-    alphas = np.ones(len(teachers)) if weights is None else np.asarray(weights, dtype=np.float64)
-    if alphas.shape != (len(teachers),) or (alphas < 0).any() or alphas.sum() <= 0:
-        raise ConfigError(
-            f"teacher weights {list(weights or [])} must be {len(teachers)} non-negative numbers "
-            "with a positive sum"
-        )
-    alphas = alphas / alphas.sum()
+    alphas = teacher_alphas(len(teachers), weights)
     n = len(teachers[0])
     if any(len(t) != n for t in teachers):
         raise ConfigError(
@@ -141,12 +182,6 @@ class DistillationModule(TokenClassifier):
                 "freeze_embeddings": bool(freeze_embeddings),
             }
         )
-
-    @classmethod
-    def from_config(cls, cfg, label_names=None, **overrides):
-        """Model node plus its ``student`` block (freeze_layers, loss, temperature...)."""
-        merged = {**dict(cfg), **dict(cfg.get("student", None) or {})}
-        return super().from_config(merged, label_names, **overrides)
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         logits = self(batch["input_ids"], batch["attention_mask"]).logits

@@ -11,9 +11,18 @@ from pytorch_lightning.callbacks import (
     ModelCheckpoint,
     TQDMProgressBar,
 )
+from pytorch_lightning.loggers import MLFlowLogger
 
 # keys of the trainer config that are ours, not the Trainer's
 _OWN_KEYS = ("patience", "progress_refresh_rate", "checkpoint_dir")
+
+
+class MetricsLogger(MLFlowLogger):
+    """MLflow logging of metrics only: a job's params are its resolved config, and the modules
+    one job trains (teachers, student) would log clashing hyperparameters under the same names."""
+
+    def log_hyperparams(self, params, *args, **kwargs) -> None:
+        return None
 
 
 def seed_everything(seed: int) -> int:

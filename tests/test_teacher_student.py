@@ -1,0 +1,218 @@
+"""Teacher and student as their own model choices; several teachers; other tokenizers."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+from mlflow.tracking import MlflowClient
+from omegaconf import OmegaConf
+
+from helpers import clean_env, run_app, store_uri
+from xner.config import register_resolvers
+from xner.errors import ConfigError
+from xner.methods.context import RunContext
+from xner.methods.teacher_student import teacher_names
+from xner.models.distill import align_labels, shared_labels, teacher_alphas
+from xner.report import RunRecord, gap_table
+from xner.tracking import role_tags, variant_name
+
+
+def train_config(*overrides: str):
+    register_resolvers()
+    with initialize_config_dir(str(Path("conf").resolve()), version_base="1.3"):
+        return compose("train", overrides=["method=teacher_student", *overrides])
+
+
+def test_teacher_and_student_follow_model_unless_chosen_or_set():
+    cfg = train_config("model.lr=0.5", "model.batch_size=4", "student.lr=0.1")
+    assert (cfg.teacher.name, cfg.teacher.lr, cfg.teacher.batch_size) == ("minilm", 0.5, 4)
+    assert (cfg.student.name, cfg.student.lr, cfg.student.batch_size) == ("minilm", 0.1, 4)
+    chosen = train_config("model@teacher=xlmr_large", "model@student=xlmr_base", "model.lr=0.5")
+    assert (chosen.teacher.name, chosen.teacher.checkpoint) == ("xlmr_large", "xlm-roberta-large")
+    assert (chosen.student.name, chosen.student.lr) == ("xlmr_base", 3e-05)
+
+
+def test_same_follows_every_key_of_every_model():
+    same = OmegaConf.to_container(OmegaConf.load("conf/model/same.yaml"), resolve=False)
+    assert same == {key: f"${{model.{key}}}" for key in same}
+    for path in Path("conf/model").glob("*.yaml"):
+        assert set(OmegaConf.load(path)) == set(same), path.name
+
+
+def test_each_role_trains_with_its_own_epochs_unless_the_trainer_sets_them():
+    cfg = train_config("model@teacher=xlmr_large", "student.max_epochs=2")
+    ctx = RunContext(cfg, None)
+    assert [ctx.trainer_config(r)["max_epochs"] for r in ("model", "teacher", "student")] == [
+        10,
+        5,
+        2,
+    ]
+    both = RunContext(train_config("model@teacher=xlmr_large", "trainer.max_epochs=1"), None)
+    assert both.trainer_config("teacher")["max_epochs"] == 1
+    assert both.trainer_config("student")["max_epochs"] == 1
+    own = RunContext(train_config("trainer.max_epochs=1", "+student.trainer.max_epochs=7"), None)
+    assert own.trainer_config("student")["max_epochs"] == 7
+    assert own.trainer_config("teacher")["max_epochs"] == 1
+    # a teacher that follows `model` is the very source model other methods train
+    ctx = RunContext(train_config("model.lr=0.5"), None)
+    assert ctx.trainer_config("teacher") == ctx.trainer_config("model")
+    assert ctx.model_config("teacher") == ctx.model_config("model")
+
+
+def test_cfg_job_prints_both_nodes(repo_root):
+    done = subprocess.run(
+        [sys.executable, "train.py", "method=teacher_student", "model@teacher=xlmr_large"]
+        + ["model@student=minilm", "--cfg", "job"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    teacher = done.stdout.split("\nteacher:\n", 1)[1]
+    student = done.stdout.split("\nstudent:\n", 1)[1]
+    assert teacher.splitlines()[0].strip() == "name: xlmr_large"
+    assert student.splitlines()[0].strip() == "name: minilm"
+
+
+def test_teachers_with_other_labels_are_mapped_onto_one_label_list():
+    a = ["O", "B-PER", "I-PER"]
+    b = ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
+    target = shared_labels([a, b])
+    assert target == ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
+    assert shared_labels([a, list(reversed(a))]) == a  # same set: the first teacher's order
+    (moved,) = align_labels([np.array([[0.5, 0.3, 0.2]])], a, target)
+    np.testing.assert_allclose(moved, [[0.5, 0.0, 0.0, 0.3, 0.2]])
+    with pytest.raises(ConfigError, match="B-ORG"):
+        align_labels([np.array([[1.0, 0.0]])], ["O", "B-ORG"], a)
+
+
+def test_teacher_weights_are_checked_and_normalised():
+    np.testing.assert_allclose(teacher_alphas(2, [3, 1]), [0.75, 0.25])
+    np.testing.assert_allclose(teacher_alphas(3), [1 / 3] * 3)
+    with pytest.raises(ConfigError, match="3 non-negative numbers"):
+        teacher_alphas(3, [1.0, 2.0])
+
+
+def test_teacher_student_columns_name_teacher_and_student_when_they_differ():
+    assert variant_name("teacher_student", "ilp", "xlmr_large", "xlmr_base") == (
+        "teacher_student[xlmr_large→xlmr_base]"
+    )
+    assert variant_name("teacher_student", None, "minilm", "minilm") == "teacher_student"
+    resolved = {"teacher": {"name": "a"}, "student": {"name": "b"}, "method": {"teachers": []}}
+    assert role_tags("teacher_student", resolved) == {"teacher": "a", "student": "b"}
+    resolved["method"]["teachers"] = ["org/ner-en/", "/ckpt/ner-en"]
+    assert role_tags("teacher_student", resolved)["teacher"] == "ner-en+ner-en"
+    assert teacher_names(["org/ner-en/", "/ckpt/ner-en", "x y"]) == ["ner-en", "ner-en_2", "x_y"]
+    assert role_tags("model_transfer", resolved) == {}
+
+
+def test_gap_uses_the_only_teacher_student_column_of_a_row():
+    def run(i, variant, f1):
+        tags = {"lang": "hau", "variant": variant, "seed": "1"}
+        return RunRecord(f"r{i}", tags, metrics={"test/f1": f1}, start_time=i)
+
+    runs = [run(1, "translate_test[ilp]", 0.6), run(2, "teacher_student[l→b]", 0.5)]
+    assert gap_table(runs).gaps["hau"] == pytest.approx(10.0)
+    both = [*runs, run(3, "teacher_student[l→s]", 0.4)]
+    assert gap_table(both).gaps["hau"] is None  # two students: no honest single gap
+    plain = [*both, run(4, "teacher_student", 0.55)]
+    assert gap_table(plain).gaps["hau"] == pytest.approx(5.0)
+
+
+@pytest.fixture(scope="module")
+def two_sources(tmp_path_factory):
+    """Two source corpora (the synthetic English side, seeds 1 and 2, as languages ena and enb)
+    and two tiny random encoders of different families, vocabularies and sizes."""
+    from xner.data.conll import write_conll
+    from xner.data.synthetic import generate
+    from xner.tiny_models import build_tiny_encoder
+
+    root = tmp_path_factory.mktemp("two_sources")
+    text = []
+    for seed, lang in ((1, "ena"), (2, "enb")):
+        corpus = generate(seed=seed, n_train=40, n_dev=8, n_test=8)
+        for split in ("train", "dev", "test"):
+            write_conll(root / "src" / lang / f"{split}.txt", corpus.split("en", split))
+        text += [" ".join(s.words) for s in corpus.split("en", "train")]
+    target = generate(seed=0, n_train=40, n_dev=8, n_test=16)
+    text += [" ".join(s.words) for s in target.split("syn", "train")]
+    build_tiny_encoder(root / "teacher", "xlm-roberta", text, 400, seed=1, hidden_size=48)
+    build_tiny_encoder(root / "student", "bert", text, 200, seed=2, num_layers=1)
+    return root
+
+
+@pytest.mark.slow
+def test_two_tiny_teachers_distil_into_a_student_of_another_vocabulary(
+    repo_root, tmp_path, two_sources
+):
+    from transformers import AutoConfig, AutoTokenizer
+
+    done = run_app(
+        repo_root,
+        tmp_path,
+        "train.py",
+        "method=teacher_student",
+        "lang=syn",
+        "data.n_train=40",
+        "data.n_dev=8",
+        "data.n_test=16",
+        "data@source_data=masakhaner2",
+        f"source_data.root={two_sources / 'src'}",
+        "source_data.label_drop=[]",
+        "source_langs=[ena,enb]",
+        "model@teacher=xlmr_base",
+        "teacher.name=tiny_xlmr",
+        f"teacher.checkpoint={two_sources / 'teacher'}",
+        "teacher.lr=1e-3",
+        "model@student=mbert",
+        "student.name=tiny_bert",
+        f"student.checkpoint={two_sources / 'student'}",
+        "student.batch_size=8",
+        "trainer.max_epochs=1",
+        "trainer.enable_progress_bar=false",
+        "student.lr=1e-3,2e-3",
+        multirun=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    # two teachers, each trained once; their probabilities computed once per text
+    log = done.stdout + done.stderr
+    assert log.count("cache miss: source_model") == 2
+    assert log.count("cache hit: source_model") == 2
+    assert log.count("cache miss: teacher_probs") == 4  # 2 teachers x (unlabelled, test)
+    models = sorted((tmp_path / "cache" / "source_model").glob("[0-9a-f]*"))
+    assert len(models) == 2
+    teacher_vocab = AutoTokenizer.from_pretrained(models[0]).get_vocab()
+    student_vocab = AutoTokenizer.from_pretrained(two_sources / "student").get_vocab()
+    assert set(teacher_vocab) != set(student_vocab)
+    assert AutoConfig.from_pretrained(models[0]).hidden_size == 48
+    assert AutoConfig.from_pretrained(two_sources / "student").num_hidden_layers == 1
+
+    client = MlflowClient(tracking_uri=store_uri(tmp_path))
+    experiment = client.get_experiment_by_name("xner")
+    runs = [
+        r
+        for r in client.search_runs([experiment.experiment_id])
+        if "mlflow.parentRunId" in r.data.tags
+    ]
+    assert len(runs) == 2
+    first, second = sorted(runs, key=lambda r: r.info.start_time)
+    for run in runs:
+        tags, metrics = run.data.tags, run.data.metrics
+        assert run.info.status == "FINISHED"
+        assert tags["variant"] == "teacher_student[tiny_xlmr→tiny_bert]"
+        assert (tags["teacher"], tags["student"]) == ("tiny_xlmr", "tiny_bert")
+        assert 0.0 <= metrics["test/f1"] <= 1.0
+        for lang in ("ena", "enb"):
+            assert 0.0 <= metrics[f"teacher/{lang}/test/f1"] <= 1.0
+    for lang in ("ena", "enb"):
+        name = f"teacher/{lang}/test/recall"
+        assert first.data.metrics[name] == second.data.metrics[name]
+    assert "source_model_ena-val/f1" in first.data.metrics  # the teachers' training is logged
+    assert not any(k.startswith("source_model") for k in second.data.metrics)  # ... once
+    assert "teacher_student[tiny_xlmr→tiny_bert]" in done.stdout  # the sweep's gap table
