@@ -16,7 +16,7 @@ from xner.data.conll import untagged
 from xner.errors import ConfigError
 from xner.methods.base import Method
 from xner.methods.context import RunContext
-from xner.metrics import metric_dict, score
+from xner.metrics import DEFAULT_MODE, metric_dict, score
 from xner.models.distill import align_labels, combine_teachers, shared_labels, teacher_alphas
 from xner.models.trainer import seed_everything
 from xner.tracking import checkpoint_name
@@ -106,7 +106,8 @@ class TeacherStudent(Method):
         test = ctx.target_split("test")
         tags = self.teacher_probs(ctx, checkpoint, [s.words for s in test])["tags"]
         ignore = list(ctx.cfg.get("ignore_labels") or [])
-        metrics = metric_dict(score(tags, [s.tags for s in test], ignore=ignore), "test")
+        mode = str(ctx.cfg.get("score_mode") or DEFAULT_MODE)
+        metrics = metric_dict(score(tags, [s.tags for s in test], ignore, mode), "test")
         prefix = TEACHER_METRIC.format(name=name)
         return {prefix + k: v for k, v in metrics.items()}
 
