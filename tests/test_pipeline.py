@@ -278,3 +278,24 @@ def test_aligner_learns_from_all_parallel_text_and_the_key_follows_it(tmp_path: 
     assert fewer.keys["align"] != first.keys["align"]
     plain = translate_test(target, **{**kw, "parallel_text": text})  # a neural-style aligner
     assert plain.keys["align"] == fewer.keys["align"]
+
+
+class FirstWordAligner(Aligner):
+    """Links every source word to target word 0 (test double)."""
+
+    def align(self, pairs):
+        return [{(i, 0) for i in range(len(src))} for src, _ in pairs]
+
+
+def test_unmet_projector_constraints_are_counted_and_logged(lexicon, tmp_path: Path, caplog):
+    # sentence 1 has two LOC entities whose only evidence is target word 0: '= 1' cannot hold
+    kw = stages(lexicon, StageCache(tmp_path / "c"), aligner=FirstWordAligner())
+    kw["projector"] = ILPProjector(constraint="eq")
+    with caplog.at_level("WARNING", logger="xner.pipeline"):
+        result = translate_train(SOURCE, keep_incomplete=True, **kw)
+    assert result.n_unmet == 1
+    assert "could not meet its constraints in 1 of 2 sentences (1): they got infeasible" in (
+        caplog.text
+    )
+    cached = translate_train(SOURCE, keep_incomplete=True, **kw)  # the status survives the cache
+    assert cached.n_unmet == 1
