@@ -10,8 +10,9 @@ scores the German projections against the German gold labels separately on
 Projectors: the defaults (conf/projector/heuristic.yaml, ilp.yaml exact and greedy) and the
 reference presets (heuristic_paper.yaml, ilp_paper.yaml). eflomal samples without a seed:
 ``--repeat N`` re-aligns N times and prints the mean and min-max of each column.
-``--grid`` also sweeps the projectors' parameters and lists every setting by dev F1 (test F1
-alongside, never used to choose). ``--links DIR`` stores the alignments there and reuses them.
+``--grid`` also sweeps the projectors' parameters and the way eflomal's runs are combined
+(symmetrisation, votes) and lists every setting by dev F1 (test F1 alongside, never used to
+choose). ``--links DIR`` stores the raw alignments (every run, both directions) and reuses them.
 
     python bench/projection_europarl.py [--data DIR] [--repeat 5] [--grid] [--links DIR]
 """
@@ -83,22 +84,38 @@ def project_all(projector, src, tgt, links) -> tuple[list[list[str]], float]:
     return preds, len(src) / (time.perf_counter() - start)
 
 
-def alignments(src, tgt, repeat: int, folder: str | None) -> list[list[set]]:
-    """``repeat`` eflomal alignments of all pairs, stored in / reused from ``folder``."""
+def alignments(src, tgt, repeat: int, folder: str | None) -> list[list]:
+    """``repeat`` eflomal alignments of all pairs (each: every run's forward and reverse links),
+    stored in / reused from ``folder``."""
     aligner = load("aligner/eflomal.yaml")
     out = []
     for rep in range(repeat):
-        path = Path(folder) / f"links-{rep}.json" if folder else None
+        path = Path(folder) / f"directions-{rep}.json" if folder else None
         if path is not None and path.is_file():
-            out.append([{tuple(x) for x in sent} for sent in json.loads(path.read_text())])
+            data = json.loads(path.read_text())
+            sets = [tuple([{tuple(x) for x in s} for s in side] for side in run) for run in data]
+            out.append(sets)
             continue
         t0 = time.perf_counter()
-        links = aligner.align([(s.words, t.words) for s, t in zip(src, tgt, strict=True)])
+        dirs = aligner.align_directions([(s.words, t.words) for s, t in zip(src, tgt, strict=True)])
         print(f"alignment {rep + 1}/{repeat}: {time.perf_counter() - t0:.0f} s", flush=True)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps([sorted(sent) for sent in links]))
-        out.append(links)
+            plain = [[[sorted(s) for s in side] for side in run] for run in dirs]
+            path.write_text(json.dumps(plain))
+        out.append(dirs)
+    return out
+
+
+def aligner_grid() -> dict[str, object]:
+    """eflomal combination settings swept on dev (from the same runs: no re-alignment)."""
+    out = {}
+    for sym, votes, on in itertools.product(
+        ("intersection", "grow-diag-final-and", "union"), (1, 2, 3, 4, 5), ("directions", "links")
+    ):
+        out[f"{sym} votes={votes} on={on}"] = load(
+            "aligner/eflomal.yaml", symmetrize=sym, min_votes=votes, vote_on=on, runs=5
+        )
     return out
 
 
@@ -138,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         tgt = read_conll(Path(args.data) / "de-europarl.test.conll02")
         if len(src) != len(tgt) or len(src) != len(DEV) + len(TEST):
             raise XnerError(f"{len(src)} English, {len(tgt)} German sentences; expected 799")
-        runs = alignments(src, tgt, args.repeat, args.links)
+        directions = alignments(src, tgt, args.repeat, args.links)
+        aligner = load("aligner/eflomal.yaml")
+        runs = [aligner.combine(d[: aligner.runs]) for d in directions]
         width = 38 if args.grid else 18
         header = f"{'projector':<{width}} {'dev F1 (0-599)':>24} {'test F1 (600-798)':>24}"
         print(f"\n{len(runs)} alignment(s); F1 mean [min-max]\n{header} {'sent/s':>8}")
@@ -149,6 +168,16 @@ def main(argv: list[str] | None = None) -> int:
             rows.sort(key=lambda r: -statistics.mean(r[1]))
             print(f"\ngrid, by dev F1 (test shown, not used to choose)\n{header}")
             for name, dev, test, _ in rows:
+                print(f"{name:<{width}} {spread(dev):>24} {spread(test):>24}")
+            print(f"\naligner grid (projectors: the defaults), by dev F1\n{header}")
+            named = {"heuristic": projectors()["heuristic"], "ilp": projectors()["ilp-exact"]}
+            rows = []
+            for setting, combiner in aligner_grid().items():
+                combined = [combiner.combine(d) for d in directions]
+                for name, dev, test, _ in evaluate(named, src, tgt, combined):
+                    rows.append((f"{setting} {name}", dev, test))
+            rows.sort(key=lambda r: -statistics.mean(r[1]))
+            for name, dev, test in rows:
                 print(f"{name:<{width}} {spread(dev):>24} {spread(test):>24}")
     except XnerError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -151,7 +151,15 @@ class EflomalAligner(Aligner):
     def align(
         self, pairs: Sequence[SentencePair], training: Sequence[SentencePair] = ()
     ) -> list[set[Link]]:
-        directions = self.align_directions(pairs, training)
+        links = self.combine(self.align_directions(pairs, training))
+        for k, ((src, tgt), sent_links) in enumerate(zip(pairs, links, strict=True)):
+            check_links(sent_links, len(src), len(tgt), k)
+        return links
+
+    def combine(
+        self, directions: Sequence[tuple[list[set[Link]], list[set[Link]]]]
+    ) -> list[set[Link]]:
+        """One link set per sentence from the runs' forward and reverse links (``vote_on``)."""
         if self.vote_on == "directions":
             fwd = vote([d[0] for d in directions], self.min_votes)
             rev = vote([d[1] for d in directions], self.min_votes)
@@ -162,8 +170,6 @@ class EflomalAligner(Aligner):
                 for fw, rv in directions
             ]
             links = vote(per_run, self.min_votes)
-        for k, ((src, tgt), sent_links) in enumerate(zip(pairs, links, strict=True)):
-            check_links(sent_links, len(src), len(tgt), k)
         return links
 
     def align_directions(
