@@ -420,3 +420,16 @@ def test_hf_nmt_scorer_symmetric_and_self_similarity(tiny_marian):
     assert scorer.score(["nikitin"], ["nikitin"]) == [pytest.approx(1.0, rel=1e-4)]
     swapped = scorer.score(["parlament"], ["parliament"])
     assert swapped[0] == pytest.approx(out[0], rel=1e-4)  # direction-free for a shared model
+
+
+def test_every_projector_config_instantiates():
+    from pathlib import Path
+
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    folder = Path(__file__).resolve().parents[1] / "conf" / "projector"
+    names = sorted(p.stem for p in folder.glob("*.yaml"))
+    assert {"heuristic", "ilp", "heuristic_paper", "ilp_paper"} <= set(names)
+    for name in names:
+        assert instantiate(OmegaConf.load(folder / f"{name}.yaml")) is not None
