@@ -319,7 +319,8 @@ def masakha_folder(tmp_path: Path, lang: str) -> Path:
         (["aligner=nope"],
          "error: unknown aligner 'nope': choose one of awesome, eflomal, simalign"),
         (["-m", "projector=heuristic,best"],
-         "error: unknown projector 'best': choose one of heuristic, ilp"),
+         "error: unknown projector 'best': choose one of heuristic, heuristic_paper, ilp, "
+         "ilp_paper"),
     ],
 )  # fmt: skip
 def test_unknown_group_choice_is_one_line(repo_root, tmp_path, overrides, message):

@@ -82,3 +82,16 @@ def test_bad_config():
         EflomalAligner(runs=2, min_votes=3)
     with pytest.raises(ConfigError):
         EflomalAligner(via="pivot")
+
+
+def test_training_pairs_are_learnt_from_but_not_linked():
+    # "Nikitin 1999" alone is too little text to align; the training pairs teach eflomal the
+    # other words, and links come back for the two projected pairs only
+    aligner = EflomalAligner(runs=1, min_votes=1, n_samplers=1, symmetrize="union")
+    pairs = [PAIRS[0], PAIRS[4]]
+    links = aligner.align(pairs, training=PAIRS[5:])
+    assert len(links) == 2
+    for (src, tgt), sent in zip(pairs, links, strict=True):
+        assert all(0 <= i < len(src) and 0 <= j < len(tgt) for i, j in sent)
+    with pytest.raises(DataError, match="training pair 0: the source sentence is empty"):
+        aligner.align(pairs, training=[([], ["x"])])

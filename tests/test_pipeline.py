@@ -237,3 +237,65 @@ def test_reference_translator_and_gold_labels_recover_the_synthetic_target(synth
     assert [s.words for s in result.sentences] == [s.words for s in gold]
     n_gold = sum(Counter(t[:2] for t in s.tags)["B-"] for s in gold)
     assert result.n_source_entities == n_gold
+
+
+def test_training_pairs_multiset_difference():
+    from xner.pipeline import training_pairs
+
+    a, b, c = (["a"], ["A"]), (["b"], ["B"]), (["c"], [])
+    # one occurrence per projected pair is removed; empty sides never reach the aligner
+    assert training_pairs([a], [a, b, a, c]) == [b, a]
+    assert training_pairs([a, b], [b, a]) == []
+
+
+class LearningAligner(SameWordAligner):
+    """A same-word aligner that records the text it was given to learn from."""
+
+    learns_from_text = True
+
+    def align(self, pairs, training=()):
+        self.training = list(training)
+        return super().align(pairs)
+
+
+def test_aligner_learns_from_all_parallel_text_and_the_key_follows_it(tmp_path: Path):
+    from xner.translate import ReferenceTranslator
+
+    corpus = Synthetic(n_train=6, n_dev=0, n_test=3, seed=3)
+    translator = ReferenceTranslator(corpus, splits=["train", "test"])
+    text = translator.parallel_text("en", "syn")
+    assert len(text) == 9
+    cache = StageCache(tmp_path / "c")
+    target = corpus.split("syn", "test")
+    kw = stages(translator, cache, labeler=GoldLabeler(corpus, "en"))
+    aligner = LearningAligner()
+    first = translate_test(target, **{**kw, "aligner": aligner, "parallel_text": text})
+    assert len(aligner.training) == 6  # the 3 projected pairs are not repeated
+    assert aligner.training[0] == text[0]  # (English words, target words) of train sentence 0
+    again = translate_test(target, **{**kw, "aligner": LearningAligner(), "parallel_text": text})
+    assert again.keys["align"] == first.keys["align"]
+    fewer = translate_test(target, **{**kw, "aligner": LearningAligner(), "parallel_text": []})
+    assert fewer.keys["align"] != first.keys["align"]
+    plain = translate_test(target, **{**kw, "parallel_text": text})  # a neural-style aligner
+    assert plain.keys["align"] == fewer.keys["align"]
+
+
+class FirstWordAligner(Aligner):
+    """Links every source word to target word 0 (test double)."""
+
+    def align(self, pairs):
+        return [{(i, 0) for i in range(len(src))} for src, _ in pairs]
+
+
+def test_unmet_projector_constraints_are_counted_and_logged(lexicon, tmp_path: Path, caplog):
+    # sentence 1 has two LOC entities whose only evidence is target word 0: '= 1' cannot hold
+    kw = stages(lexicon, StageCache(tmp_path / "c"), aligner=FirstWordAligner())
+    kw["projector"] = ILPProjector(constraint="eq")
+    with caplog.at_level("WARNING", logger="xner.pipeline"):
+        result = translate_train(SOURCE, keep_incomplete=True, **kw)
+    assert result.n_unmet == 1
+    assert "could not meet its constraints in 1 of 2 sentences (1): they got infeasible" in (
+        caplog.text
+    )
+    cached = translate_train(SOURCE, keep_incomplete=True, **kw)  # the status survives the cache
+    assert cached.n_unmet == 1

@@ -75,13 +75,54 @@ def test_ner_score_formula_and_cutoff():
     )
     starts, ends = ngram_spans(3)
     at = spans_dict(3)
-    out = ner_scores([Entity(0, 1, "PER"), Entity(0, 1, "LOC")], probs, names, starts, ends)
+    ents = [Entity(0, 1, "PER"), Entity(0, 1, "LOC")]
+    out = ner_scores(ents, probs, names, starts, ends, alpha_rule="all")
     assert out[0, at[(0, 1)]] == pytest.approx(0.8)
     assert out[0, at[(0, 2)]] == pytest.approx(1.15 * (0.8 + 0.6) / 2)
     assert out[0, at[(0, 3)]] == pytest.approx(1.15**2 * (0.8 + 0.6 + 0.02) / 3)
     assert out[0, at[(2, 3)]] == 0  # 0.02 < 0.05 cut-off
     assert out[1, at[(1, 2)]] == pytest.approx(0.1)
     assert out[1, at[(0, 1)]] == 0
+    at_cutoff = ner_scores(ents, probs, names, starts, ends, cutoff=0.1)
+    assert at_cutoff[1, at[(1, 2)]] == 0  # thesis: kept only when above the cut-off
+
+
+def test_ner_alpha_only_where_the_model_tags_the_span_itself():
+    # argmax per word: B-PER, I-PER, O. The bonus applies to PER on [0,1) and [0,2) only.
+    names = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    probs = np.array(
+        [
+            [0.1, 0.6, 0.1, 0.2, 0.0],
+            [0.1, 0.1, 0.5, 0.0, 0.3],
+            [0.5, 0.1, 0.2, 0.0, 0.2],
+        ]
+    )
+    starts, ends = ngram_spans(3)
+    at = spans_dict(3)
+    per, loc = Entity(0, 1, "PER"), Entity(0, 1, "LOC")
+    out = ner_scores([per, loc], probs, names, starts, ends, alpha_rule="argmax")
+    assert out[0, at[(0, 2)]] == pytest.approx(1.15 * (0.6 + 0.5) / 2)
+    assert out[0, at[(0, 3)]] == pytest.approx((0.6 + 0.5 + 0.2) / 3)  # word 2 is O: no bonus
+    assert out[0, at[(1, 3)]] == pytest.approx((0.1 + 0.2) / 2)  # starts with I-PER: no bonus
+    assert out[1, at[(0, 2)]] == pytest.approx((0.2 + 0.3) / 2)  # the model says PER, not LOC
+    # class-agnostic (the thesis' fused score): every entity gets the best class of the span
+    any_class = ner_scores([per, loc], probs, names, starts, ends, per_class=False)
+    assert any_class[1, at[(0, 2)]] == pytest.approx(1.15 * (0.6 + 0.5) / 2)
+    assert any_class[0, at[(0, 1)]] == any_class[1, at[(0, 1)]] == pytest.approx(0.6)
+    assert any_class[1, at[(1, 3)]] == pytest.approx((0.1 + 0.2) / 2)  # PER beats LOC's 0.1
+
+
+def test_ilp_ner_fusion_is_class_agnostic_by_default():
+    names = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    probs = np.array([[0.1, 0.0, 0.0, 0.9, 0.0], [0.9, 0.0, 0.0, 0.05, 0.05]])
+    ents = [Entity(0, 1, "PER")]  # the target model calls word 0 a LOC
+    inputs = ScoreInputs(ner_probs=probs, label_names=names)
+    fused = ILPProjector(score="fused", weights={"ner": 1.0})
+    assert fused.project(["x"], ents, ["a", "b"], set(), inputs).entities == [Entity(0, 1, "PER")]
+    per_class = ILPProjector(score="fused", weights={"ner": 1.0}, ner_per_class=True)
+    assert per_class.project(["x"], ents, ["a", "b"], set(), inputs).entities == []
+    ner_only = ILPProjector(score="ner")
+    assert ner_only.project(["x"], ents, ["a", "b"], set(), inputs).entities == []
 
 
 def test_fused_score_is_weighted_sum():
@@ -156,17 +197,33 @@ def test_heuristic_ratio_threshold():
     assert heuristic(two, ent, thr=0.8) == [Entity(2, 5, "PER")]
 
 
-def test_heuristic_merge_requires_first_word():
+def test_heuristic_merge_only_i_labels():
+    # thesis option: a range starting at a word aligned to the entity's FIRST word is not merged
     ent = Entity(0, 2, "ORG")
-    first_right = {(1, 1), (0, 3)}  # right range starts at a word aligned to the first word
-    other_right = {(0, 1), (1, 3)}
-    assert heuristic(first_right, ent, d=1, thr=0.0, merge_requires_first_word=True) == [
+    first_right = {(1, 1), (0, 3)}  # right range [3,4) starts at a word aligned to s0
+    other_right = {(0, 1), (1, 3)}  # right range [3,4) is aligned to s1 only
+    assert heuristic(first_right, ent, d=1, thr=0.0) == [Entity(1, 4, "ORG")]
+    assert heuristic(first_right, ent, d=1, thr=0.0, k=None, merge_only_i_labels=True) == [
+        Entity(1, 2, "ORG"),
+        Entity(3, 4, "ORG"),
+    ]
+    assert heuristic(other_right, ent, d=1, thr=0.0, merge_only_i_labels=True) == [
         Entity(1, 4, "ORG")
     ]
-    assert heuristic(other_right, ent, d=1, thr=0.0, merge_requires_first_word=True) == [
-        Entity(1, 2, "ORG")
-    ]
-    assert heuristic(other_right, ent, d=1, thr=0.0) == [Entity(1, 4, "ORG")]
+
+
+def test_heuristic_collision_order():
+    # PER (1 word) -> t2 t3; ORG (2 words) -> t1 t2 t3. Both ranges overlap.
+    ents = [Entity(0, 1, "PER"), Entity(1, 3, "ORG")]
+    links = {(0, 2), (0, 3), (1, 1), (2, 2), (2, 3)}
+    longest = HeuristicProjector(d=1, thr=0.0).project(["a"] * 3, ents, ["b"] * 5, links)
+    assert longest.entities == [Entity(1, 4, "ORG")]  # the longest range wins
+    ref = HeuristicProjector(d=1, thr=0.0, collisions="reference")
+    out = ref.project(["a"] * 3, ents, ["b"] * 5, links)
+    assert out.entities == [Entity(2, 4, "PER")]  # thesis: the shorter entity claims first
+    assert out.dropped == [Entity(1, 3, "ORG")]
+    with pytest.raises(ConfigError):
+        HeuristicProjector(collisions="random")
 
 
 def test_heuristic_never_overlaps_between_entities():
@@ -218,26 +275,60 @@ def test_project_exact_vs_greedy_end_to_end():
     assert exact.entities == [Entity(1, 3, "ORG"), Entity(3, 4, "PER")]
 
 
-def test_constraint_types():
+def test_constraint_types_never_label_an_entity_without_evidence():
     src, tgt = ["a", "b", "c"], ["t0", "t1", "t2", "t3"]
     ents = [Entity(0, 1, "PER"), Entity(1, 2, "LOC")]
     links = {(0, 0), (0, 2)}  # PER aligned to two separate words, LOC to nothing
     le = ILPProjector(constraint="le", restrict=False).project(src, ents, tgt, links)
     assert le.entities == [Entity(0, 1, "PER")] and le.dropped == [Entity(1, 2, "LOC")]
-    eq = ILPProjector(constraint="eq", restrict=False).project(src, ents, tgt, links)
-    assert len(eq.entities) == 2 and eq.dropped == [] and eq.status == "optimal"
-    assert eq.objective == pytest.approx(1.0)  # PER on one of its linked words, LOC anywhere
+    for solver in ("exact", "greedy"):
+        eq = ILPProjector(constraint="eq", restrict=False, solver=solver)
+        out = eq.project(src, ents, tgt, links)
+        assert len(out.entities) == 1 and out.entities[0].label == "PER"
+        assert out.dropped == [Entity(1, 2, "LOC")]  # no evidence: dropped, not put on a word
+        assert not out.unmet and out.objective == pytest.approx(1.0)
     ge = ILPProjector(constraint="ge", restrict=False).project(src, ents, tgt, links)
-    per = [e for e in ge.entities if e.label == "PER"]
-    assert per == [Entity(0, 1, "PER"), Entity(2, 3, "PER")]  # both positive candidates
-    assert [e.label for e in ge.entities].count("LOC") == 1
+    assert ge.entities == [Entity(0, 1, "PER"), Entity(2, 3, "PER")]  # both positive candidates
     eq2 = ILPProjector(constraint="eq", n_proj=2).project(src, ents[:1], tgt, links)
     assert eq2.entities == [Entity(0, 1, "PER"), Entity(2, 3, "PER")]
-    # infeasible '=': three entities, two target words -> relaxed to '<='
-    tiny = ILPProjector(constraint="eq").project(
-        ["a", "b", "c"], [Entity(i, i + 1, "PER") for i in range(3)], ["x", "y"], {(0, 0)}
-    )
-    assert tiny.status == "relaxed" and tiny.entities == [Entity(0, 1, "PER")]
+
+
+def test_n_proj_zero():
+    src, tgt = ["a"], ["t0", "t1", "t2"]
+    ents, links = [Entity(0, 1, "PER")], {(0, 0), (0, 2)}
+    for constraint in ("le", "eq"):
+        for solver in ("exact", "greedy"):
+            out = ILPProjector(constraint=constraint, n_proj=0, solver=solver).project(
+                src, ents, tgt, links
+            )
+            assert out.entities == [] and out.dropped == ents and not out.unmet
+    ge = ILPProjector(constraint="ge", n_proj=0, restrict=False).project(src, ents, tgt, links)
+    assert ge.entities == [Entity(0, 1, "PER"), Entity(2, 3, "PER")]
+
+
+def test_infeasible_eq_is_configurable_and_reported():
+    # two entities whose only evidence is the same target word: '= 1' cannot hold
+    src, tgt = ["a", "b"], ["x", "y"]
+    ents, links = [Entity(0, 1, "PER"), Entity(1, 2, "PER")], {(0, 0), (1, 0)}
+    for solver in ("exact", "greedy"):
+        empty = ILPProjector(constraint="eq", solver=solver).project(src, ents, tgt, links)
+        assert empty.status == "infeasible" and empty.unmet  # the reference: no labels at all
+        assert empty.entities == [] and empty.dropped == ents
+        relax = ILPProjector(constraint="eq", solver=solver, on_infeasible="relax")
+        out = relax.project(src, ents, tgt, links)
+        assert out.status == "relaxed" and out.unmet
+        assert out.entities == [Entity(0, 1, "PER")] and len(out.dropped) == 1
+    with pytest.raises(ConfigError):
+        ILPProjector(on_infeasible="ignore")
+
+
+def test_stop_words_exclude_candidates():
+    # thesis candidate extractor: no candidate contains "!" or "?"
+    src, tgt = ["A", "B"], ["x", "!", "y"]
+    ents, links = [Entity(0, 2, "ORG")], {(0, 0), (1, 2)}
+    assert ILPProjector().project(src, ents, tgt, links).entities == [Entity(0, 3, "ORG")]
+    stop = ILPProjector(stop_words=["!", "?"]).project(src, ents, tgt, links)
+    assert stop.entities == [Entity(0, 1, "ORG")]  # ties (x, y): shorter, then leftmost
 
 
 def brute_force(p, n_entities, constraint, n_proj):
@@ -294,7 +385,9 @@ def test_random_instances_exact_dominates_greedy_and_never_overlaps(constraint):
         for result in (exact, greedy):
             result.tags(n_tgt)  # raises on overlapping spans
             assert len(result.entities) + len(result.dropped) >= len(ents) or constraint == "ge"
-        assert exact.status in ("optimal", "relaxed")
+        assert exact.status in ("optimal", "infeasible")
+        if exact.status == "infeasible":
+            assert exact.entities == [] and constraint != "le"
         if exact.status == "optimal" and greedy.status != "infeasible":
             assert exact.objective >= greedy.objective - 1e-5
         if constraint == "le":
@@ -303,7 +396,7 @@ def test_random_instances_exact_dominates_greedy_and_never_overlaps(constraint):
 
 
 def test_ilp_rejects_bad_config():
-    for bad in (dict(score="bleu"), dict(constraint="lt"), dict(solver="gurobi"), dict(n_proj=0)):
+    for bad in (dict(score="bleu"), dict(constraint="lt"), dict(solver="gurobi"), dict(n_proj=-1)):
         with pytest.raises(ConfigError):
             ILPProjector(**bad)
 
@@ -327,3 +420,16 @@ def test_hf_nmt_scorer_symmetric_and_self_similarity(tiny_marian):
     assert scorer.score(["nikitin"], ["nikitin"]) == [pytest.approx(1.0, rel=1e-4)]
     swapped = scorer.score(["parlament"], ["parliament"])
     assert swapped[0] == pytest.approx(out[0], rel=1e-4)  # direction-free for a shared model
+
+
+def test_every_projector_config_instantiates():
+    from pathlib import Path
+
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    folder = Path(__file__).resolve().parents[1] / "conf" / "projector"
+    names = sorted(p.stem for p in folder.glob("*.yaml"))
+    assert {"heuristic", "ilp", "heuristic_paper", "ilp_paper"} <= set(names)
+    for name in names:
+        assert instantiate(OmegaConf.load(folder / f"{name}.yaml")) is not None

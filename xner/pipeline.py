@@ -33,9 +33,18 @@ Bad translations are repaired and counted, never silently passed on (:func:`guar
   keys, so changing the limit relabels and realigns; the raw translation stays cached.
 - a sentence pair with an empty side gets no links without calling the aligner; links outside
   either sentence are a DataError naming the pair (:func:`xner.align.base.check_links`).
+
+An aligner that learns from text (eflomal) trains on the pairs being projected plus
+``parallel_text`` (every pair of a parallel corpus, all splits, e.g. the reference translator's
+corpus; those already being projected are not repeated) plus its own extra text, and returns
+links for the projected pairs only. The alignment's cache key includes that training text.
+
+Sentences where the projector could not meet its constraints (an infeasible ILP ``eq``/``ge``)
+are logged and counted in ``n_unmet``.
 """
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -80,6 +89,7 @@ class PipelineResult:
     n_sentences_dropped: int = 0
     n_empty_translations: int = 0
     n_truncated_translations: int = 0
+    n_unmet: int = 0
     keys: dict[str, str] = field(default_factory=dict)
     kept: list[int] = field(default_factory=list)
     source: list[TaggedSentence] = field(default_factory=list)
@@ -122,16 +132,24 @@ def _decode_links(data: Sequence[Sequence[Sequence[int]]]) -> list[Links]:
     return [{(int(i), int(j)) for i, j in sent} for sent in data]
 
 
-def _encode_projections(projections: Sequence[Projection]) -> list[dict[str, list]]:
+def _encode_projections(projections: Sequence[Projection]) -> list[dict[str, Any]]:
     return [
-        {"entities": [list(e) for e in p.entities], "dropped": [list(e) for e in p.dropped]}
+        {
+            "entities": [list(e) for e in p.entities],
+            "dropped": [list(e) for e in p.dropped],
+            "status": p.status,
+        }
         for p in projections
     ]
 
 
-def _decode_projections(data: Sequence[Mapping[str, list]]) -> list[Projection]:
+def _decode_projections(data: Sequence[Mapping[str, Any]]) -> list[Projection]:
     return [
-        Projection([Entity(*e) for e in p["entities"]], [Entity(*e) for e in p["dropped"]])
+        Projection(
+            [Entity(*e) for e in p["entities"]],
+            [Entity(*e) for e in p["dropped"]],
+            str(p.get("status", "")),
+        )
         for p in data
     ]
 
@@ -364,10 +382,21 @@ def _config(stage_configs: Mapping[str, Any], name: str) -> Any:
     return stage_configs[name]
 
 
-def _align(aligner: Aligner, pairs: list[tuple[list[str], list[str]]]) -> list[Links]:
-    """Links of every pair; a pair with an empty side has none and is not sent to the aligner."""
+def _align(
+    aligner: Aligner,
+    pairs: list[tuple[list[str], list[str]]],
+    training: Sequence[tuple[list[str], list[str]]] = (),
+) -> list[Links]:
+    """Links of every pair; a pair with an empty side has none and is not sent to the aligner.
+    ``training``: more pairs an aligner that learns from text trains on (no links returned)."""
     todo = [k for k, (src, tgt) in enumerate(pairs) if src and tgt]
-    found = aligner.align([pairs[k] for k in todo]) if todo else []
+    todo_pairs = [pairs[k] for k in todo]
+    if not todo:
+        found = []
+    elif training:
+        found = aligner.align(todo_pairs, training=training)  # type: ignore[call-arg]
+    else:
+        found = aligner.align(todo_pairs)
     if len(found) != len(todo):
         raise DataError(f"aligner returned {len(found)} link sets for {len(todo)} sentence pairs")
     links: list[Links] = [set() for _ in pairs]
@@ -376,6 +405,23 @@ def _align(aligner: Aligner, pairs: list[tuple[list[str], list[str]]]) -> list[L
         check_links(sent, len(src), len(tgt), k)
         links[k] = {(int(i), int(j)) for i, j in sent}
     return links
+
+
+def training_pairs(
+    pairs: Sequence[tuple[Sequence[str], Sequence[str]]],
+    parallel_text: Sequence[tuple[Sequence[str], Sequence[str]]],
+) -> list[tuple[list[str], list[str]]]:
+    """``parallel_text`` less one occurrence of each pair in ``pairs`` and less empty sides:
+    what an aligner learns from besides the pairs it links."""
+    pending = Counter((tuple(s), tuple(t)) for s, t in pairs)
+    out = []
+    for s, t in parallel_text:
+        key = (tuple(s), tuple(t))
+        if pending[key] > 0:
+            pending[key] -= 1
+        elif s and t:
+            out.append((list(s), list(t)))
+    return out
 
 
 def _score_inputs(probs: Labelled | None, nmt: Any) -> Any:
@@ -416,12 +462,15 @@ class _Run:
     nmt_scorer: Any
     max_length_ratio: float | None
     length_slack: int
+    parallel_text: Sequence[tuple[Sequence[str], Sequence[str]]]
     keys: dict[str, str] = field(default_factory=dict)
+    unmet: int = 0  # sentences whose projection could not meet the projector's constraints
 
     @classmethod
     def of(cls, args: Mapping[str, Any]) -> "_Run":
         """From a public entry point's arguments (its ``locals()``); the others are ignored."""
-        return cls(**{f.name: args[f.name] for f in fields(cls) if f.name != "keys"})
+        own = ("keys", "unmet")
+        return cls(**{f.name: args[f.name] for f in fields(cls) if f.name not in own})
 
     def translate(
         self, words: list[list[str]], data_key: str, *, reverse: bool, consequence: str
@@ -468,6 +517,12 @@ class _Run:
         if bt is None:
             pairs = list(zip(t.src_words, t.tgt_words, strict=True))
             align_cfg, align_inputs = aligner_cfg, [t.pair_key]
+            training: list[tuple[list[str], list[str]]] = []
+            if self.aligner.learns_from_text:
+                training = training_pairs(pairs, self.parallel_text)
+                extra = getattr(self.aligner, "extra_text", lambda: ([], []))()
+                if training or extra[0]:
+                    align_inputs.append(fingerprint([*training, *zip(*extra, strict=True)]))
             proj_src, proj_entities = t.src_words, t.src_entities
             origins = [list(range(len(ents))) for ents in t.src_entities]
         else:
@@ -487,12 +542,13 @@ class _Run:
             origins = [origin for _, _, origin in marked]
             pairs = list(zip(proj_src, t.tgt_words, strict=True))
             align_cfg = {"aligner": aligner_cfg, "via": "backtranslation"}
+            training = []
             align_inputs = [self.keys["backtranslate"], t.tgt_key]
         links, self.keys["align"] = self.cache.get_or_compute(
             "align",
             align_cfg,
             align_inputs,
-            lambda: _align(self.aligner, pairs),
+            lambda: _align(self.aligner, pairs, training),
             _encode_links,
             _decode_links,
             code=STAGE_CODE["align"],
@@ -543,6 +599,17 @@ class _Run:
             _decode_projections,
             code=STAGE_CODE["project"],
         )
+        unmet = [i for i, p in enumerate(projections) if p.unmet]
+        self.unmet = len(unmet)
+        if unmet:
+            log.warning(
+                "the projector could not meet its constraints in %d of %d sentences (%s): "
+                "they got %s",
+                len(unmet),
+                len(projections),
+                _shown(unmet),
+                ", ".join(sorted({projections[i].status for i in unmet})),
+            )
         # Report drops in terms of the original source entities (marker matching loses some).
         final = []
         for ents, pents, proj, origin in zip(
@@ -572,6 +639,7 @@ class _Run:
             n_sentences_dropped=n_sentences_dropped,
             n_empty_translations=len(check.empty),
             n_truncated_translations=len(check.truncated),
+            n_unmet=self.unmet,
             keys=self.keys,
             kept=kept,
             source=source,
@@ -612,12 +680,14 @@ def translate_test(
     nmt_scorer: Any = None,
     max_length_ratio: float | None = MAX_LENGTH_RATIO,
     length_slack: int = LENGTH_SLACK,
+    parallel_text: Sequence[tuple[Sequence[str], Sequence[str]]] = (),
 ) -> PipelineResult:
     """Label ``target`` (in ``tgt_lang``) through a translation into ``src_lang``.
 
     The returned sentences are the original target words with projected tags; their order
     and length follow ``target``. ``target_labeler`` gives target-side probabilities to the
     ILP ``ner`` score; ``nmt_scorer`` its ``nmt`` score (its config: ``stage_configs['nmt']``).
+    ``parallel_text``: (source, target) pairs an aligner that learns from text also trains on.
     A sentence whose translation came back empty keeps all-O tags (counted, logged).
     """
     run = _Run.of(locals())
@@ -669,12 +739,14 @@ def translate_train(
     nmt_scorer: Any = None,
     max_length_ratio: float | None = MAX_LENGTH_RATIO,
     length_slack: int = LENGTH_SLACK,
+    parallel_text: Sequence[tuple[Sequence[str], Sequence[str]]] = (),
 ) -> PipelineResult:
     """A silver ``tgt_lang`` training set from labelled ``source`` sentences in ``src_lang``.
 
     The source tags are used as they are unless ``labeler`` relabels the source words. A
     sentence with an entity that could not be projected is dropped unless
-    ``keep_incomplete``; ``kept`` lists the source indices of the returned sentences. A
+    ``keep_incomplete``; ``kept`` lists the source indices of the returned sentences;
+    ``parallel_text`` as in :func:`translate_test`. A
     sentence whose translation came back empty is always dropped (counted, logged).
     """
     run = _Run.of(locals())

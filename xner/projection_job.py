@@ -98,6 +98,14 @@ class Stages:
         self.labeler_cfg["checkpoint"] = str(checkpoint)  # also the labeler's stage config
         self.labeler = build(self.labeler_cfg)
 
+    def parallel_text(self, src_lang: str, tgt_lang: str) -> list:
+        """All (src_lang, tgt_lang) pairs the translator knows (a reference translator: the
+        whole parallel corpus); an aligner that learns from text trains on them too."""
+        if not getattr(self.aligner, "learns_from_text", False):
+            return []
+        known = getattr(self.translator, "parallel_text", None)
+        return known(src_lang, tgt_lang) if known is not None else []
+
     def common(self, ctx: RunContext) -> dict[str, Any]:
         return {
             "translator": self.translator,
@@ -110,6 +118,7 @@ class Stages:
             "nmt_scorer": self.nmt_scorer,
             "max_length_ratio": self.max_length_ratio,
             "length_slack": self.length_slack,
+            "parallel_text": self.parallel_text(ctx.source_lang, ctx.lang),
         }
 
 
@@ -155,5 +164,6 @@ def summary(result: PipelineResult) -> dict[str, float]:
         "projection/sentences_dropped": result.n_sentences_dropped,
         "projection/empty_translations": result.n_empty_translations,
         "projection/truncated_translations": result.n_truncated_translations,
+        "projection/unmet_constraints": result.n_unmet,
         "projection/projected_share": result.projected_share,
     }

@@ -10,7 +10,13 @@ SentencePair = tuple[Sequence[str], Sequence[str]]
 
 
 class Aligner(ABC):
-    """Aligns batches of sentence pairs; link (i, j) joins source word i to target word j."""
+    """Aligns batches of sentence pairs; link (i, j) joins source word i to target word j.
+
+    An aligner that ``learns_from_text`` (a statistical one such as eflomal) also takes
+    ``align(pairs, training=...)``: more parallel pairs it learns from but returns no links for.
+    """
+
+    learns_from_text = False
 
     @abstractmethod
     def align(self, pairs: Sequence[SentencePair]) -> list[set[Link]]: ...

@@ -94,11 +94,15 @@ def _read_links(path: str, n: int) -> list[set[Link]]:
 
 
 class EflomalAligner(Aligner):
-    """eflomal trained on the pairs being aligned (plus optional extra parallel text).
+    """eflomal trained on the pairs being aligned plus all other parallel text it is given.
 
-    ``extra_source``/``extra_target``: paths of tokenised parallel text (one sentence a line)
-    appended to the training data only. ``lowercase`` is eflomal's own ``read_text`` option.
+    ``align(pairs, training)``: ``training`` pairs (e.g. the other splits of a parallel corpus)
+    and the files ``extra_source``/``extra_target`` (tokenised parallel text, one sentence a
+    line) are learnt from; links come back for ``pairs`` only. ``lowercase`` is eflomal's own
+    ``read_text`` option.
     """
+
+    learns_from_text = True
 
     def __init__(
         self,
@@ -144,8 +148,18 @@ class EflomalAligner(Aligner):
         self.extra_target = extra_target
         self.via = via
 
-    def align(self, pairs: Sequence[SentencePair]) -> list[set[Link]]:
-        directions = self.align_directions(pairs)
+    def align(
+        self, pairs: Sequence[SentencePair], training: Sequence[SentencePair] = ()
+    ) -> list[set[Link]]:
+        links = self.combine(self.align_directions(pairs, training))
+        for k, ((src, tgt), sent_links) in enumerate(zip(pairs, links, strict=True)):
+            check_links(sent_links, len(src), len(tgt), k)
+        return links
+
+    def combine(
+        self, directions: Sequence[tuple[list[set[Link]], list[set[Link]]]]
+    ) -> list[set[Link]]:
+        """One link set per sentence from the runs' forward and reverse links (``vote_on``)."""
         if self.vote_on == "directions":
             fwd = vote([d[0] for d in directions], self.min_votes)
             rev = vote([d[1] for d in directions], self.min_votes)
@@ -156,31 +170,37 @@ class EflomalAligner(Aligner):
                 for fw, rv in directions
             ]
             links = vote(per_run, self.min_votes)
-        for k, ((src, tgt), sent_links) in enumerate(zip(pairs, links, strict=True)):
-            check_links(sent_links, len(src), len(tgt), k)
         return links
 
     def align_directions(
-        self, pairs: Sequence[SentencePair]
+        self, pairs: Sequence[SentencePair], training: Sequence[SentencePair] = ()
     ) -> list[tuple[list[set[Link]], list[set[Link]]]]:
-        """Forward and reverse links of each of ``runs`` independent eflomal runs."""
+        """Forward and reverse links of ``pairs`` from each of ``runs`` independent runs."""
         if not pairs:
             return [([], []) for _ in range(self.runs)]
-        for k, (src, tgt) in enumerate(pairs):
-            if not src or not tgt:
-                side = "source" if not src else "target"
-                raise DataError(f"sentence pair {k}: the {side} sentence is empty; cannot align it")
-        src_lines = [" ".join(_token(w) for w in s) for s, _ in pairs]
-        tgt_lines = [" ".join(_token(w) for w in t) for _, t in pairs]
-        src_lines += self._extra(self.extra_source)
-        tgt_lines += self._extra(self.extra_target)
-        if len(src_lines) != len(tgt_lines):
+        for what, group in (("sentence pair", pairs), ("training pair", training)):
+            for k, (src, tgt) in enumerate(group):
+                if not src or not tgt:
+                    side = "source" if not src else "target"
+                    raise DataError(f"{what} {k}: the {side} sentence is empty; cannot align it")
+        text = [*pairs, *training]
+        src_lines = [" ".join(_token(w) for w in s) for s, _ in text]
+        tgt_lines = [" ".join(_token(w) for w in t) for _, t in text]
+        extra_src, extra_tgt = self.extra_text()
+        src_lines += extra_src
+        tgt_lines += extra_tgt
+        priors = identical_priors(text, self.identical_prior) if self.identical_prior else None
+        return [self._run_once(src_lines, tgt_lines, len(pairs), priors) for _ in range(self.runs)]
+
+    def extra_text(self) -> tuple[list[str], list[str]]:
+        """The lines of ``extra_source`` and ``extra_target`` (empty without them)."""
+        src, tgt = self._extra(self.extra_source), self._extra(self.extra_target)
+        if len(src) != len(tgt):
             raise DataError(
                 f"extra parallel text {self.extra_source} and {self.extra_target} "
-                "have different sentence counts"
+                f"have different sentence counts ({len(src)} and {len(tgt)})"
             )
-        priors = identical_priors(pairs, self.identical_prior) if self.identical_prior else None
-        return [self._run_once(src_lines, tgt_lines, len(pairs), priors) for _ in range(self.runs)]
+        return src, tgt
 
     def _extra(self, path: str | None) -> list[str]:
         if path is None:

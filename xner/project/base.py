@@ -7,13 +7,24 @@ from dataclasses import dataclass, field
 from xner.data.entity import Entity
 from xner.data.tags import tags_from_entities
 
+UNMET = ("infeasible", "relaxed")
+
 
 @dataclass
 class Projection:
-    """Target entities found for a sentence pair, and the source entities that found none."""
+    """Target entities found for a sentence pair, and the source entities that found none.
+
+    ``status``: how the projector fared ("" when it has nothing to say); ``infeasible`` and
+    ``relaxed`` mean its constraints could not be met (counted and logged by the pipeline).
+    """
 
     entities: list[Entity] = field(default_factory=list)
     dropped: list[Entity] = field(default_factory=list)
+    status: str = ""
+
+    @property
+    def unmet(self) -> bool:
+        return self.status in UNMET
 
     def tags(self, n_words: int) -> list[str]:
         return tags_from_entities(n_words, self.entities)

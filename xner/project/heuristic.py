@@ -1,9 +1,22 @@
 """Word-alignment projection heuristic of García-Ferrero et al. (2022).
 
 For each source entity, the target words aligned to it form contiguous ranges; ranges separated
-by at most ``d`` unaligned words are merged; the ``k`` longest ranges are kept; a range survives
-only if its word count divided by the entity's is above ``thr``. Ranges of different entities
-never overlap: when two collide the longer (then the earlier-found) one wins.
+by at most ``d`` unaligned words are merged; ranges whose word count divided by the entity's is
+not above ``thr`` are dropped; the ``k`` longest survivors are kept. Ranges of different entities
+never overlap; ``collisions`` decides who wins:
+
+- ``longest``: all kept ranges of all entities, longest first (ties: the earlier entity, then the
+  leftmost range), each taken if it overlaps nothing taken before;
+- ``reference``: as the reference thesis code (ShkalikovOleh/master-thesis,
+  ``HeuriticsProjection``): entities from the shortest to the longest (ties: sentence order),
+  each entity's ranges left to right, the first claim on a word wins.
+
+With ``merge_only_i_labels`` (the thesis option of that name) a range that starts at a word
+aligned to the entity's first word is never merged into the range before it: it likely starts a
+second mention of the entity.
+
+The thesis code's top-k keeps the k *shortest* ranges; the paper and this class keep the
+longest. Both agree when ``k`` is null, as in the paper's setting (``projector=heuristic_paper``).
 """
 
 from collections.abc import Collection, Sequence
@@ -12,6 +25,8 @@ from xner.data.entity import Entity
 from xner.errors import ConfigError
 from xner.project.base import Projection, Projector
 
+COLLISIONS = ("longest", "reference")
+
 
 class HeuristicProjector(Projector):
     def __init__(
@@ -19,19 +34,25 @@ class HeuristicProjector(Projector):
         d: int = 1,
         k: int | None = 1,
         thr: float = 0.8,
-        merge_requires_first_word: bool = False,
+        merge_only_i_labels: bool = False,
+        collisions: str = "longest",
     ) -> None:
         if d < 0:
             raise ConfigError(f"projector.d must be >= 0, got {d}")
         if k is not None and k < 1:
             raise ConfigError(f"projector.k must be >= 1 or null (unlimited), got {k}")
+        if collisions not in COLLISIONS:
+            raise ConfigError(
+                f"projector.collisions={collisions!r}; choose one of {', '.join(COLLISIONS)}"
+            )
         self.d = d
         self.k = k
         self.thr = thr
-        self.merge_requires_first_word = merge_requires_first_word
+        self.merge_only_i_labels = merge_only_i_labels
+        self.collisions = collisions
 
     def ranges(self, entity: Entity, aligned: dict[int, list[int]]) -> list[tuple[int, int]]:
-        """Kept target ranges (start, end) of one entity given target words per source word."""
+        """Kept target ranges (start, end) of one entity, left to right."""
         words = sorted({j for i in range(entity.start, entity.end) for j in aligned.get(i, ())})
         if not words:
             return []
@@ -45,15 +66,15 @@ class HeuristicProjector(Projector):
         merged = [spans[0]]
         for span in spans[1:]:
             gap = span[0] - merged[-1][1]
-            if gap <= self.d and (not self.merge_requires_first_word or span[0] in first):
+            if gap <= self.d and not (self.merge_only_i_labels and span[0] in first):
                 merged[-1][1] = span[1]
             else:
                 merged.append(span)
-        by_length = sorted(merged, key=lambda s: (s[0] - s[1], s[0]))
-        if self.k is not None:
-            by_length = by_length[: self.k]
         n = entity.length
-        return [(a, b) for a, b in by_length if (b - a) / n > self.thr]
+        kept = [(a, b) for a, b in merged if (b - a) / n > self.thr]
+        if self.k is not None:
+            kept = sorted(sorted(kept, key=lambda s: (s[0] - s[1], s[0]))[: self.k])
+        return kept
 
     def project(
         self,
@@ -68,14 +89,19 @@ class HeuristicProjector(Projector):
         aligned: dict[int, list[int]] = {}
         for i, j in links:
             aligned.setdefault(i, []).append(j)
-        found = []
-        for e, ent in enumerate(src_entities):
-            for a, b in self.ranges(ent, aligned):
-                found.append((a - b, e, a, b))
-        found.sort()
+        if self.collisions == "longest":
+            found = sorted(
+                (a - b, e, a, b)
+                for e, ent in enumerate(src_entities)
+                for a, b in self.ranges(ent, aligned)
+            )
+            claims = [(e, a, b) for _, e, a, b in found]
+        else:
+            order = sorted(range(len(src_entities)), key=lambda e: src_entities[e].length)
+            claims = [(e, a, b) for e in order for a, b in self.ranges(src_entities[e], aligned)]
         taken: list[Entity] = []
         projected = set()
-        for _, e, a, b in found:
+        for e, a, b in claims:
             if all(b <= t.start or t.end <= a for t in taken):
                 taken.append(Entity(a, b, src_entities[e].label))
                 projected.add(e)

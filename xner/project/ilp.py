@@ -4,6 +4,12 @@ Maximise Σ c(s, t)·x(s, t) over source entities s and target n-grams t, with x
 entity matched to ≤ / = / ≥ ``n_proj`` candidates and at most one chosen candidate covering each
 target word (candidates are intervals, so this is the no-overlap constraint).
 
+Only candidates with a positive score (evidence) can be chosen: an entity without any is left
+out of the = / ≥ constraints and dropped (as the reference thesis code does), never placed on an
+arbitrary word. When = / ≥ cannot be met, ``on_infeasible`` decides: ``empty`` (the reference:
+its solver returns no solution, so the sentence gets no labels) or ``relax`` (solve ≤ instead).
+Either way the projection's status says so, and the pipeline counts and logs those sentences.
+
 The exact path is fast because most of the work never reaches the solver: entities whose
 candidate hulls do not overlap form independent components; in a component where every entity's
 best candidate is disjoint from the others' (the common case) that choice is optimal by
@@ -34,6 +40,7 @@ from xner.project.scores import (
 )
 
 CONSTRAINTS = ("le", "eq", "ge")
+ON_INFEASIBLE = ("empty", "relax")
 SOLVERS = ("exact", "greedy")
 SCALE = 1_000_000
 
@@ -41,7 +48,7 @@ SCALE = 1_000_000
 @dataclass
 class ILPProjection(Projection):
     """A projection plus the optimisation outcome: ``status`` is optimal, feasible (greedy),
-    or relaxed (= / ≥ was infeasible and ≤ was solved instead)."""
+    infeasible (= / ≥ could not be met; no labels) or relaxed (≤ was solved instead)."""
 
     status: str = "optimal"
     objective: float = 0.0
@@ -49,7 +56,7 @@ class ILPProjection(Projection):
 
 @dataclass
 class _Problem:
-    """Candidates with positive (or, for =/≥, any allowed) score, flattened."""
+    """Candidates with a positive score (at least ``min_score``), flattened."""
 
     ent: np.ndarray
     start: np.ndarray
@@ -71,6 +78,10 @@ class ILPProjector(Projector):
         ner_cutoff: float = NER_CUTOFF,
         nmt_cutoff: float = NMT_CUTOFF,
         restrict: bool = True,
+        ner_alpha_rule: str = "argmax",
+        ner_per_class: bool | None = None,
+        stop_words: Sequence[str] = (),
+        on_infeasible: str = "empty",
     ) -> None:
         if score not in SCORES:
             raise ConfigError(f"projector.score={score!r}; choose one of {', '.join(SCORES)}")
@@ -80,8 +91,13 @@ class ILPProjector(Projector):
             )
         if solver not in SOLVERS:
             raise ConfigError(f"projector.solver={solver!r}; choose one of {', '.join(SOLVERS)}")
-        if max_len < 1 or n_proj < 1:
-            raise ConfigError(f"projector: need max_len >= 1 and n_proj >= 1 ({max_len}, {n_proj})")
+        if on_infeasible not in ON_INFEASIBLE:
+            raise ConfigError(
+                f"projector.on_infeasible={on_infeasible!r}; choose one of "
+                f"{', '.join(ON_INFEASIBLE)}"
+            )
+        if max_len < 1 or n_proj < 0:
+            raise ConfigError(f"projector: need max_len >= 1 and n_proj >= 0 ({max_len}, {n_proj})")
         self.max_len = max_len
         self.score = score
         self.weights = dict(weights or {"align": 1.0})
@@ -93,6 +109,11 @@ class ILPProjector(Projector):
         self.ner_cutoff = ner_cutoff
         self.nmt_cutoff = nmt_cutoff
         self.restrict = restrict
+        self.ner_alpha_rule = ner_alpha_rule
+        # thesis: per-class scores for score=ner, the class-agnostic span score when fused
+        self.ner_per_class = score == "ner" if ner_per_class is None else ner_per_class
+        self.stop_words = frozenset(stop_words)
+        self.on_infeasible = on_infeasible
 
     # ---- scores -------------------------------------------------------------------------
     def _uses(self, name: str) -> bool:
@@ -127,6 +148,8 @@ class ILPProjector(Projector):
                 ends,
                 self.ner_alpha,
                 self.ner_cutoff,
+                self.ner_alpha_rule,
+                self.ner_per_class,
             )
         if self._uses("nmt"):
             if inputs is None or inputs.nmt is None:
@@ -137,17 +160,17 @@ class ILPProjector(Projector):
         scores = parts[self.score] if self.score != "fused" else fused_scores(parts, self.weights)
         if self.restrict and set(parts) == {"align"} and counts is not None:
             scores = np.where(aligned_window(counts, starts, ends), scores, -np.inf)
+        if self.stop_words:
+            stop = np.concatenate([[0], np.cumsum([w in self.stop_words for w in tgt_words])])
+            scores = np.where((stop[ends] > stop[starts])[None, :], -np.inf, scores)
         return starts, ends, scores
 
     def _problem(self, starts: np.ndarray, ends: np.ndarray, scores: np.ndarray) -> _Problem:
         keep = (scores > 0) & (scores >= self.min_score)
-        if self.constraint != "le":
-            # An entity that must be projected may take any single word at score 0: a longer
-            # zero-score candidate is never better (it covers more words for the same score).
-            single = (ends - starts == 1)[None, :] & ~keep
-            keep = keep | single
+        if self.n_proj == 0 and self.constraint != "ge":
+            keep[:] = False
         ent, cand = np.nonzero(keep)
-        return _Problem(ent, starts[cand], ends[cand], np.maximum(scores[ent, cand], 0.0))
+        return _Problem(ent, starts[cand], ends[cand], scores[ent, cand])
 
     # ---- projection ---------------------------------------------------------------------
     def project(
@@ -166,8 +189,12 @@ class ILPProjector(Projector):
         problem = self._problem(starts, ends, scores)
         if self.solver == "greedy":
             chosen, status = greedy_solve(problem, len(src_entities), self.constraint, self.n_proj)
+            if status == "infeasible" and self.on_infeasible == "relax":
+                status = "relaxed"  # the greedy choice respects <= already
         else:
             chosen, status = self._exact(problem, len(src_entities))
+        if status == "infeasible":
+            chosen = []
         return self._projection(src_entities, problem, chosen, status)
 
     def _projection(
@@ -195,6 +222,8 @@ class ILPProjector(Projector):
             if picked is None:
                 picked, comp_status = cpsat_solve(problem, comp, self.constraint, self.n_proj)
                 if comp_status == "infeasible":
+                    if self.on_infeasible == "empty":
+                        return [], "infeasible"
                     picked, _ = cpsat_solve(problem, comp, "le", self.n_proj)
                     status = "relaxed"
             chosen.extend(picked)
@@ -281,9 +310,7 @@ def cpsat_solve(
     for cands in by_word.values():
         if len(cands) > 1:
             model.add_at_most_one(x[c] for c in cands)
-    weights = np.rint(problem.score[comp] * SCALE).astype(np.int64)
-    weights[weights == 0] = -1  # zero-score fillers only where '=' / '≥' needs them
-    weights = weights.tolist()
+    weights = np.maximum(np.rint(problem.score[comp] * SCALE), 1).astype(np.int64).tolist()
     model.maximize(sum(w * x[c] for w, c in zip(weights, idx, strict=True)))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
@@ -308,15 +335,11 @@ def greedy_solve(
         e, a, b = int(problem.ent[c]), int(problem.start[c]), int(problem.end[c])
         if cap is not None and count[e] >= cap:
             continue
-        if constraint == "ge" and problem.score[c] <= 0 and count[e] >= n_proj:
-            continue
         if used[a:b].any():
             continue
         used[a:b] = True
         count[e] += 1
         chosen.append(c)
-    needs = constraint != "le"
     present = set(problem.ent.tolist())
-    feasible = not needs or all(count[e] >= n_proj for e in range(n_entities) if e in present)
-    feasible = feasible and (not needs or len(present) == n_entities)
+    feasible = constraint == "le" or all(count[e] >= n_proj for e in present)
     return chosen, "feasible" if feasible else "infeasible"

@@ -49,6 +49,9 @@ def align_scores(
     return 2.0 * inside / (src_lengths[:, None] + (ends - starts)[None, :])
 
 
+ALPHA_RULES = ("argmax", "all")
+
+
 def ner_scores(
     src_entities: Sequence[Entity],
     probs: np.ndarray,
@@ -57,8 +60,20 @@ def ner_scores(
     ends: np.ndarray,
     alpha: float = NER_ALPHA,
     cutoff: float = NER_CUTOFF,
+    alpha_rule: str = "argmax",
+    per_class: bool = True,
 ) -> np.ndarray:
-    """α^(|t|−1) · mean(p(B-l) of t's first word, p(I-l) of the others); below cutoff → 0."""
+    """Span score from a target NER model, as the reference thesis code computes it.
+
+    For class l, mean_l(t) = mean(p(B-l) of t's first word, p(I-l) of the others). The length
+    bonus α^(|t|−1) rewards spans the model itself tags as one entity: with ``alpha_rule=argmax``
+    (thesis) it multiplies mean_l only where the per-word argmax over t is exactly B-l I-l …;
+    with ``all`` it multiplies every mean_l. ``per_class``: an entity of class l scores
+    mean_l; otherwise every entity scores the class-agnostic max over l. Scores not above
+    ``cutoff`` are 0. A class with only B- or only I- uses that column for both (thesis).
+    """
+    if alpha_rule not in ALPHA_RULES:
+        raise ConfigError(f"projector.ner_alpha_rule={alpha_rule!r}; choose argmax or all")
     probs = np.asarray(probs, dtype=np.float64)
     n_tgt = int(ends.max()) if len(ends) else 0
     if probs.ndim != 2 or probs.shape[1] != len(label_names) or probs.shape[0] < n_tgt:
@@ -66,19 +81,32 @@ def ner_scores(
             f"NER probabilities of shape {probs.shape} do not match {n_tgt} target words "
             f"and {len(label_names)} label names"
         )
-    column = {name: k for k, name in enumerate(label_names)}
+    columns: dict[str, list[int | None]] = {}
+    for k, name in enumerate(label_names):
+        if name[:2] in ("B-", "I-"):
+            columns.setdefault(name[2:], [None, None])["BI".index(name[0])] = k
     lengths = ends - starts
+    top = probs.argmax(axis=1)
+    by_class: dict[str, np.ndarray] = {}
+    for label, (b_col, i_col) in columns.items():
+        b_col = b_col if b_col is not None else i_col
+        i_col = i_col if i_col is not None else b_col
+        prefix = np.concatenate([[0.0], np.cumsum(probs[:, i_col])])
+        mean = (probs[starts, b_col] + prefix[ends] - prefix[starts + 1]) / lengths
+        bonus = alpha ** (lengths - 1)
+        if alpha_rule == "argmax":
+            inside = np.concatenate([[0], np.cumsum(top == i_col)])
+            run = (top[starts] == b_col) & (inside[ends] - inside[starts + 1] == lengths - 1)
+            bonus = np.where(run, bonus, 1.0)
+        by_class[label] = mean * bonus
+    agnostic = np.max(list(by_class.values()), axis=0) if by_class else np.zeros(len(starts))
     out = np.zeros((len(src_entities), len(starts)))
     for e, ent in enumerate(src_entities):
-        b_col, i_col = column.get(f"B-{ent.label}"), column.get(f"I-{ent.label}")
-        if b_col is None:
-            continue
-        p_b = probs[:, b_col]
-        p_i = probs[:, i_col] if i_col is not None else np.zeros(len(probs))
-        prefix_i = np.concatenate([[0.0], np.cumsum(p_i)])
-        total = p_b[starts] + prefix_i[ends] - prefix_i[starts + 1]
-        out[e] = alpha ** (lengths - 1) * total / lengths
-    out[out < cutoff] = 0.0
+        if not per_class:
+            out[e] = agnostic
+        elif ent.label in by_class:
+            out[e] = by_class[ent.label]
+    out[out <= cutoff] = 0.0
     return out
 
 
@@ -91,7 +119,7 @@ def nmt_scores(
     scorer: NMTScorer,
     cutoff: float = NMT_CUTOFF,
 ) -> np.ndarray:
-    """Scorer similarity of each entity phrase with each candidate phrase; below cutoff → 0."""
+    """Scorer similarity of each entity phrase with each candidate phrase; not above cutoff → 0."""
     src_phrases, tgt_phrases = [], []
     for ent in src_entities:
         phrase = " ".join(src_words[ent.start : ent.end])
@@ -102,7 +130,7 @@ def nmt_scores(
     if flat.shape != (len(src_phrases),):
         raise DataError(f"NMT scorer returned {flat.shape} scores for {len(src_phrases)} pairs")
     out = flat.reshape(len(src_entities), len(starts))
-    out[out < cutoff] = 0.0
+    out[out <= cutoff] = 0.0
     return out
 
 

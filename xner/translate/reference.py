@@ -38,6 +38,20 @@ class ReferenceTranslator(Translator):
         self._tables[src_lang, tgt_lang] = table
         return table
 
+    def parallel_text(self, src_lang: str, tgt_lang: str) -> list[tuple[list[str], list[str]]]:
+        """Every (src_lang, tgt_lang) sentence pair of the corpus, all splits, in order:
+        the text a statistical aligner learns from whichever split is projected."""
+        self._table(src_lang, tgt_lang)  # checks that the splits are parallel
+        pairs = []
+        for split in self.splits:
+            has = getattr(self.source, "has_split", None)
+            if has is not None and not (has(src_lang, split) and has(tgt_lang, split)):
+                continue
+            src = self.source.split(src_lang, split)
+            tgt = self.source.split(tgt_lang, split)
+            pairs += [(list(s.words), list(t.words)) for s, t in zip(src, tgt, strict=True)]
+        return pairs
+
     def check(self, src_lang: str, tgt_lang: str) -> None:
         """A language the corpus does not have is a ConfigError from the dataset source."""
         has = getattr(self.source, "has_split", None)
