@@ -16,6 +16,7 @@ from xner.data.conll import format_conll, write_conll
 from xner.methods.context import RunContext
 from xner.metrics import metric_dict, score
 from xner.projection_job import Stages, run_translate_test, run_translate_train, summary
+from xner.sweep import planned
 from xner.tracking import JobRun, update_environment
 
 log = logging.getLogger("xner.project")
@@ -56,6 +57,7 @@ def project(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
 
 
 @checked_choices
+@planned("project", columns=False)
 @hydra.main(config_path="conf", config_name="project", version_base="1.3")
 @one_line_errors
 def main(cfg: DictConfig) -> float | None:
