@@ -37,6 +37,7 @@ def test_a_bare_multirun_sweeps_the_gap_columns_of_the_projector_given():
     argv = plan(["projector=ilp", "lang=hau", "-m"], TRAIN, multirun=True)
     assert "projector=ilp" not in argv
     assert argv[-1] == "-m" and "data=masakhaner2" in argv
+    assert plan(["-m", "lang=hau"], TRAIN, multirun=True)[0] == "-m"  # argparse: one block
     columns = "model_transfer,translate_test_ilp,translate_train_ilp,teacher_student"
     assert f"+variant={columns}" in argv
     jobs = job_overrides(argv)

@@ -33,6 +33,7 @@ from xner.tracking import (
 
 log = logging.getLogger(__name__)
 Body = Callable[[DictConfig, JobRun], Mapping[str, float]]
+FAILED_JOBS: list[str] = []  # numbers of the sweep's jobs that failed in this process
 
 
 def _parent_run_id(hc: Any) -> str | None:
@@ -186,12 +187,14 @@ def one_line_errors(main: Callable[..., Any]) -> Callable[..., Any]:
         except XnerError as err:
             job = f"job {HydraConfig.get().job.num}: " if multirun else ""
             print(f"error: {job}{err}", file=sys.stderr)
-            if not multirun:
+            if not multirun or isinstance(err, TrackingError):  # no store: the sweep stops
                 sys.exit(2)
+            FAILED_JOBS.append(str(HydraConfig.get().job.num))
         except Exception as err:
             if not multirun:
                 raise
             log.exception("job %s failed: %s", HydraConfig.get().job.num, reason(err))
+            FAILED_JOBS.append(str(HydraConfig.get().job.num))
         return None
 
     return wrapper

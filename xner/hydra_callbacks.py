@@ -1,6 +1,7 @@
 """Hydra callbacks: a sweep is one MLflow parent run, created before any job starts."""
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ from xner.tracking import (
     ABANDONED_TAG,
     ERROR_TAG,
     FAILED_JOBS_TAG,
+    HOST_TAG,
     PARENT_ID_FILE,
+    PID_TAG,
     client,
     ensure_experiment,
     start_parent_run,
@@ -83,9 +86,34 @@ class MLflowSweepCallback(Callback):
         status = "KILLED" if isinstance(err, KeyboardInterrupt | SystemExit) else "FAILED"
         try:
             failed, _ = job_outcomes(uri, parent, also_running=True)
+            _end_own_children(uri, parent)
             end_parent(uri, parent, status, failed, f"sweep stopped: {type(err).__name__}")
         except Exception as store_err:  # the store may be what failed
-            log.warning("could not end the parent run %s: %s", parent, store_err)
+            print(f"could not end the parent run {parent}: {store_err}", file=sys.stderr)
+            return
+        print(f"sweep stopped ({type(err).__name__}): parent run {parent} ended {status}")
+
+
+def _end_own_children(uri: str, parent: str) -> None:
+    """Jobs this process ran and left RUNNING (interrupted before their own handler) end KILLED;
+    jobs of other processes (a cluster's) are left to end themselves."""
+    import os
+    import socket
+
+    from xner.report import search_all
+
+    mlflow_client = client(uri)
+    experiment_id = mlflow_client.get_run(parent).info.experiment_id
+    running = search_all(
+        mlflow_client,
+        [experiment_id],
+        f"tags.`mlflow.parentRunId` = '{parent}' and attributes.status = 'RUNNING'",
+    )
+    for run in running:
+        tags = run.data.tags
+        if tags.get(PID_TAG) == str(os.getpid()) and tags.get(HOST_TAG) == socket.gethostname():
+            mlflow_client.set_tag(run.info.run_id, ABANDONED_TAG, "sweep interrupted")
+            mlflow_client.set_terminated(run.info.run_id, "KILLED")
 
 
 def _names(failed: list[tuple[str, str]]) -> str:

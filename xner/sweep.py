@@ -78,7 +78,9 @@ def plan(
         if projector is not None:
             argv.remove(projector.input_line)
         added.append("+variant=" + ",".join(gap_columns(projectors)))
-    return added + argv  # first: argparse takes no overrides after an option such as -m
+    # beside the given overrides: argparse refuses overrides on both sides of an option (-m)
+    at = next((i for i, a in enumerate(argv) if a in words), len(argv))
+    return argv[:at] + added + argv[at:]
 
 
 def _corpus_overrides(words: Sequence[str], found: dict, defaults: dict[str, str]) -> list[str]:
@@ -163,6 +165,7 @@ def planned(
     def decorate(main: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(main)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from xner.app import FAILED_JOBS
             from xner.hydra_callbacks import MLflowSweepCallback
 
             multirun = any(a in ("-m", "--multirun") for a in sys.argv[1:])
@@ -183,7 +186,7 @@ def planned(
             except BaseException as err:
                 MLflowSweepCallback.end_interrupted(err)
                 raise
-            if MLflowSweepCallback.failed_jobs:
+            if MLflowSweepCallback.failed_jobs or FAILED_JOBS:
                 sys.exit(1)
             return result
 
