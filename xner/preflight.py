@@ -58,7 +58,8 @@ def _corpus(cfg: DictConfig, key: str, lang: str, split: str) -> list[str]:
         source = build(node)
         missing = source.unavailable(lang, split)
         if missing:
-            return [f"{missing}; set {key}.root=/local/folder"]
+            other = " or data@source_data=europarl (any local English corpus)"
+            return [f"{missing}; set {key}.root=/local/folder{other if key != 'data' else ''}"]
         if not source.has_split(lang, split):
             return [f"{source.name}: no {split} split for {lang!r} (set {key}.root=...)"]
     except XnerError as err:

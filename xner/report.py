@@ -488,6 +488,8 @@ def run(args: argparse.Namespace) -> int:
     parent = resolve_run(open_client(uri), args.parent).info.run_id if args.parent else None
     runs = load_runs(uri, args.experiment, parent, args.filter)
     table = gap_table(runs, args.metric, args.scale)
+    if parent:
+        table = with_failures(table, load_failed_runs(uri, args.experiment, parent))
     if not table.rows:
         raise ConfigError(
             f"no finished runs with metric {table.metric} and tags lang/method "
