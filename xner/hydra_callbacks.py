@@ -70,7 +70,9 @@ class MLflowSweepCallback(Callback):
             print_sweep_report(uri, config.tracking.get("experiment", "xner"), parent)
         except XnerError as err:
             print(f"no gap table for this sweep: {err}")
-        status = "FAILED" if failed and not finished else "FINISHED"
+        from xner.app import FAILED_JOBS  # jobs of this process that failed before a run
+
+        status = "FAILED" if (failed or FAILED_JOBS) and not finished else "FINISHED"
         end_parent(uri, parent, status, failed)
         MLflowSweepCallback.open_parent = None
         if failed:
@@ -83,7 +85,7 @@ class MLflowSweepCallback(Callback):
             return
         uri, parent = cls.open_parent
         cls.open_parent = None
-        status = "KILLED" if isinstance(err, KeyboardInterrupt | SystemExit) else "FAILED"
+        status = "KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED"
         try:
             failed, _ = job_outcomes(uri, parent, also_running=True)
             _end_own_children(uri, parent)

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import platform
+import re
 import socket
 import subprocess
 import tempfile
@@ -50,7 +51,7 @@ HOST_TAG, PID_TAG = "xner.host", "xner.pid"  # who runs a job: lets a rerun spot
 ABANDONED_TAG = "xner.abandoned"
 # MLflow >= 3.2 opens experiments in its GenAI view; this tag marks a classic ML experiment
 # (the UI's experiment-kind selector). MLflow 3.17's UI follows its workflow-type switch instead:
-# open `#/experiments/<id>/runs?workflowType=machine_learning` (README, "Tracking store").
+# open `#/experiments/<id>/runs?workflowType=machine_learning` (README, "Reading the results").
 EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 ERROR_TAG = "xner.error"  # on a failed job's run: its one-line reason
 FAILED_JOBS_TAG = "xner.failed_jobs"  # on a sweep's parent run: the run names of failed jobs
@@ -302,8 +303,8 @@ def source_tags(entry_point: str, commit: str | None = None) -> dict[str, str]:
     if branch and branch != "HEAD":
         tags[mt.MLFLOW_GIT_BRANCH] = branch
     remote = _git_output(["config", "--get", "remote.origin.url"])
-    if remote:
-        tags[mt.MLFLOW_GIT_REPO_URL] = remote
+    if remote:  # never a token: user:password@ is cut from https remotes
+        tags[mt.MLFLOW_GIT_REPO_URL] = re.sub(r"^(\w+://)[^/@]*@", r"\1", remote)
     return tags
 
 
