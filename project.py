@@ -15,6 +15,7 @@ from xner.config import register_resolvers
 from xner.data.conll import format_conll, write_conll
 from xner.methods.context import RunContext
 from xner.projection_job import Stages, run_translate_test, run_translate_train, summary
+from xner.sweep import planned
 from xner.tracking import JobRun, update_environment
 
 log = logging.getLogger("xner.project")
@@ -53,6 +54,7 @@ def project(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
 
 
 @checked_choices
+@planned("project", columns=False)
 @hydra.main(config_path="conf", config_name="project", version_base="1.3")
 @one_line_errors
 def main(cfg: DictConfig) -> float | None:

@@ -13,6 +13,7 @@ from xner.app import one_line_errors, run_job
 from xner.choices import checked_choices
 from xner.config import build, register_resolvers
 from xner.methods.context import RunContext
+from xner.sweep import planned
 from xner.tracking import JobRun
 
 log = logging.getLogger("xner.train")
@@ -28,6 +29,7 @@ def train(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
 
 
 @checked_choices
+@planned("train")
 @hydra.main(config_path="conf", config_name="train", version_base="1.3")
 @one_line_errors
 def main(cfg: DictConfig) -> float | None:

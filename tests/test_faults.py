@@ -313,3 +313,31 @@ def test_a_multirun_job_without_its_parent_run_refuses_to_start(tmp_path):
     (tmp_path / "mlflow_parent_run_id").write_text("abc\n")
     assert _parent_run_id(hc) == "abc"
     assert _parent_run_id(SimpleNamespace(mode=RunMode.RUN)) is None
+
+
+@pytest.mark.slow
+def test_sweep_stopped_by_sigterm_ends_its_parent_killed_naming_the_job(repo_root, tmp_path):
+    db = tmp_path / "mlflow.db"
+    uri = f"sqlite:///{db}"
+    sweep = tmp_path / "sweep"
+    command = project_command(
+        tmp_path, "data.n_test=20,100", "projector=ilp", f"hydra.sweep.dir={sweep}", uri=uri,
+        multirun=True,
+    )  # fmt: skip
+    with open(tmp_path / "stopped-sweep.log", "w") as log:
+        process = subprocess.Popen(
+            command, cwd=repo_root, env=clean_env(), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        _, running = _wait_for(lambda: _second_job_running(db, sweep), "job 1", 600, process)
+        os.kill(process.pid, signal.SIGTERM)  # what Slurm or a shell's kill sends
+        process.wait(timeout=120)
+    finally:
+        stop_group(process, signal.SIGKILL)
+    runs = {r.info.run_id: r for r in all_runs(uri)}
+    (parent,) = [r for r in runs.values() if r.data.tags.get("xner.role") == "parent"]
+    assert parent.info.status == "KILLED"
+    assert parent.data.tags["xner.failed_jobs"] == runs[running].info.run_name
+    assert runs[running].info.status == "KILLED"
+    assert not [r for r in runs.values() if r.info.status == "RUNNING"]

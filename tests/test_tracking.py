@@ -106,3 +106,15 @@ def test_multirun_is_one_parent_with_one_child_per_job(repo_root, tmp_path):
     assert f"stage cache {tmp_path}/cache: " in done.stdout
     assert "translate 1 / " in done.stdout and "align 1 / " in done.stdout
     assert "project 2 / " in done.stdout
+
+
+def test_source_tags_fill_mlflow_columns_and_never_carry_a_token(monkeypatch):
+    import xner.tracking as tracking
+
+    answers = {"rev-parse": "main", "config": "https://user:secret@example.org/xner.git"}
+    monkeypatch.setattr(tracking, "_git_output", lambda args: answers[args[0]])
+    tags = tracking.source_tags("train", commit="c" * 40)
+    assert tags["mlflow.source.name"] == "train.py"
+    assert tags["mlflow.source.git.commit"] == "c" * 40
+    assert tags["mlflow.source.git.branch"] == "main"
+    assert tags["mlflow.source.git.repoURL"] == "https://example.org/xner.git"

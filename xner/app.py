@@ -16,6 +16,7 @@ from xner.data.sources import check_root
 from xner.errors import ConfigError, XnerError
 from xner.paths import safe_name
 from xner.tracking import (
+    ERROR_TAG,
     PARENT_ID_FILE,
     REUSED_TAG,
     JobRun,
@@ -32,6 +33,7 @@ from xner.tracking import (
 
 log = logging.getLogger(__name__)
 Body = Callable[[DictConfig, JobRun], Mapping[str, float]]
+FAILED_JOBS: list[str] = []  # numbers of the sweep's jobs that failed in this process
 
 
 def _parent_run_id(hc: Any) -> str | None:
@@ -110,21 +112,29 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
                 f"already finished as MLflow run {done}; set tracking.skip_finished=false to redo"
             )
             return None
+    if not parent:  # a single run is refused before it has a run; a sweep's job fails on its run
+        check_before_run(cfg)
     with guarded(uri, "looking for runs of this job left by killed processes"):
         mark_abandoned_runs(uri, cfg.tracking.experiment, config_hash(resolved))
     job = start_job_run(cfg, app, overrides, choices, parent)
     try:
+        if parent:
+            check_before_run(cfg)
         metrics = body(cfg, job)
     except TrackingError:
         log.warning("run %s stays RUNNING (store unreachable); a rerun marks it KILLED", job.run_id)
         raise
     except BaseException as err:
-        _finish_failed(job)
+        _finish_failed(job, err)
         if _from_mlflow(err):
             raise tracking_failure(job.uri, "the job ran", err, job.run_id) from err
         raise
     job.finish("FINISHED")
     return metrics
+
+
+def _in_multirun() -> bool:
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
 def _from_mlflow(err: BaseException) -> bool:
@@ -138,23 +148,58 @@ def _from_mlflow(err: BaseException) -> bool:
     return False
 
 
-def _finish_failed(job: JobRun) -> None:
-    """Mark the run FAILED without hiding the job's own error if the store fails too."""
+def check_before_run(cfg: DictConfig) -> None:
+    """The checks that need no data (:mod:`xner.preflight`): every reason in one line."""
+    from xner.preflight import problems
+
+    found = problems(cfg)
+    if found:
+        raise ConfigError("; ".join(found))
+
+
+def reason(err: BaseException) -> str:
+    """One line saying why a job failed, for its run and the sweep's report."""
+    text = str(err).strip()
+    first = text.splitlines()[0] if text else ""
+    if isinstance(err, XnerError):
+        return first or type(err).__name__
+    return f"{type(err).__name__}: {first}" if first else type(err).__name__
+
+
+def _finish_failed(job: JobRun, err: BaseException) -> None:
+    """Mark the run FAILED (KILLED when interrupted) with its reason, without hiding the job's
+    own error if the store fails too."""
+    status = "KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED"
     try:
-        job.finish("FAILED")
-    except TrackingError as err:
-        log.warning("could not mark run %s FAILED: %s", job.run_id, err)
+        job.set_tags({ERROR_TAG: reason(err)[:5000]})
+        job.finish(status)
+    except TrackingError as store_err:
+        log.warning("could not mark run %s %s: %s", job.run_id, status, store_err)
 
 
 def one_line_errors(main: Callable[..., Any]) -> Callable[..., Any]:
-    """User errors end the program with one line on stderr and exit status 2, no traceback."""
+    """User errors end the program with one line on stderr and exit status 2, no traceback.
+
+    In a sweep a failed job does not end the sweep: its run is already FAILED with the reason
+    (tag ``xner.error``), the line names the job, and the other jobs go on.
+    """
 
     @functools.wraps(main)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        multirun = _in_multirun()
         try:
             return main(*args, **kwargs)
         except XnerError as err:
-            print(f"error: {err}", file=sys.stderr)
-            sys.exit(2)
+            job = f"job {HydraConfig.get().job.num}: " if multirun else ""
+            print(f"error: {job}{err}", file=sys.stderr)
+            if not multirun or isinstance(err, TrackingError):  # no store: the sweep stops
+                sys.exit(2)
+            FAILED_JOBS.append(str(HydraConfig.get().job.num))
+        except Exception as err:
+            if not multirun:
+                raise
+            log.exception("job %s failed: %s", HydraConfig.get().job.num, reason(err))
+            FAILED_JOBS.append(str(HydraConfig.get().job.num))
+        return None
 
     return wrapper

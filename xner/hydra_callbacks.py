@@ -1,6 +1,7 @@
 """Hydra callbacks: a sweep is one MLflow parent run, created before any job starts."""
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,11 @@ from xner.cache import StageCache
 from xner.errors import XnerError
 from xner.tracking import (
     ABANDONED_TAG,
+    ERROR_TAG,
+    FAILED_JOBS_TAG,
+    HOST_TAG,
     PARENT_ID_FILE,
+    PID_TAG,
     client,
     ensure_experiment,
     start_parent_run,
@@ -24,7 +29,15 @@ log = logging.getLogger(__name__)
 class MLflowSweepCallback(Callback):
     """Creates the store and the parent run once, so parallel jobs never race on a new database;
     at the end of the sweep prints the gap table of its runs (saved to the parent run) and the
-    stage cache's size."""
+    stage cache's size.
+
+    The parent ends FAILED only when every job failed; failed jobs are named in its tag
+    ``xner.failed_jobs``. ``open_parent`` and ``failed_jobs`` let the entry point end a parent
+    run whose sweep was interrupted and set the exit status (:func:`xner.sweep.planned`).
+    """
+
+    open_parent: tuple[str, str] | None = None
+    failed_jobs: list[str] = []
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         uri = tracking_uri(config.tracking.get("uri"))
@@ -36,9 +49,15 @@ class MLflowSweepCallback(Callback):
         # unresolved: an override may hold an interpolation only a job can resolve (${hydra:...})
         overrides = " ".join(OmegaConf.to_container(config.hydra.overrides.task, resolve=False))
         parent = start_parent_run(
-            uri, experiment, f"sweep {overrides}".strip(), {"xner.sweep_dir": str(sweep_dir)}
+            uri,
+            experiment,
+            f"sweep {overrides}".strip(),
+            {"xner.sweep_dir": str(sweep_dir)},
+            str(config.hydra.job.get("name") or "train"),
         )
         (sweep_dir / PARENT_ID_FILE).write_text(parent)
+        MLflowSweepCallback.open_parent = (uri, parent)
+        MLflowSweepCallback.failed_jobs = []
         log.info("MLflow parent run %s for sweep in %s", parent, sweep_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
@@ -55,12 +74,98 @@ class MLflowSweepCallback(Callback):
             return
         uri = tracking_uri(config.tracking.get("uri"))
         parent = path.read_text().strip()
-        mlflow_client = client(uri)
-        mlflow_client.set_terminated(parent, "FINISHED")
+        failed, finished = job_outcomes(uri, parent)
+        MLflowSweepCallback.failed_jobs = [name for name, _ in failed]
         try:
             print_sweep_report(uri, config.tracking.get("experiment", "xner"), parent)
         except XnerError as err:
             print(f"no gap table for this sweep: {err}")
+        from xner.app import FAILED_JOBS  # jobs of this process that failed before a run
+
+        status = "FAILED" if (failed or FAILED_JOBS) and not finished else "FINISHED"
+        end_parent(uri, parent, status, failed)
+        MLflowSweepCallback.open_parent = None
+        if failed:
+            print(f"{len(failed)} of {len(failed) + finished} jobs failed: {_names(failed)}")
+
+    @classmethod
+    def end_interrupted(cls, err: BaseException) -> None:
+        """The sweep stopped early: its parent ends KILLED (interrupt) or FAILED (a crash)."""
+        if cls.open_parent is None:
+            return
+        uri, parent = cls.open_parent
+        cls.open_parent = None
+        status = "KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED"
+        try:
+            failed, _ = job_outcomes(uri, parent, also_running=True)
+            _end_own_children(uri, parent)
+            end_parent(uri, parent, status, failed, f"sweep stopped: {type(err).__name__}")
+        except Exception as store_err:  # the store may be what failed
+            print(f"could not end the parent run {parent}: {store_err}", file=sys.stderr)
+            return
+        print(f"sweep stopped ({type(err).__name__}): parent run {parent} ended {status}")
+
+
+def _end_own_children(uri: str, parent: str) -> None:
+    """Jobs this process ran and left RUNNING (interrupted before their own handler) end KILLED;
+    jobs of other processes (a cluster's) are left to end themselves."""
+    import os
+    import socket
+
+    from xner.report import search_all
+
+    mlflow_client = client(uri)
+    experiment_id = mlflow_client.get_run(parent).info.experiment_id
+    running = search_all(
+        mlflow_client,
+        [experiment_id],
+        f"tags.`mlflow.parentRunId` = '{parent}' and attributes.status = 'RUNNING'",
+    )
+    for run in running:
+        tags = run.data.tags
+        if tags.get(PID_TAG) == str(os.getpid()) and tags.get(HOST_TAG) == socket.gethostname():
+            mlflow_client.set_tag(run.info.run_id, ABANDONED_TAG, "sweep interrupted")
+            mlflow_client.set_terminated(run.info.run_id, "KILLED")
+
+
+def _names(failed: list[tuple[str, str]]) -> str:
+    return ", ".join(name for name, _ in failed)
+
+
+def job_outcomes(
+    uri: str, parent: str, also_running: bool = False
+) -> tuple[list[tuple[str, str]], int]:
+    """(failed jobs as (run name, reason), number of finished or reused jobs) of a sweep."""
+    from xner.report import REUSED_TAG, search_all
+
+    mlflow_client = client(uri)
+    run = mlflow_client.get_run(parent)
+    children = search_all(
+        mlflow_client,
+        [run.info.experiment_id],
+        f"tags.`mlflow.parentRunId` = '{parent}'",
+    )
+    bad = ("FAILED", "KILLED", *(("RUNNING",) if also_running else ()))
+    failed = [
+        (c.info.run_name or c.info.run_id, c.data.tags.get(ERROR_TAG, c.info.status.lower()))
+        for c in sorted(children, key=lambda c: c.info.start_time or 0)
+        if c.info.status in bad
+    ]
+    finished = sum(c.info.status == "FINISHED" for c in children)
+    finished += sum(k.startswith(f"{REUSED_TAG}.") for k in run.data.tags)
+    return failed, finished
+
+
+def end_parent(
+    uri: str, parent: str, status: str, failed: list[tuple[str, str]], why: str = ""
+) -> None:
+    """Name the failed jobs in tags of the parent run, then end it with ``status``."""
+    mlflow_client = client(uri)
+    if failed:
+        mlflow_client.set_tag(parent, FAILED_JOBS_TAG, _names(failed)[:5000])
+    if why:
+        mlflow_client.set_tag(parent, ABANDONED_TAG, why)
+    mlflow_client.set_terminated(parent, status)
 
 
 def _end_killed_parent(uri: str, path: Path) -> None:
@@ -81,11 +186,12 @@ def _end_killed_parent(uri: str, path: Path) -> None:
 
 def print_sweep_report(uri: str, experiment: str, parent: str) -> None:
     """The gap table of a sweep: its child runs plus the finished runs it reused."""
-    from xner.report import build_table, render, save_report
+    from xner.report import build_table, load_failed_runs, render, save_report, with_failures
 
     table, runs = build_table(uri, experiment, parent)  # children and the runs it reused
+    table = with_failures(table, load_failed_runs(uri, experiment, parent))
     if not table.rows:
-        print("no finished runs with test/f1 in this sweep; nothing to report")
+        print("no runs with test/f1 in this sweep; nothing to report")
         return
     print("\n" + render(table, "markdown"))
     save_report(table, runs, uri, experiment, parent)

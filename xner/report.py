@@ -37,6 +37,8 @@ SPLITS = ("test", "val", "dev", "train")
 EXCLUDED_ROLES = ("parent", "report")
 PARENT_TAG = "mlflow.parentRunId"
 REUSED_TAG = "xner.reused"  # = xner.tracking.REUSED_TAG (not imported: keeps this module light)
+ERROR_TAG = "xner.error"  # = xner.tracking.ERROR_TAG: a failed job's one-line reason
+NOTE_TAG = "mlflow.note.content"  # a run's description in the MLflow UI
 GAP = "gap"
 EMPTY = "—"
 FORMATS = ("markdown", "csv", "json")
@@ -90,6 +92,7 @@ class Table:
     means: dict[str, float | None]
     rule: str = ""
     intervals: dict[str, Difference] = field(default_factory=dict)
+    failed: dict[tuple[str, str], str] = field(default_factory=dict)  # (row, column) -> reason
 
     @property
     def multi_seed(self) -> bool:
@@ -307,6 +310,35 @@ def with_intervals(
     return replace(table, intervals=intervals)
 
 
+def with_failures(table: Table, failed: Sequence[RunRecord]) -> Table:
+    """Mark the cells of failed runs (``failed: <reason>``) that no finished run fills."""
+    import dataclasses
+
+    marks = dict(table.failed)
+    for run in failed:
+        column, lang = variant_of(run.tags), run.tags.get("lang")
+        if not column or not lang:
+            continue
+        row = next((r for r in table.rows if r == lang or r.startswith(f"{lang} (")), lang)
+        if (row, column) not in table.cells:
+            marks[(row, column)] = run.tags.get(ERROR_TAG) or "no reason recorded"
+    rows = sorted({*table.rows, *(row for row, _ in marks)})
+    columns = sorted({*table.columns, *(col for _, col in marks)}, key=column_key)
+    gaps = {row: table.gaps.get(row) for row in rows}
+    best = {row: table.best.get(row) for row in rows}
+    means = {col: table.means.get(col) for col in columns} | {GAP: table.means.get(GAP)}
+    return dataclasses.replace(
+        table, rows=rows, columns=columns, gaps=gaps, best=best, means=means, failed=marks
+    )
+
+
+def _cell_text(table: Table, row: str, col: str, digits: int) -> str:
+    if (row, col) not in table.cells and (row, col) in table.failed:
+        reason = table.failed[(row, col)]
+        return "failed: " + (reason if len(reason) <= 60 else reason[:57] + "...")
+    return _fmt_cell(table.cells.get((row, col)), digits)
+
+
 def _fmt(value: float | None, digits: int, signed: bool = False) -> str:
     if value is None:
         return EMPTY
@@ -352,13 +384,14 @@ def to_markdown(table: Table, digits: int = 1) -> str:
         "|" + "|".join([":---", *["---:"] * (len(header) - 1)]) + "|",
     ]
     for row in table.rows:
-        values = [_fmt_cell(table.cells.get((row, col)), digits) for col in table.columns]
+        values = [_cell_text(table, row, col, digits) for col in table.columns]
         values.append(_fmt_gap(table, row, digits))
         lines.append("| " + " | ".join([row, *values]) + " |")
     values = [_fmt(table.means[col], digits) for col in table.columns]
     values.append(_fmt(table.means[GAP], digits, signed=True))
     lines.append("| " + " | ".join(["mean", *values]) + " |")
-    return "\n".join([*lines, "", caption(table)]) + "\n"
+    failures = [f"- {col} {row} failed: {why}" for (row, col), why in sorted(table.failed.items())]
+    return "\n".join([*lines, "", caption(table), *([""] + failures if failures else [])]) + "\n"
 
 
 def to_csv(table: Table, digits: int = 2) -> str:
@@ -417,6 +450,10 @@ def to_dict(table: Table) -> dict:
         "columns": table.columns,
         "rows": rows,
         "mean": table.means,
+        "failed": [
+            {"lang": row, "column": col, "reason": why}
+            for (row, col), why in sorted(table.failed.items())
+        ],
     }
 
 
@@ -527,6 +564,14 @@ def load_runs(
     return [record_of(run) for run in runs]
 
 
+def load_failed_runs(uri: str | None, experiment: str, parent: str) -> list[RunRecord]:
+    """The child runs of a sweep that FAILED or were KILLED (their reason: tag xner.error)."""
+    client = open_client(uri)
+    clauses = f"tags.`{PARENT_TAG}` = '{parent}'"
+    runs = search_all(client, [_experiment_id(client, experiment)], clauses)
+    return [record_of(r) for r in runs if r.info.status in ("FAILED", "KILLED")]
+
+
 def report_parent(client: MlflowClient, table: Table, runs: Sequence[RunRecord]) -> str | None:
     """The most recently started parent run among the parents of the table's runs."""
     in_table = set(table.run_ids)
@@ -571,6 +616,7 @@ def save_report(
         (folder / f"gap_{stem}.json").write_text(to_json(table), encoding="utf-8")
         save_bar_chart(table, folder / f"gap_{stem}.png")
         client.log_artifacts(run_id, tmp, artifact_path)
+    client.set_tag(run_id, NOTE_TAG, to_markdown(table))  # the run's description in the UI
     if new_run:
         client.set_terminated(run_id)
     return run_id
@@ -649,6 +695,8 @@ def run(args: argparse.Namespace) -> int:
         args.choose_by,
         args.resamples,
     )
+    if parent:
+        table = with_failures(table, load_failed_runs(uri, args.experiment, parent))
     if not table.rows:
         raise ConfigError(
             f"no finished runs with metric {table.metric} and tags lang/method "

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import platform
+import re
 import socket
 import subprocess
 import tempfile
@@ -49,6 +50,12 @@ PROJECTION_METHODS = ("translate_test", "translate_train")
 TEACHER_STUDENT = "teacher_student"
 HOST_TAG, PID_TAG = "xner.host", "xner.pid"  # who runs a job: lets a rerun spot a killed one
 ABANDONED_TAG = "xner.abandoned"
+# MLflow >= 3.2 opens experiments in its GenAI view; this tag marks a classic ML experiment
+# (the UI's experiment-kind selector). MLflow 3.17's UI follows its workflow-type switch instead:
+# open `#/experiments/<id>/runs?workflowType=machine_learning` (README, "Reading the results").
+EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
+ERROR_TAG = "xner.error"  # on a failed job's run: its one-line reason
+FAILED_JOBS_TAG = "xner.failed_jobs"  # on a sweep's parent run: the run names of failed jobs
 
 
 _CONNECTION_FAILURES = ("Connection refused", "Connection reset", "timed out", "Connection aborted")
@@ -139,7 +146,9 @@ def ensure_experiment(uri: str, experiment: str, artifacts: str | None = None) -
             if found is not None:
                 return found.experiment_id
             return mlflow_client.create_experiment(
-                experiment, artifact_location=artifact_location(uri, artifacts)
+                experiment,
+                artifact_location=artifact_location(uri, artifacts),
+                tags=EXPERIMENT_TAGS,
             )
         except ConfigError:
             raise
@@ -274,9 +283,61 @@ class JobRun:
         with guarded(self.uri, f"logging {name}", self.run_id):
             self.client.log_dict(self.run_id, dict(value), name)
 
+    def log_dataset(
+        self, name: str, lang: str, split: str, role: str, digest: str, size: int, source: str
+    ) -> None:
+        """One MLflow dataset input (the runs table's Datasets column): context = split."""
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        profile = json.dumps({"lang": lang, "split": split, "role": role, "sentences": size})
+        dataset = Dataset(
+            name=f"{name}-{lang}",
+            digest=digest[:36],
+            source_type="local" if not source.startswith("http") else "http",
+            source=json.dumps({"uri": source}),
+            profile=profile,
+        )
+        tags = [InputTag("mlflow.data.context", split), InputTag("xner.role", role)]
+        with guarded(self.uri, f"logging the dataset {name}-{lang} {split}", self.run_id):
+            self.client.log_inputs(self.run_id, [DatasetInput(dataset, tags)])
+
     def finish(self, status: str = "FINISHED") -> None:
         with guarded(self.uri, f"marking the run {status}", self.run_id):
             self.client.set_terminated(self.run_id, status)
+
+
+def source_tags(entry_point: str, commit: str | None = None) -> dict[str, str]:
+    """MLflow's own source tags, so the UI's Source and User columns are filled."""
+    import getpass
+
+    from mlflow.utils import mlflow_tags as mt
+
+    if commit is None:
+        commit, _ = git_state()
+    tags = {
+        mt.MLFLOW_SOURCE_NAME: f"{entry_point}.py" if "." not in entry_point else entry_point,
+        mt.MLFLOW_SOURCE_TYPE: "LOCAL",
+        mt.MLFLOW_GIT_COMMIT: commit,
+    }
+    try:
+        tags[mt.MLFLOW_USER] = getpass.getuser()
+    except (KeyError, OSError):
+        pass
+    branch = _git_output(["rev-parse", "--abbrev-ref", "HEAD"])
+    if branch and branch != "HEAD":
+        tags[mt.MLFLOW_GIT_BRANCH] = branch
+    remote = _git_output(["config", "--get", "remote.origin.url"])
+    if remote:  # never a token: user:password@ is cut from https remotes
+        tags[mt.MLFLOW_GIT_REPO_URL] = re.sub(r"^(\w+://)[^/@]*@", r"\1", remote)
+    return tags
+
+
+def _git_output(args: list[str], root: Path = PROJECT_ROOT) -> str:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    except OSError:
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def _params(config: Mapping) -> list:
@@ -321,6 +382,7 @@ def start_job_run(
     tags.update(roles)
     tags["variant"] = variant_name(method, tags["projector"], **roles)
     tags.update({k: str(v) for k, v in (track.get("tags") or {}).items()})
+    tags.update(source_tags(app, commit))
     if parent_run_id:
         tags["mlflow.parentRunId"] = parent_run_id
     run_name = track.get("run_name") or "-".join(
@@ -367,9 +429,12 @@ def update_environment(
     job.log_dict(env, "config/environment.json")
 
 
-def start_parent_run(uri: str, experiment: str, name: str, tags: Mapping[str, str]) -> str:
+def start_parent_run(
+    uri: str, experiment: str, name: str, tags: Mapping[str, str], entry_point: str = "train"
+) -> str:
     experiment_id = ensure_experiment(uri, experiment)
-    run = client(uri).create_run(experiment_id, run_name=name, tags={"xner.role": "parent", **tags})
+    tags = {"xner.role": "parent", **source_tags(entry_point), **tags}
+    run = client(uri).create_run(experiment_id, run_name=name, tags=tags)
     return run.info.run_id
 
 

@@ -60,11 +60,16 @@ def offline() -> bool:
     return any(os.environ.get(name, "") not in ("", "0") for name in _OFFLINE_VARIABLES)
 
 
-def fetch(url: str, cache_dir: str | os.PathLike, timeout: float = 60.0) -> Path:
-    """The local copy of ``url``, downloaded into ``cache_dir`` on first use (atomic write)."""
+def cached_copy(url: str, cache_dir: str | os.PathLike) -> Path:
+    """Where :func:`fetch` keeps its copy of ``url`` (present or not)."""
     digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", url.rstrip("/").rsplit("/", 1)[-1]) or "file"
-    target = Path(cache_dir) / "downloads" / f"{digest}-{name}"
+    return Path(cache_dir) / "downloads" / f"{digest}-{name}"
+
+
+def fetch(url: str, cache_dir: str | os.PathLike, timeout: float = 60.0) -> Path:
+    """The local copy of ``url``, downloaded into ``cache_dir`` on first use (atomic write)."""
+    target = cached_copy(url, cache_dir)
     if target.is_file():
         return target
     hint = "download it yourself and set data.root=/local/folder"
@@ -148,6 +153,22 @@ class Source:
         self._check(lang, split)
         return self._has(lang, split)
 
+    def unavailable(self, lang: str, split: str) -> str | None:
+        """Why ``split`` cannot be read offline (a download that is not cached), else None.
+
+        Reads no data: a sweep asks this of every job before it creates any MLflow run.
+        """
+        if not isinstance(self.root, str) or not offline():
+            return None
+        url = f"{self.root.rstrip('/')}/{self._file(lang, split)}"
+        if cached_copy(url, self.cache_dir).is_file():
+            return None
+        return f"{self.name}: offline and {url} is not cached"
+
+    def _file(self, lang: str, split: str) -> str:
+        """The file holding ``split`` of ``lang``, relative to ``root``."""
+        raise NotImplementedError
+
     def _check(self, lang: str, split: str) -> None:
         check_name(lang)
         if split not in SPLITS:
@@ -197,6 +218,8 @@ class FolderSource(Source):
 
     def _relative(self, lang: str, split: str) -> str:
         return f"{lang}/{split}.txt"
+
+    _file = _relative
 
     def _check(self, lang: str, split: str) -> None:
         super()._check(lang, split)
@@ -253,6 +276,17 @@ class HFSource(Source):
         super().__init__(root, **options)
         self.hf_id = hf_id
         self.hf_config = hf_config
+
+    def unavailable(self, lang: str, split: str) -> str | None:
+        if self.root is not None or not offline() or not self.hf_id:
+            return super().unavailable(lang, split)
+        cached = self.cache_dir / "hf" / self.hf_id.replace("/", "___")
+        if cached.is_dir():
+            return None
+        return f"{self.name}: offline and the Hugging Face dataset {self.hf_id} is not cached"
+
+    def _file(self, lang: str, split: str) -> str:
+        return f"{lang}/{split}.txt"
 
     def _load_hf(self, lang: str, split: str) -> list[TaggedSentence]:
         if not self.hf_id:
@@ -380,6 +414,9 @@ class CoNLL2003(HFSource):
             return True
         return any((self.root / name).is_file() for name in self.files[split])
 
+    def _file(self, lang: str, split: str) -> str:
+        return self.files[split][0]
+
 
 class Europarl(Source):
     """Europarl-NER: ``{root}/{lang}-europarl.test.conll02``; sentence i of each file is parallel.
@@ -413,6 +450,9 @@ class Europarl(Source):
 
     def path(self, lang: str) -> str:
         return f"{lang}-europarl.test.conll02"
+
+    def _file(self, lang: str, split: str) -> str:
+        return self.path(lang)
 
     def all_sentences(self, lang: str) -> list[TaggedSentence]:
         """Every sentence of the language's file, in file order (before any split)."""

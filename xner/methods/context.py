@@ -52,6 +52,7 @@ class RunContext:
         mode = self.cfg.get("score_mode") or DEFAULT_MODE
         if mode not in MODES:
             raise ConfigError(f"score_mode={mode!r}: choose one of {', '.join(MODES)}")
+        self._logged_inputs: set[tuple[str, str, str]] = set()
 
     @cached_property
     def target(self) -> Any:
@@ -77,10 +78,62 @@ class RunContext:
             return [self.source_lang]
         return [str(langs)] if isinstance(langs, str) else [str(x) for x in langs]
 
+    @cached_property
+    def unshared_labels(self) -> list[str]:
+        """Entity types only one side has (MISC only in the source, DATE only in MasakhaNER 2.0):
+        ignored on both sides, read as O, so no method is scored on a type it cannot know.
+
+        Decided from the label inventories of the source training split and the target test
+        split; a supervised run on target data alone keeps every type.
+        """
+        from xner.preflight import method_of
+
+        if method_of(self.cfg) == "supervised" or self.cfg.get("source_data") is None:
+            return []
+        source = label_set(s.tags for s in self.source.split(self.source_lang, "train"))
+        target = label_set(s.tags for s in self.target.split(self.lang, "test"))
+        unshared = sorted(set(source) ^ set(target))
+        if unshared:
+            log.info(
+                "label types ignored on both sides (only one side has them): %s "
+                "(source %s: %s; target %s: %s)",
+                ", ".join(unshared), self.source_lang, ", ".join(source), self.lang,
+                ", ".join(target),
+            )  # fmt: skip
+            if self.job is not None:
+                self.job.set_tags({"labels.ignored": ",".join(unshared)})
+        return unshared
+
     def _split(self, dataset: Any, lang: str, split: str, role: str) -> list[TaggedSentence]:
         sentences = dataset.split(lang, split)
+        if self.unshared_labels:
+            sentences = [
+                TaggedSentence(
+                    list(s.words), filter_labels(s.tags, self.unshared_labels), s.columns
+                )
+                for s in sentences
+            ]
         self.fingerprints[f"{role}.{lang}.{split}"] = fingerprint(sentences)
+        self._log_input(dataset, lang, split, role, sentences)
         return sentences
+
+    def _log_input(
+        self, dataset: Any, lang: str, split: str, role: str, sentences: list[TaggedSentence]
+    ) -> None:
+        """Each split a job reads is an MLflow dataset input (name, language, split, digest)."""
+        if self.job is None or (role, lang, split) in self._logged_inputs:
+            return
+        self._logged_inputs.add((role, lang, split))
+        root = getattr(dataset, "root", None)
+        self.job.log_dataset(
+            str(getattr(dataset, "name", role)),
+            lang,
+            split,
+            role,
+            self.fingerprints[f"{role}.{lang}.{split}"],
+            len(sentences),
+            str(root or getattr(dataset, "hf_id", "") or ""),
+        )
 
     def target_split(self, split: str) -> list[TaggedSentence]:
         return self._split(self.target, self.lang, split, "data")

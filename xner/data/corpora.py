@@ -1,0 +1,62 @@
+"""Which corpus a language comes from when no ``data=`` is given: one table, read top to bottom.
+
+| language                         | corpus (``conf/data/<name>.yaml``)                     |
+|----------------------------------|--------------------------------------------------------|
+| ``syn``                          | ``synthetic``                                          |
+| ``de``, ``es``, ``it``           | ``europarl``, when its file is under ``paths.shared``  |
+| the 20 MasakhaNER 2.0 codes      | ``masakhaner2``                                        |
+| ``en`` (a source language)       | ``conll2003``                                          |
+| any other code                   | ``wikiann``                                            |
+
+The source corpus (``data@source_data``) is the target corpus itself when that corpus also
+holds ``source_lang`` (the parallel corpora: synthetic, Europarl); otherwise the same table
+picks it for ``source_lang``. ``data=`` and ``data@source_data=`` always win.
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from xner.translate.langcodes import MASAKHANER2
+
+FALLBACK = "wikiann"
+# (corpus, its languages, whether the corpus files must be present under paths.shared)
+TABLE: tuple[tuple[str, tuple[str, ...], bool], ...] = (
+    ("synthetic", ("syn",), False),
+    ("europarl", ("de", "es", "it"), True),
+    ("masakhaner2", tuple(MASAKHANER2), False),
+    ("conll2003", ("en",), False),
+)
+# Corpora that hold more than one language, sentence-aligned: the source side comes with them.
+PARALLEL = {"synthetic": ("en", "syn"), "europarl": ("en", "de", "es", "it")}
+
+
+def europarl_file(shared: Path, lang: str) -> Path:
+    return Path(shared) / "data" / "europarl" / f"{lang}-europarl.test.conll02"
+
+
+def corpus_for(lang: str, shared: Path) -> str:
+    """The corpus ``lang`` comes from by default (the table above)."""
+    for corpus, languages, needs_files in TABLE:
+        if lang in languages and (not needs_files or europarl_file(shared, lang).is_file()):
+            return corpus
+    return FALLBACK
+
+
+def source_corpus_for(source_lang: str, target_corpus: str, shared: Path) -> str:
+    """The source corpus: the target's own when it is parallel and holds ``source_lang``."""
+    if source_lang in PARALLEL.get(target_corpus, ()):
+        return target_corpus
+    return corpus_for(source_lang, shared)
+
+
+def overrides_for(given: Sequence[str], lang: str, source_lang: str, shared: Path) -> list[str]:
+    """The ``data=`` / ``data@source_data=`` overrides to add to ``given`` (none that it sets)."""
+    keys = {o.split("=", 1)[0].lstrip("+~") for o in given if "=" in o}
+    added: list[str] = []
+    target = next((o.split("=", 1)[1] for o in given if o.split("=", 1)[0] == "data"), None)
+    if "data" not in keys:
+        target = corpus_for(lang, shared)
+        added.append(f"data={target}")
+    if not keys & {"data@source_data", "source_data"} and target is not None and "," not in target:
+        added.append(f"data@source_data={source_corpus_for(source_lang, target, shared)}")
+    return added

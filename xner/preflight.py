@@ -1,0 +1,114 @@
+"""Checks that need no data: what would make a job fail before it reads a sentence.
+
+A sweep asks them of every job before it creates any MLflow run (all jobs failing is one
+``error:`` line, exit 2); a job that fails them alone ends as a FAILED run with the reason.
+Checked: the corpora (a local ``root`` that is missing, a download that cannot happen
+offline, a language the corpus lacks), the checkpoints on the Hugging Face hub (offline and
+not cached) and the translator (its languages, its model, a lexicon file).
+"""
+
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from xner.config import build
+from xner.errors import XnerError
+
+PROJECTION_METHODS = ("translate_test", "translate_train")
+
+
+def method_of(cfg: DictConfig) -> str:
+    """``translate_test`` for ``xner.methods.translate_test.TranslateTest`` (project.py: task)."""
+    if not isinstance(cfg.get("method"), DictConfig):
+        return str(cfg.get("task", ""))
+    target = str(cfg.method.get("_target_", ""))
+    return target.rsplit(".", 2)[-2] if target.count(".") >= 2 else target
+
+
+def problems(cfg: DictConfig) -> list[str]:
+    """One line per reason this job cannot run; empty when it can start."""
+    method = method_of(cfg)
+    lang, source_lang = str(cfg.lang), str(cfg.source_lang)
+    found = [
+        *_corpus(cfg, "data", lang, "test"),
+        *([] if method == "supervised" else _corpus(cfg, "source_data", source_lang, "train")),
+    ]
+    uses_model = not (method == "translate_test" and _gold_labels(cfg))
+    if uses_model and isinstance(cfg.get("model"), DictConfig):
+        found += _checkpoint(cfg.model.get("checkpoint"), "model.checkpoint")
+        found += _checkpoint(cfg.model.get("source_checkpoint"), "model.source_checkpoint")
+    if method in PROJECTION_METHODS:
+        src, tgt = (lang, source_lang) if method == "translate_test" else (source_lang, lang)
+        found += _translator(cfg, src, tgt)
+        found += _checkpoint(cfg.aligner.get("model"), "aligner.model")
+        if not _gold_labels(cfg) and not OmegaConf.is_missing(cfg.labeler, "checkpoint"):
+            found += _checkpoint(cfg.labeler.get("checkpoint"), "labeler.checkpoint")
+    return found
+
+
+def _gold_labels(cfg: DictConfig) -> bool:
+    return str(cfg.labeler.get("_target_", "")).endswith("GoldLabeler")
+
+
+def _corpus(cfg: DictConfig, key: str, lang: str, split: str) -> list[str]:
+    node = cfg.get(key)
+    if not isinstance(node, DictConfig):
+        return []
+    try:
+        source = build(node)
+        missing = source.unavailable(lang, split)
+        if missing:
+            other = " or data@source_data=europarl (any local English corpus)"
+            return [f"{missing}; set {key}.root=/local/folder{other if key != 'data' else ''}"]
+        if not source.has_split(lang, split):
+            return [f"{source.name}: no {split} split for {lang!r} (set {key}.root=...)"]
+    except XnerError as err:
+        return [_in_terms_of(str(err), key)]
+    return []
+
+
+def _in_terms_of(message: str, key: str) -> str:
+    """Sources name ``data.root``; for the source corpus the option is ``source_data.root``."""
+    return message if key == "data" else message.replace("data.root", f"{key}.root")
+
+
+def _checkpoint(name: object, option: str) -> list[str]:
+    from xner.hub import check_checkpoint
+    from xner.models.registry import resolve_checkpoint
+
+    if not name or not isinstance(name, str):
+        return []
+    try:
+        check_checkpoint(resolve_checkpoint(name), option)
+    except XnerError as err:
+        return [str(err)]
+    return []
+
+
+def _translator(cfg: DictConfig, src: str, tgt: str) -> list[str]:
+    node = cfg.translator
+    target = str(node.get("_target_", ""))
+    if target.endswith("LexiconTranslator"):  # building it may write a corpus: check the file
+        path = node.get("path")
+        if path is None and not hasattr(_data_class(cfg), "lexicon_path"):
+            return [
+                f"translator=lexicon needs translator.path=<{src}-{tgt} TSV dictionary> "
+                f"(only the synthetic corpus ships one)"
+            ]
+        if path is not None and not Path(str(path)).is_file():
+            return [f"translator.path={path}: no such lexicon file"]
+        return []
+    try:
+        build(node).check(src, tgt)
+    except XnerError as err:
+        return [str(err)]
+    return []
+
+
+def _data_class(cfg: DictConfig) -> type | None:
+    from hydra.utils import get_class
+
+    try:
+        return get_class(str(cfg.data.get("_target_")))
+    except Exception:
+        return None

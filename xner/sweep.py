@@ -1,0 +1,201 @@
+"""What a user means by ``python train.py projector=ilp lang=hau -m``, made explicit before Hydra.
+
+- With no ``data=``, ``lang`` picks the corpus (:mod:`xner.data.corpora`).
+- ``-m`` with no ``method``/``variant``/``experiment`` sweeps the gap table's columns for the
+  projector(s) given: model_transfer, translate_test[p], translate_train[p], teacher_student.
+- Before any MLflow run exists every job of a sweep is checked (:mod:`xner.preflight`): when
+  none can run, one ``error:`` line and exit status 2.
+- A sweep interrupted (Ctrl-C, SIGTERM) or crashing ends its parent run KILLED or FAILED.
+"""
+
+import functools
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from xner.data.corpora import overrides_for
+from xner.errors import ConfigError
+from xner.paths import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+CONF_DIR = PROJECT_ROOT / "conf"
+SELECTING = ("method", "variant", "experiment")
+
+
+def gap_columns(projectors: Sequence[str]) -> list[str]:
+    """The ``conf/variant`` names of the gap table's columns for these projectors."""
+    for projector in projectors:
+        for method in ("translate_test", "translate_train"):
+            if not (CONF_DIR / "variant" / f"{method}_{projector}.yaml").is_file():
+                raise ConfigError(
+                    f"projector={projector} has no gap-table column: add "
+                    f"conf/variant/{method}_{projector}.yaml (see translate_test_ilp.yaml)"
+                )
+    return [
+        "model_transfer",
+        *(f"translate_test_{p}" for p in projectors),
+        *(f"translate_train_{p}" for p in projectors),
+        "teacher_student",
+    ]
+
+
+def _parse(words: Sequence[str]) -> list | None:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        return OverridesParser.create().parse_overrides(list(words))
+    except HydraException:
+        return None  # Hydra reports its own syntax errors
+
+
+def _values(override: Any) -> list[str]:
+    if override.is_sweep_override():
+        return [str(v) for v in override.sweep_string_iterator()]
+    return [str(override.value())]
+
+
+def plan(
+    argv: Sequence[str], defaults: dict[str, str], multirun: bool, columns: bool = True
+) -> list[str]:
+    """``argv`` with the corpus picks and (under ``-m``, with ``columns``) the gap columns."""
+    words = [a for a in argv if not a.startswith("-") and "=" in a]
+    overrides = _parse(words)
+    if overrides is None:
+        return list(argv)
+    found = {o.key_or_group.lstrip("+~"): o for o in overrides}
+    argv, added = list(argv), []
+    if "experiment" not in found:
+        added += _corpus_overrides(words, found, defaults)
+    if columns and multirun and not set(SELECTING) & set(found):
+        projector = found.get("projector")
+        projectors = _values(projector) if projector else [defaults["projector"]]
+        if projector is not None:
+            argv.remove(projector.input_line)
+        added.append("+variant=" + ",".join(gap_columns(projectors)))
+    # beside the given overrides: argparse refuses overrides on both sides of an option (-m)
+    at = next((i for i, a in enumerate(argv) if a in words), len(argv))
+    return argv[:at] + added + argv[at:]
+
+
+def _corpus_overrides(words: Sequence[str], found: dict, defaults: dict[str, str]) -> list[str]:
+    langs = _values(found["lang"]) if "lang" in found else [defaults["lang"]]
+    sources = _values(found["source_lang"]) if "source_lang" in found else [defaults["source_lang"]]
+    shared = Path(_values(found["paths.shared"])[0]) if "paths.shared" in found else None
+    shared = shared or PROJECT_ROOT.parent / "shared"
+    picks = {
+        tuple(overrides_for(words, lang, source, shared)) for lang in langs for source in sources
+    }
+    if len(picks) > 1:
+        choices = sorted(" ".join(p) for p in picks)
+        raise ConfigError(
+            f"the languages {', '.join(langs)} come from different corpora ({'; '.join(choices)}): "
+            "give data= (and data@source_data=) or run one sweep per corpus"
+        )
+    return list(picks.pop())
+
+
+def defaults_of(config_name: str) -> dict[str, str]:
+    """``lang``, ``source_lang`` and the default projector of an app, read from its YAML."""
+    common = OmegaConf.load(CONF_DIR / "common.yaml")
+    app = OmegaConf.load(CONF_DIR / f"{config_name}.yaml")
+    projector = next(
+        (str(d["projector"]) for d in app.get("defaults", []) if "projector" in d), "heuristic"
+    )
+    return {
+        "lang": str(app.get("lang", common.lang)),
+        "source_lang": str(app.get("source_lang", common.source_lang)),
+        "projector": projector,
+    }
+
+
+def job_overrides(argv: Sequence[str]) -> list[list[str]]:
+    """The override list of every job Hydra's basic sweeper will launch for ``argv``."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    words = [a for a in argv if not a.startswith("-") and "=" in a]
+    overrides = _parse(words)
+    if overrides is None:
+        return []
+    return BasicSweeper.split_arguments(overrides, None)[0]
+
+
+def sweep_problems(config_name: str, jobs: Sequence[Sequence[str]]) -> list[list[str]]:
+    """The preflight problems of each job (compose its config; nothing is built or read)."""
+    from hydra import compose, initialize_config_dir
+
+    from xner.preflight import problems
+
+    found = []
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        for job in jobs:
+            try:
+                cfg = compose(config_name, overrides=[o for o in job if not o.startswith("hydra")])
+                found.append(problems(cfg))
+            except Exception as err:  # composition errors are Hydra's to report, job by job
+                log.debug("no preflight for %s: %s", job, err)
+                found.append([])
+    return found
+
+
+def refusal(found: Sequence[Sequence[str]]) -> str | None:
+    """The one-line refusal when no job can run: the reasons every job shares, else each first."""
+    if not found or not all(found):
+        return None
+    shared = [p for p in found[0] if all(p in other for other in found[1:])]
+    reasons = shared or list(dict.fromkeys(problems[0] for problems in found))
+    return "no job of this sweep can run: " + "; ".join(reasons)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def planned(
+    config_name: str, columns: bool = True
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wrap a Hydra entry point: plan ``sys.argv``, check a sweep's jobs, end its parent run;
+    ``columns``: a bare ``-m`` sweeps the gap table's columns (train.py)."""
+
+    def decorate(main: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(main)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from xner.app import FAILED_JOBS
+            from xner.hydra_callbacks import MLflowSweepCallback
+
+            multirun = any(a in ("-m", "--multirun") for a in sys.argv[1:])
+            try:
+                argv = plan(sys.argv[1:], defaults_of(config_name), multirun, columns)
+                if multirun:
+                    reason = refusal(sweep_problems(config_name, job_overrides(argv)))
+                    if reason:
+                        raise ConfigError(reason)
+            except ConfigError as err:
+                print(f"error: {err}", file=sys.stderr)
+                sys.exit(2)
+            sys.argv[1:] = argv
+            if multirun and _main_thread():
+                signal.signal(signal.SIGTERM, _raise_interrupt)
+            try:
+                result = main(*args, **kwargs)
+            except BaseException as err:
+                MLflowSweepCallback.end_interrupted(err)
+                raise
+            if MLflowSweepCallback.failed_jobs or FAILED_JOBS:
+                sys.exit(1)
+            return result
+
+        return wrapper
+
+    return decorate
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
