@@ -313,8 +313,8 @@ class RunContext:
         if self.cfg.get("out"):
             write_conll(self.cfg.out, answers)
         if self.job is not None:
-            self.job.set_tags({"xner.score_mode": mode})
             self.job.log_metrics(metrics)
+            self.job.set_tags({"xner.score_mode": mode})
             self.job.log_text(format_conll(answers), f"predictions/{split}.conll")
             self.job.log_text(format_conll(scored), f"predictions/{split}.gold.conll")
             self.job.log_text(classification_report(scores), f"reports/{split}_report.txt")
