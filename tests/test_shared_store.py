@@ -191,11 +191,12 @@ def test_server_killed_mid_sweep_fails_the_running_job_and_the_relaunch_finishes
     experiment = "killed-server"
     sweep = tmp_path / "sweep"
     # one job after the other (the basic launcher); job 1 projects 5 times the sentences of
-    # job 0, so it is killed in the middle of its work
+    # job 0 and aligns them 3 times over, so it is killed in the middle of its work
     command = _sweep(
         tmp_path,
         experiment,
         "data.n_test=20,100",
+        "aligner.runs=3",
         "projector=ilp",
         "out=${hydra:runtime.output_dir}/projected.conll",
     )
