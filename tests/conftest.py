@@ -57,3 +57,32 @@ def masakhaner2_dir(shared_dir: Path) -> Path:
     if missing:
         pytest.fail(f"{path} lacks the MasakhaNER 2.0 file(s) {', '.join(missing)}")
     return path
+
+
+@pytest.fixture(scope="module")
+def postgres_mlflow_server(request):
+    """PostgreSQL + an authenticated ``mlflow server`` (tests/tracking_server.py), per module."""
+    from tracking_server import start_shared_store, stop_shared_store
+
+    try:
+        store = start_shared_store()
+    except RuntimeError as err:  # the dev extra is missing: fail, never skip
+        pytest.fail(str(err))
+    yield store
+    stop_shared_store(store)
+
+
+@pytest.fixture
+def shared_store(request, postgres_mlflow_server, monkeypatch):
+    """The module's server, with this process logged in as the jobs' account.
+
+    Only for tests marked ``postgres``, so ``-m 'not postgres'`` deselects every one of them.
+    """
+    from tracking_server import tracking_env
+
+    if request.node.get_closest_marker("postgres") is None:
+        pytest.fail(f"{request.node.nodeid} uses shared_store but is not marked postgres")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    for name, value in tracking_env(postgres_mlflow_server).items():
+        monkeypatch.setenv(name, value)
+    return postgres_mlflow_server

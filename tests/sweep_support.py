@@ -58,9 +58,9 @@ def split_runs(runs: list) -> tuple[list, list]:
     return parents, children
 
 
-def assert_one_parent_with_children(uri: str, n_children: int) -> list:
+def assert_one_parent_with_children(uri: str, n_children: int, experiment: str = "xner") -> list:
     """One FINISHED parent, ``n_children`` FINISHED children under it, no duplicate jobs."""
-    runs = all_runs(uri)
+    runs = all_runs(uri, experiment)
     parents, children = split_runs(runs)
     assert len(runs) == 1 + n_children, [(r.info.run_name, r.info.status) for r in runs]
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
@@ -125,6 +125,19 @@ def mlflow_server(tmp: Path, startup_s: float = 180.0) -> Iterator[tuple[str, su
     finally:
         stop_group(server)
         log.close()
+
+
+def wait_for(condition, what: str, timeout: float, process: subprocess.Popen | None = None):
+    """Poll ``condition`` until it returns something true; fail if ``process`` ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"process ended (rc {process.returncode}) before {what}")
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def stop_group(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:

@@ -13,7 +13,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,23 +29,12 @@ from sweep_support import (
     run_cli,
     split_runs,
     stop_group,
+    wait_for,
 )
 from xner.cache import VALUE_FILE, StageCache
 from xner.data.conll import read_conll
 from xner.errors import ConfigError
 from xner.tracking import ensure_experiment
-
-
-def _wait_for(condition, what: str, timeout: float, process: subprocess.Popen | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        if process is not None and process.poll() is not None:
-            raise AssertionError(f"process ended (rc {process.returncode}) before {what}")
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _second_job_running(db: Path, sweep: Path) -> tuple[str, str] | None:
@@ -100,7 +88,7 @@ def test_sweep_killed_mid_job_restarts_without_redoing_or_duplicating(repo_root,
             start_new_session=True,
         )
     try:
-        first, killed = _wait_for(
+        first, killed = wait_for(
             lambda: _second_job_running(db, sweep), "job 1 to run", 600, sweep_process
         )
     finally:
@@ -230,7 +218,7 @@ def test_server_going_away_fails_with_one_line_and_keeps_the_outputs(repo_root, 
                 stderr=err,
             )
         try:
-            _wait_for(marker.is_file, "the job to write its output", 600, job)
+            wait_for(marker.is_file, "the job to write its output", 600, job)
             stop_group(server, signal.SIGKILL)
             job.wait(timeout=300)
         finally:
@@ -331,7 +319,7 @@ def test_sweep_stopped_by_sigterm_ends_its_parent_killed_naming_the_job(repo_roo
             start_new_session=True,
         )  # fmt: skip
     try:
-        _, running = _wait_for(lambda: _second_job_running(db, sweep), "job 1", 600, process)
+        _, running = wait_for(lambda: _second_job_running(db, sweep), "job 1", 600, process)
         os.kill(process.pid, signal.SIGTERM)  # what Slurm or a shell's kill sends
         process.wait(timeout=120)
     finally:

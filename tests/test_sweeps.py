@@ -1,4 +1,6 @@
-"""Sweeps on real launchers (joblib, submitit) and a real ``mlflow server``: every job lands once.
+"""Sweeps on real launchers (joblib, submitit) on a SQLite store: every job lands once.
+
+The same sweeps against PostgreSQL behind an ``mlflow server``: tests/test_shared_store.py.
 
 The launchers run the real ``project.py`` (projection on the small synthetic corpus, no
 training), so each test is the code path of a real sweep.
@@ -9,14 +11,11 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
-from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
 from sweep_support import (
     assert_one_parent_with_children,
     assert_sqlite_healthy,
-    clean_env,
-    mlflow_server,
     project_command,
     run_cli,
 )
@@ -73,24 +72,6 @@ def test_submitit_local_sweep_lands_in_one_parent(repo_root, tmp_path):
     assert_sqlite_healthy(db)
     assert _job_dirs(tmp_path / "sweep") == ["0", "1"]
     assert (tmp_path / "sweep" / ".submitit").is_dir()
-
-
-@pytest.mark.slow
-def test_a_run_against_a_local_mlflow_server_lands_there(repo_root, tmp_path):
-    with mlflow_server(tmp_path / "server") as (url, _):
-        env = clean_env(MLFLOW_TRACKING_URI=url)
-        done = run_cli(project_command(tmp_path, "projector=ilp"), repo_root, env)
-        assert done.returncode == 0, done.stderr[-3000:]
-        client = MlflowClient(tracking_uri=url)
-        runs = client.search_runs([client.get_experiment_by_name("xner").experiment_id])
-        assert len(runs) == 1 and runs[0].info.status == "FINISHED"
-        assert runs[0].data.tags["projector"] == "ilp"
-        assert 0.0 < runs[0].data.metrics["test/f1"] <= 1.0
-        names = {a.path for a in client.list_artifacts(runs[0].info.run_id, "config")}
-        assert "config/config.yaml" in names
-    stored = list((tmp_path / "server" / "artifacts").rglob("config.yaml"))
-    assert len(stored) == 1  # artifacts went through the server into --artifacts-destination
-    assert not (tmp_path / "mlflow.db").exists() and not (repo_root / "mlflow.db").exists()
 
 
 def _launcher(overrides: list[str]) -> dict:

@@ -8,7 +8,16 @@ from mlflow.tracking import MlflowClient
 
 from helpers import run_app, store_uri
 from sweep_support import SMALL
-from xner.tracking import config_hash, flatten, tracking_uri, variant_name
+from xner.errors import ConfigError
+from xner.tracking import (
+    FULL_NAME_TAG,
+    config_hash,
+    fitted_name,
+    flatten,
+    refusal,
+    tracking_uri,
+    variant_name,
+)
 
 TAGS = (
     "method",
@@ -41,6 +50,51 @@ def test_tracking_uri_precedence(monkeypatch, tmp_path):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/x.db")
     assert tracking_uri(None) == f"sqlite:///{tmp_path}/x.db"
     assert tracking_uri("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://xner:s3cret@mlflow.example.org:5000",
+        "postgresql://mlflow:s3cret@dbhost/mlflow",
+        "postgresql+psycopg2://mlflow:s3cret@/mlflow?host=/tmp/pg",
+    ],
+)
+def test_a_store_uri_holding_a_password_is_refused_without_echoing_it(uri, monkeypatch):
+    with pytest.raises(ConfigError, match=r"holds a password") as caught:
+        tracking_uri(uri)
+    assert "s3cret" not in str(caught.value) and ":***@" in str(caught.value)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    with pytest.raises(ConfigError, match=r"holds a password"):
+        tracking_uri()
+
+
+def test_store_uris_without_a_password_pass_unchanged():
+    for uri in (
+        "http://127.0.0.1:5000",
+        "https://xner@mlflow.example.org",
+        "postgresql+psycopg2://mlflow@/mlflow?host=/tmp/pg",
+        "sqlite:////tmp/a@b/mlflow.db",
+    ):
+        assert tracking_uri(uri) == uri
+
+
+def test_a_refused_login_is_named_and_other_errors_are_not():
+    body = "API request to endpoint /api/2.0/mlflow/experiments/get-by-name failed with error code"
+    assert refusal(RuntimeError(f"{body} 401 != 200. Response body: 'not authenticated'")) == (
+        "refused the login (HTTP 401): check MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"
+    )
+    assert refusal(RuntimeError(f"{body} 403 != 200.")).startswith("refused access (HTTP 403)")
+    assert refusal(RuntimeError(f"{body} 500 != 200.")) is None
+
+
+def test_run_names_are_cut_to_what_postgresql_keeps_and_kept_whole_in_a_tag():
+    tags = {}
+    assert fitted_name("x" * 250, tags) == "x" * 250 and tags == {}
+    name = "sweep " + "a=1 " * 100
+    fitted = fitted_name(name, tags)
+    assert len(fitted) == 250 and fitted.endswith("…") and name.startswith(fitted[:-1])
+    assert tags == {FULL_NAME_TAG: name}
 
 
 def test_config_hash_ignores_tracking_and_paths_but_not_the_method():

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -56,9 +57,16 @@ ABANDONED_TAG = "xner.abandoned"
 EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 ERROR_TAG = "xner.error"  # on a failed job's run: its one-line reason
 FAILED_JOBS_TAG = "xner.failed_jobs"  # on a sweep's parent run: the run names of failed jobs
+FULL_NAME_TAG = "xner.full_run_name"  # a run name longer than a PostgreSQL store keeps
+MAX_RUN_NAME, MAX_TAG_VALUE = 250, 8000  # MLflow's column sizes, enforced by PostgreSQL
 
 
 _CONNECTION_FAILURES = ("Connection refused", "Connection reset", "timed out", "Connection aborted")
+_REFUSALS = {
+    "error code 401": "refused the login (HTTP 401): check MLFLOW_TRACKING_USERNAME and "
+    "MLFLOW_TRACKING_PASSWORD",
+    "error code 403": "refused access (HTTP 403): the account lacks permission on the experiment",
+}
 
 
 class TrackingError(XnerError):
@@ -72,6 +80,8 @@ def tracking_failure(uri: str, what: str, err: BaseException, run_id: str = "") 
     cause = next((line for line in text.splitlines() if line.strip()), type(err).__name__)
     cause = f"{known[0].lower()} ({type(err).__name__})" if known else cause[:200]
     run = f" (run {run_id})" if run_id else ""
+    if refusal(err):  # nothing to resume: the job never got in
+        return TrackingError(f"the MLflow store {uri} {refusal(err)} (while {what}{run})")
     return TrackingError(
         f"MLflow store {uri} failed while {what}{run}: {cause}; files the job already "
         "wrote (out=, cache) are kept; rerun the sweep once the store is back "
@@ -90,14 +100,35 @@ def guarded(uri: str, what: str, run_id: str = "") -> Iterator[None]:
         raise tracking_failure(uri, what, err, run_id) from err
 
 
+def refusal(err: BaseException) -> str | None:
+    """What a server that turned the credentials down said, in words; None for other errors."""
+    return next((words for code, words in _REFUSALS.items() if code in str(err)), None)
+
+
 def tracking_uri(configured: str | None = None) -> str:
     """``tracking.uri`` (or a CLI flag) wins, then ``MLFLOW_TRACKING_URI``, then ``mlruns/``."""
     if configured:
-        return str(configured)
+        return without_password(str(configured))
     env = os.environ.get("MLFLOW_TRACKING_URI")
     if env:
-        return env
+        return without_password(env)
     return f"sqlite:///{PROJECT_ROOT / 'mlruns' / 'mlflow.db'}"
+
+
+def without_password(uri: str) -> str:
+    """Refuse a store URI that holds a password: it would be logged as a param and printed."""
+    try:
+        parts = urlsplit(uri)
+        password = parts.password
+    except ValueError:
+        return uri
+    if password is None:
+        return uri
+    shown = f"{parts.scheme}://{parts.username or ''}:***@{parts.hostname or ''}"
+    raise ConfigError(
+        f"the MLflow store URI {shown}... holds a password, which would be logged with every "
+        "run: give it as MLFLOW_TRACKING_PASSWORD (a server) or in a pgpass file (a database)"
+    )
 
 
 def artifact_location(uri: str, configured: str | None = None) -> str | None:
@@ -153,6 +184,8 @@ def ensure_experiment(uri: str, experiment: str, artifacts: str | None = None) -
         except ConfigError:
             raise
         except Exception as err:
+            if refusal(err):
+                raise ConfigError(f"the MLflow store {uri} {refusal(err)}") from err
             raise ConfigError(
                 f"cannot reach the MLflow store {uri!r}: {type(err).__name__}: "
                 f"{str(err).splitlines()[0] if str(err) else ''}"
@@ -389,6 +422,7 @@ def start_job_run(
         str(x) for x in (tags["variant"] or app, tags["lang"]) if x
     )
     tags = {k: str(v) for k, v in tags.items()}  # a server's REST API takes strings only
+    run_name = fitted_name(run_name, tags)
     mlflow_client = client(uri)
     with guarded(uri, "creating the job's run"):
         run = mlflow_client.create_run(experiment_id, run_name=run_name, tags=tags)
@@ -429,11 +463,20 @@ def update_environment(
     job.log_dict(env, "config/environment.json")
 
 
+def fitted_name(name: str, tags: dict[str, str]) -> str:
+    """A run name a PostgreSQL store accepts (250 characters); the whole name goes to a tag."""
+    if len(name) <= MAX_RUN_NAME:
+        return name
+    tags[FULL_NAME_TAG] = name[:MAX_TAG_VALUE]
+    return name[: MAX_RUN_NAME - 1] + "…"
+
+
 def start_parent_run(
     uri: str, experiment: str, name: str, tags: Mapping[str, str], entry_point: str = "train"
 ) -> str:
     experiment_id = ensure_experiment(uri, experiment)
     tags = {"xner.role": "parent", **source_tags(entry_point), **tags}
+    name = fitted_name(name, tags)
     run = client(uri).create_run(experiment_id, run_name=name, tags=tags)
     return run.info.run_id
 
