@@ -29,10 +29,10 @@ def problems(cfg: DictConfig) -> list[str]:
     """One line per reason this job cannot run; empty when it can start."""
     method = method_of(cfg)
     lang, source_lang = str(cfg.lang), str(cfg.source_lang)
-    found = [
-        *_corpus(cfg, "data", lang, "test"),
-        *([] if method == "supervised" else _corpus(cfg, "source_data", source_lang, "train")),
-    ]
+    sources = [] if method == "supervised" else _source_langs(cfg, method)
+    found = [*_corpus(cfg, "data", lang, "test")]
+    for source in sources:
+        found += _corpus(cfg, "source_data", source, "train")
     uses_model = not (method == "translate_test" and _gold_labels(cfg))
     if uses_model and isinstance(cfg.get("model"), DictConfig):
         found += _checkpoint(cfg.model.get("checkpoint"), "model.checkpoint")
@@ -44,6 +44,14 @@ def problems(cfg: DictConfig) -> list[str]:
         if not _gold_labels(cfg) and not OmegaConf.is_missing(cfg.labeler, "checkpoint"):
             found += _checkpoint(cfg.labeler.get("checkpoint"), "labeler.checkpoint")
     return found
+
+
+def _source_langs(cfg: DictConfig, method: str) -> list[str]:
+    """Teacher-student trains one teacher per ``source_langs``; other methods use source_lang."""
+    langs = cfg.get("source_langs") if method == "teacher_student" else None
+    if not langs:
+        return [str(cfg.source_lang)]
+    return [str(langs)] if isinstance(langs, str) else [str(x) for x in langs]
 
 
 def _gold_labels(cfg: DictConfig) -> bool:

@@ -90,14 +90,17 @@ class RunContext:
 
         if method_of(self.cfg) == "supervised" or self.cfg.get("source_data") is None:
             return []
-        source = label_set(s.tags for s in self.source.split(self.source_lang, "train"))
+        langs = (
+            self.source_langs if method_of(self.cfg) == "teacher_student" else [self.source_lang]
+        )
+        source = label_set(s.tags for lang in langs for s in self.source.split(lang, "train"))
         target = label_set(s.tags for s in self.target.split(self.lang, "test"))
         unshared = sorted(set(source) ^ set(target))
         if unshared:
             log.info(
                 "label types ignored on both sides (only one side has them): %s "
                 "(source %s: %s; target %s: %s)",
-                ", ".join(unshared), self.source_lang, ", ".join(source), self.lang,
+                ", ".join(unshared), ",".join(langs), ", ".join(source), self.lang,
                 ", ".join(target),
             )  # fmt: skip
             if self.job is not None:
