@@ -33,8 +33,9 @@ def run(lang: str, lr: float, batch_size: int, epochs: int, warmup: float, seed:
     seed_everything(seed)
     model = TokenClassifier("minilm", names, lr=lr, warmup_ratio=warmup)
     dm = NERDataModule(
-        model.tokenizer, names, train=train, val=dev, test=test, batch_size=batch_size, seed=seed
+        model.tokenizer, names, train=train, test=test, batch_size=batch_size, seed=seed
     )
+    dev_dm = NERDataModule(model.tokenizer, names, test=dev, batch_size=batch_size, seed=seed)
     trainer = build_trainer(
         {
             "max_epochs": epochs,
@@ -47,8 +48,8 @@ def run(lang: str, lr: float, batch_size: int, epochs: int, warmup: float, seed:
     )
     trainer.fit(model, datamodule=dm)
     (metrics,) = trainer.test(model, datamodule=dm, verbose=False)
-    (dev_metrics,) = trainer.validate(model, datamodule=dm, verbose=False)
-    return {**metrics, "dev/f1": dev_metrics["val/f1"]}
+    (dev_metrics,) = trainer.test(model, datamodule=dev_dm, verbose=False)
+    return {**metrics, "dev/f1": dev_metrics["test/f1"]}
 
 
 def main() -> None:
