@@ -5,7 +5,7 @@ other language (Europarl-NER, the synthetic corpus). Each input sentence is look
 its exact word tuple; a sentence that is not in the corpus is a DataError.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from xner.errors import DataError
 from xner.translate.base import Translator
@@ -17,13 +17,11 @@ class ReferenceTranslator(Translator):
         self.splits = list(splits)
         self._tables: dict[tuple[str, str], dict[tuple[str, ...], list[str]]] = {}
 
-    def _table(self, src_lang: str, tgt_lang: str) -> dict[tuple[str, ...], list[str]]:
-        if (src_lang, tgt_lang) in self._tables:
-            return self._tables[src_lang, tgt_lang]
-        table: dict[tuple[str, ...], list[str]] = {}
+    def _parallel_splits(self, src_lang: str, tgt_lang: str) -> Iterator[tuple[str, list, list]]:
+        """(split, source sentences, target sentences) of every split both languages have."""
         name = getattr(self.source, "name", type(self.source).__name__)
+        has = getattr(self.source, "has_split", None)
         for split in self.splits:
-            has = getattr(self.source, "has_split", None)
             if has is not None and not (has(src_lang, split) and has(tgt_lang, split)):
                 continue
             src = self.source.split(src_lang, split)
@@ -33,6 +31,13 @@ class ReferenceTranslator(Translator):
                     f"{name} {split}: {len(src)} {src_lang} sentences but {len(tgt)} "
                     f"{tgt_lang} sentences; a reference translation needs a parallel corpus"
                 )
+            yield split, src, tgt
+
+    def _table(self, src_lang: str, tgt_lang: str) -> dict[tuple[str, ...], list[str]]:
+        if (src_lang, tgt_lang) in self._tables:
+            return self._tables[src_lang, tgt_lang]
+        table: dict[tuple[str, ...], list[str]] = {}
+        for _, src, tgt in self._parallel_splits(src_lang, tgt_lang):
             for s, t in zip(src, tgt, strict=True):
                 table.setdefault(tuple(s.words), list(t.words))
         self._tables[src_lang, tgt_lang] = table
@@ -41,16 +46,11 @@ class ReferenceTranslator(Translator):
     def parallel_text(self, src_lang: str, tgt_lang: str) -> list[tuple[list[str], list[str]]]:
         """Every (src_lang, tgt_lang) sentence pair of the corpus, all splits, in order:
         the text a statistical aligner learns from whichever split is projected."""
-        self._table(src_lang, tgt_lang)  # checks that the splits are parallel
-        pairs = []
-        for split in self.splits:
-            has = getattr(self.source, "has_split", None)
-            if has is not None and not (has(src_lang, split) and has(tgt_lang, split)):
-                continue
-            src = self.source.split(src_lang, split)
-            tgt = self.source.split(tgt_lang, split)
-            pairs += [(list(s.words), list(t.words)) for s, t in zip(src, tgt, strict=True)]
-        return pairs
+        return [
+            (list(s.words), list(t.words))
+            for _, src, tgt in self._parallel_splits(src_lang, tgt_lang)
+            for s, t in zip(src, tgt, strict=True)
+        ]
 
     def check(self, src_lang: str, tgt_lang: str) -> None:
         """A language the corpus does not have is a ConfigError from the dataset source."""
