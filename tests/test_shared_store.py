@@ -229,7 +229,8 @@ def test_server_killed_mid_sweep_fails_the_running_job_and_the_relaunch_finishes
     # refused connection, or a reset one if a request was under way
     step, cause = ".+", "(refused|reset)"
     promised = (
-        re.escape(f"error: MLflow store {shared_store.url} failed while ")
+        r"error: (job \d+: )?"  # a sweep names the job
+        + re.escape(f"MLflow store {shared_store.url} failed while ")
         + step
         + re.escape(f" (run {running}): connection ")
         + cause

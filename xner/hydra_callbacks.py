@@ -101,7 +101,12 @@ class MLflowSweepCallback(Callback):
             _end_own_children(uri, parent)
             end_parent(uri, parent, status, failed, f"sweep stopped: {type(err).__name__}")
         except Exception as store_err:  # the store may be what failed
-            print(f"could not end the parent run {parent}: {store_err}", file=sys.stderr)
+            cause = (str(store_err).splitlines() or [type(store_err).__name__])[0][:200]
+            print(
+                f"could not end the parent run {parent} ({cause}); relaunching the sweep marks "
+                "it KILLED",
+                file=sys.stderr,
+            )
             return
         print(f"sweep stopped ({type(err).__name__}): parent run {parent} ended {status}")
 
