@@ -185,6 +185,13 @@ def _one_finished_one_running(store: SharedStore, experiment: str) -> tuple[str,
     return finished, running
 
 
+def _aligning(logs: Path) -> bool:
+    """Job 1 has read its data (and logged its dataset inputs) and started aligning: what it
+    has left is alignment, projection, writing out=, then the logging of its results."""
+    text = "".join(p.read_text(errors="replace") for p in logs.glob("*.log"))
+    return text.count("cache miss: align") >= 2  # job 0's and job 1's
+
+
 def test_server_killed_mid_sweep_fails_the_running_job_and_the_relaunch_finishes(
     repo_root, tmp_path, shared_store
 ):
@@ -216,6 +223,7 @@ def test_server_killed_mid_sweep_fails_the_running_job_and_the_relaunch_finishes
             600,
             process,
         )
+        wait_for(lambda: _aligning(tmp_path), "job 1 to align", 600, process)
         shared_store.server.kill()
         process.wait(timeout=300)
     finally:
