@@ -116,6 +116,8 @@ class EflomalAligner(Aligner):
         null_prior: float = 0.2,
         lowercase: bool = True,
         identical_prior: float = 0.0,
+        ortho_prior: float = 0.0,
+        ortho_threshold: float = 0.5,
         extra_source: str | None = None,
         extra_target: str | None = None,
         via: str = "direct",
@@ -144,6 +146,8 @@ class EflomalAligner(Aligner):
         self.null_prior = null_prior
         self.lowercase = lowercase
         self.identical_prior = identical_prior
+        self.ortho_prior = ortho_prior
+        self.ortho_threshold = ortho_threshold
         self.extra_source = extra_source
         self.extra_target = extra_target
         self.via = via
@@ -189,7 +193,7 @@ class EflomalAligner(Aligner):
         extra_src, extra_tgt = self.extra_text()
         src_lines += extra_src
         tgt_lines += extra_tgt
-        priors = identical_priors(text, self.identical_prior) if self.identical_prior else None
+        priors = lexical_priors(text, self.identical_prior, self.ortho_prior, self.ortho_threshold)
         return [self._run_once(src_lines, tgt_lines, len(pairs), priors) for _ in range(self.runs)]
 
     def extra_text(self) -> tuple[list[str], list[str]]:
@@ -278,6 +282,44 @@ def identical_priors(pairs: Sequence[SentencePair], alpha: float) -> list[tuple[
         shared = {_token(w) for w in src} & {_token(w) for w in tgt}
         counts.update(w for w in shared if any(c.isupper() or c.isdigit() for c in w))
     return [(w, w, alpha * n) for w, n in sorted(counts.items())]
+
+
+def orthographic_priors(
+    pairs: Sequence[SentencePair], alpha: float, threshold: float
+) -> list[tuple[str, str, float]]:
+    """Lexical priors tying a capitalised source word (a name, in English) to the target words
+    of the same sentence pair that are spelt alike (Dice of the folded words' character-trigram
+    sets at least ``threshold``, not identical): Commission/Kommission, Russia/Rußland."""
+    from xner.project.similarity import char_ngrams
+
+    counts: Counter[tuple[str, str]] = Counter()
+    for src, tgt in pairs:
+        names = {_token(w) for w in src if w[:1].isupper() and len(w) > 2}
+        if names:
+            words = {_token(w) for w in tgt if len(w) > 2}
+            counts.update((s, t) for s in names for t in words if s != t)
+    grams: dict[str, frozenset[str]] = {}
+    for word in {w for pair in counts for w in pair}:
+        grams[word] = frozenset(char_ngrams(word))
+    out = []
+    for (s, t), n in sorted(counts.items()):
+        a, b = grams[s], grams[t]
+        size = len(a) + len(b)
+        if a == b or not size or 2 * min(len(a), len(b)) < threshold * size:
+            continue
+        if 2 * len(a & b) >= threshold * size:
+            out.append((s, t, alpha * n))
+    return out
+
+
+def lexical_priors(
+    pairs: Sequence[SentencePair], identical: float, ortho: float, threshold: float
+) -> list[tuple[str, str, float]] | None:
+    """The identical-word and orthographic priors together (None when both are off)."""
+    priors = identical_priors(pairs, identical) if identical else []
+    if ortho:
+        priors += orthographic_priors(pairs, ortho, threshold)
+    return priors or None
 
 
 def _lines(lines: Iterable[str]) -> list[str]:
