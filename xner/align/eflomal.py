@@ -1,8 +1,10 @@
-"""Statistical word alignment with eflomal, stabilised by link voting over repeated runs.
+"""Statistical word alignment with eflomal, with lexical priors and optional link voting.
 
-eflomal is a Gibbs sampler without a seed: two runs on the same text give different links.
-Running it ``runs`` times and keeping the links found in at least ``min_votes`` runs makes the
-output (nearly) stable and tends to raise precision.
+eflomal is a Gibbs sampler without a seed: two runs on the same text give different links. It
+sums its ``n_samplers`` samplers' distributions before the final argmax, so more samplers (at
+fewer iterations, for the same time) stabilise one run; ``runs`` independent runs can also be
+voted (links found in at least ``min_votes`` runs are kept). Lexical priors tie identical names
+and numbers, and capitalised source words to similarly spelt target words (``ortho_prior``).
 """
 
 import os
