@@ -102,3 +102,14 @@ def test_orthographic_priors_tie_capitalised_source_words_to_similar_target_word
 def test_similarity_scores_without_candidates():
     empty = np.zeros(0, dtype=np.int64)
     assert similarity_scores(["A"], [Entity(0, 1, "X")], [], empty, empty).shape == (1, 0)
+
+
+def test_short_words_match_only_when_identical():
+    starts, ends = ngram_spans(3, 1)
+    src, tgt = ["Social", "Fund", "EU"], ["und", "EU", "Funds"]
+    scores = similarity_scores(src, [Entity(1, 3, "ORG")], tgt, starts, ends, n=2)
+    # "und" is short: no match with "Fund" though their bigram Dice is 6/9; "EU" == "EU" counts.
+    # Candidate [2, 3) "Funds": Dice(" fund ", " funds ") = 2*4/(5+6), soft F1 (w + w) / (2 + 1)
+    w = word_similarity("Fund", "Funds", 2)
+    assert w == pytest.approx(8 / 11)
+    assert scores[0].tolist() == pytest.approx([0.0, 2 / 3, 2 * w / 3])

@@ -7,8 +7,9 @@ candidate's score is a soft F1 of word matches (as the align score is for links)
 
     sim(s, t) = (Σ_{i∈s} max_{j∈t} w(i, j) + Σ_{j∈t} max_{i∈s} w(i, j)) / (|s| + |t|)
 
-with w(i, j) the word similarity, set to 0 below ``word_cutoff``. Identical words give 1, so a
-name copied verbatim scores like a fully aligned candidate of the same length.
+with w(i, j) the word similarity, set to 0 below ``word_cutoff``; words shorter than
+``MIN_CHARS`` folded characters match only when identical (und/Fund, die/Die). Identical words
+give 1, so a name copied verbatim scores like a fully aligned candidate of the same length.
 """
 
 import unicodedata
@@ -38,6 +39,7 @@ _CYRILLIC = dict(
     )
 )
 _TRANSLIT = {**_GREEK, **_CYRILLIC}
+MIN_CHARS = 4
 
 
 @lru_cache(maxsize=65536)
@@ -86,14 +88,18 @@ def similarity_scores(
     """[entities, candidates] soft-F1 string similarity of each entity and each candidate."""
     out = np.zeros((len(src_entities), len(starts)))
     tgt_grams = [char_ngrams(t, n) for t in tgt_words]
+    tgt_short = [len(fold(t)) < MIN_CHARS for t in tgt_words]
     lengths = ends - starts
     for e, ent in enumerate(src_entities):
         col = np.zeros(len(tgt_words))
         src_side = np.zeros(len(starts))
         for word in src_words[ent.start : ent.end]:
             grams = char_ngrams(word, n)
+            short = len(fold(word)) < MIN_CHARS
             best = np.zeros(len(starts))
             for j, other in enumerate(tgt_grams):
+                if (short or tgt_short[j]) and grams != other:
+                    continue
                 total = len(grams) + len(other)
                 if not total or 2 * min(len(grams), len(other)) < word_cutoff * total:
                     continue
