@@ -294,24 +294,33 @@ def orthographic_priors(
     sets at least ``threshold``, not identical): Commission/Kommission, Russia/Rußland."""
     from xner.project.similarity import char_ngrams
 
+    grams: dict[str, frozenset[str]] = {}
+    similar: dict[tuple[str, str], bool] = {}
     counts: Counter[tuple[str, str]] = Counter()
     for src, tgt in pairs:
         names = {_token(w) for w in src if w[:1].isupper() and len(w) > 2}
-        if names:
-            words = {_token(w) for w in tgt if len(w) > 2}
-            counts.update((s, t) for s in names for t in words if s != t)
-    grams: dict[str, frozenset[str]] = {}
-    for word in {w for pair in counts for w in pair}:
-        grams[word] = frozenset(char_ngrams(word))
-    out = []
-    for (s, t), n in sorted(counts.items()):
-        a, b = grams[s], grams[t]
-        size = len(a) + len(b)
-        if a == b or not size or 2 * min(len(a), len(b)) < threshold * size:
+        if not names:
             continue
-        if 2 * len(a & b) >= threshold * size:
-            out.append((s, t, alpha * n))
-    return out
+        for t in {_token(w) for w in tgt if len(w) > 2}:
+            gt = grams.get(t)
+            if gt is None:
+                gt = grams[t] = char_ngrams(t)
+            for name in names:
+                key = (name, t)
+                hit = similar.get(key)
+                if hit is None:
+                    gs = grams.get(name)
+                    if gs is None:
+                        gs = grams[name] = char_ngrams(name)
+                    size = len(gs) + len(gt)
+                    hit = similar[key] = (
+                        gs != gt
+                        and 2 * min(len(gs), len(gt)) >= threshold * size
+                        and 2 * len(gs & gt) >= threshold * size
+                    )
+                if hit:
+                    counts[key] += 1
+    return [(s, t, alpha * n) for (s, t), n in sorted(counts.items())]
 
 
 def lexical_priors(
