@@ -38,6 +38,7 @@ from xner.project.scores import (
     ner_scores,
     nmt_scores,
 )
+from xner.project.similarity import similarity_scores
 
 CONSTRAINTS = ("le", "eq", "ge")
 ON_INFEASIBLE = ("empty", "relax")
@@ -82,6 +83,8 @@ class ILPProjector(Projector):
         ner_per_class: bool | None = None,
         stop_words: Sequence[str] = (),
         on_infeasible: str = "empty",
+        sim_ngram: int = 3,
+        sim_cutoff: float = 0.5,
     ) -> None:
         if score not in SCORES:
             raise ConfigError(f"projector.score={score!r}; choose one of {', '.join(SCORES)}")
@@ -95,6 +98,11 @@ class ILPProjector(Projector):
             raise ConfigError(
                 f"projector.on_infeasible={on_infeasible!r}; choose one of "
                 f"{', '.join(ON_INFEASIBLE)}"
+            )
+        if sim_ngram < 1 or not 0.0 <= sim_cutoff <= 1.0:
+            raise ConfigError(
+                f"projector: need sim_ngram >= 1 and 0 <= sim_cutoff <= 1, "
+                f"got {sim_ngram}, {sim_cutoff}"
             )
         if max_len < 1 or n_proj < 0:
             raise ConfigError(f"projector: need max_len >= 1 and n_proj >= 0 ({max_len}, {n_proj})")
@@ -114,6 +122,8 @@ class ILPProjector(Projector):
         self.ner_per_class = score == "ner" if ner_per_class is None else ner_per_class
         self.stop_words = frozenset(stop_words)
         self.on_infeasible = on_infeasible
+        self.sim_ngram = sim_ngram
+        self.sim_cutoff = sim_cutoff
 
     # ---- scores -------------------------------------------------------------------------
     def _uses(self, name: str) -> bool:
@@ -156,6 +166,10 @@ class ILPProjector(Projector):
                 raise ConfigError("projector.score uses 'nmt' but no NMT scorer given")
             parts["nmt"] = nmt_scores(
                 src_words, src_entities, tgt_words, starts, ends, inputs.nmt, self.nmt_cutoff
+            )
+        if self._uses("sim"):
+            parts["sim"] = similarity_scores(
+                src_words, src_entities, tgt_words, starts, ends, self.sim_ngram, self.sim_cutoff
             )
         scores = parts[self.score] if self.score != "fused" else fused_scores(parts, self.weights)
         if self.restrict and set(parts) == {"align"} and counts is not None:
@@ -261,27 +275,19 @@ def components(problem: _Problem, n_entities: int) -> list[np.ndarray]:
 
 
 def best_if_disjoint(problem: _Problem, comp: np.ndarray) -> list[int] | None:
-    """Each entity's best candidate, if these are pairwise disjoint (then they are optimal)."""
-    best: dict[int, int] = {}
-    for c in comp.tolist():
-        e = int(problem.ent[c])
-        b = best.get(e)
-        if b is None or _better(problem, c, b):
-            best[e] = c
-    picked = sorted(best.values(), key=lambda c: problem.start[c])
+    """Each entity's best candidate, if these are pairwise disjoint (then they are optimal).
+    Best: the higher score; ties go to the shorter, then the leftmost candidate."""
+    ents = problem.ent[comp]
+    starts = problem.start[comp]
+    order = np.lexsort((starts, problem.end[comp] - starts, -problem.score[comp], ents))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = ents[order][1:] != ents[order][:-1]
+    best = comp[order[first]]
+    picked = best[np.argsort(problem.start[best], kind="stable")].tolist()
     for prev, nxt in zip(picked, picked[1:], strict=False):
         if problem.end[prev] > problem.start[nxt]:
             return None
-    return picked
-
-
-def _better(problem: _Problem, c: int, b: int) -> bool:
-    """Higher score wins; ties go to the shorter, then the leftmost candidate."""
-    sc, sb = problem.score[c], problem.score[b]
-    if sc != sb:
-        return bool(sc > sb)
-    lc, lb = problem.end[c] - problem.start[c], problem.end[b] - problem.start[b]
-    return bool(lc < lb or (lc == lb and problem.start[c] < problem.start[b]))
+    return [int(c) for c in picked]
 
 
 def cpsat_solve(

@@ -1,4 +1,4 @@
-"""Candidate scores c(s, t) for the ILP projector: align, ner, nmt and their fusion.
+"""Candidate scores c(s, t) for the ILP projector: align, ner, nmt, sim and their fusion.
 
 Every function returns a float matrix [source entities, candidates], candidates given as
 (starts, ends) arrays from :mod:`xner.project.candidates`.
@@ -16,7 +16,7 @@ from xner.errors import ConfigError, DataError
 NER_ALPHA = 1.15
 NER_CUTOFF = 0.05
 NMT_CUTOFF = 0.1
-SCORES = ("align", "ner", "nmt", "fused")
+SCORES = ("align", "ner", "nmt", "sim", "fused")
 
 
 class NMTScorer(ABC):
