@@ -1,28 +1,29 @@
 """Command line for scores and reports: ``python evaluate.py <command> ...``.
 
-Each command lives in a module under ``xner/`` that provides ``add_arguments(parser)`` and
-``run(args) -> exit status``; register it in :data:`COMMANDS`. Errors meant for the user
-(:class:`xner.errors.XnerError`) print one ``error: ...`` line and exit with status 2.
+Each command lives in a module under ``xner/evaluation/`` (``cache``: ``xner/pipeline/``) with
+``add_arguments(parser)`` and ``run(args) -> exit status``; register it in :data:`COMMANDS`.
+Errors meant for the user (:class:`xner.errors.XnerError`) print one ``error: ...`` line and
+exit with status 2.
 """
 
 import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from xner import cli_cache, cli_score, config_diff, report, rerun
 from xner.errors import XnerError
-from xner.evaluation import compare, errors_cli
+from xner.evaluation import compare, config_diff, errors_cli, report, rerun, score_cli
+from xner.pipeline import cache_cli
 
 Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
 COMMANDS: dict[str, Command] = {
-    "score": (cli_score.add_arguments, cli_score.run),
+    "score": (score_cli.add_arguments, score_cli.run),
     "report": (report.add_arguments, report.run),
     "diff": (config_diff.add_arguments, config_diff.run),
     "rerun": (rerun.add_arguments, rerun.run),
     "compare": (compare.add_arguments, compare.run),
     "errors": (errors_cli.add_arguments, errors_cli.run),
-    "cache": (cli_cache.add_arguments, cli_cache.run),
+    "cache": (cache_cli.add_arguments, cache_cli.run),
 }
 
 

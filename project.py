@@ -9,14 +9,14 @@ import logging
 import hydra
 from omegaconf import DictConfig
 
-from xner.app import one_line_errors, run_job
-from xner.choices import checked_choices
 from xner.config import register_resolvers
 from xner.data.conll import format_conll, write_conll
 from xner.methods.context import RunContext
-from xner.projection_job import Stages, run_translate_test, run_translate_train, summary
-from xner.sweep import planned
-from xner.tracking import JobRun, update_environment
+from xner.methods.projection_job import Stages, run_translate_test, run_translate_train, summary
+from xner.run.app import one_line_errors, run_job
+from xner.run.choices import checked_choices
+from xner.run.sweep import planned
+from xner.tracking.runs import JobRun, update_environment
 
 log = logging.getLogger("xner.project")
 register_resolvers()

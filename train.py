@@ -9,12 +9,12 @@ import logging
 import hydra
 from omegaconf import DictConfig
 
-from xner.app import one_line_errors, run_job
-from xner.choices import checked_choices
 from xner.config import build, register_resolvers
 from xner.methods.context import RunContext
-from xner.sweep import planned
-from xner.tracking import JobRun
+from xner.run.app import one_line_errors, run_job
+from xner.run.choices import checked_choices
+from xner.run.sweep import planned
+from xner.tracking.runs import JobRun
 
 log = logging.getLogger("xner.train")
 register_resolvers()

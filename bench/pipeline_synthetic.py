@@ -20,11 +20,11 @@ from omegaconf import OmegaConf
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from xner.align.base import Aligner  # noqa: E402
-from xner.cache import StageCache  # noqa: E402
 from xner.data.sources import Synthetic  # noqa: E402
+from xner.evaluation.metrics import score  # noqa: E402
 from xner.labelers import GoldLabeler  # noqa: E402
-from xner.metrics import score  # noqa: E402
-from xner.pipeline import BackTranslation, translate_test, translate_train  # noqa: E402
+from xner.pipeline.cache import StageCache  # noqa: E402
+from xner.pipeline.stages import BackTranslation, translate_test, translate_train  # noqa: E402
 from xner.translate import LexiconTranslator, ReferenceTranslator  # noqa: E402
 
 CONF = Path(__file__).resolve().parents[1] / "conf"

@@ -39,7 +39,7 @@ from omegaconf import OmegaConf  # noqa: E402
 from xner.data.conll import read_conll  # noqa: E402
 from xner.data.tags import entities  # noqa: E402
 from xner.errors import XnerError  # noqa: E402
-from xner.metrics import score  # noqa: E402
+from xner.evaluation.metrics import score  # noqa: E402
 
 DEV = range(0, 600)
 TEST = range(600, 799)

@@ -16,12 +16,12 @@ import pytest
 
 from helpers import error_line, run_app
 from xner.align.base import Aligner
-from xner.cache import StageCache
 from xner.data.conll import TaggedSentence, read_conll
 from xner.errors import ConfigError, DataError
+from xner.evaluation.metrics import score_sentences
 from xner.labelers.base import Labeler, Labelled
-from xner.metrics import score_sentences
-from xner.pipeline import guard_translations, translate_test, translate_train
+from xner.pipeline.cache import StageCache
+from xner.pipeline.stages import guard_translations, translate_test, translate_train
 from xner.project.heuristic import HeuristicProjector
 from xner.translate.base import Translator
 
@@ -330,7 +330,7 @@ def test_unknown_group_choice_is_one_line(repo_root, tmp_path, overrides, messag
 
 
 def test_check_choices_names_the_group_and_its_options():
-    from xner.choices import check_choices
+    from xner.run.choices import check_choices
 
     check_choices(
         ["-m", "aligner=eflomal", "projector=heuristic,ilp", "hydra/launcher=joblib",

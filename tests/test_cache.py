@@ -16,16 +16,16 @@ import pytest
 from omegaconf import OmegaConf
 
 import evaluate
-from xner import code_fingerprint
 from xner.align.base import Aligner
-from xner.cache import StageCache, fingerprint
-from xner.code_fingerprint import CodeBase, root_name
 from xner.data.conll import TaggedSentence
 from xner.errors import ConfigError
 from xner.labelers.base import Labeler, Labelled
 from xner.methods.context import SOURCE_MODEL_CODE
 from xner.methods.teacher_student import TEACHER_CODE
-from xner.pipeline import STAGE_CODE, translate_test
+from xner.pipeline import code_fingerprint
+from xner.pipeline.cache import StageCache, fingerprint
+from xner.pipeline.code_fingerprint import CodeBase, root_name
+from xner.pipeline.stages import STAGE_CODE, translate_test
 from xner.project.heuristic import HeuristicProjector
 from xner.translate.base import Translator
 
@@ -94,7 +94,7 @@ def test_failed_write_leaves_no_entry(tmp_path: Path, monkeypatch):
         f.write('{"half": ')
         raise KeyboardInterrupt("killed while writing")
 
-    monkeypatch.setattr("xner.cache.json.dump", broken_dump)
+    monkeypatch.setattr("xner.pipeline.cache.json.dump", broken_dump)
     with pytest.raises(KeyboardInterrupt):
         cache.get_or_compute("align", {}, ["in"], lambda: [[0, 1]])
     monkeypatch.undo()
@@ -109,7 +109,7 @@ KILLED_WRITER = textwrap.dedent(
     """
     import os, signal, sys
     sys.path.insert(0, {repo!r})
-    import xner.cache as c
+    import xner.pipeline.cache as c
     def dump(obj, f, **kw):
         f.write('{{"half": ')
         f.flush()
@@ -198,7 +198,7 @@ def test_code_fingerprint_ignores_location_docstrings_and_comments(tmp_path: Pat
     before = digests(CodeBase(src))
     assert before == digests(CodeBase())  # the same code elsewhere: no absolute paths in it
     reword_docstring(src / "align" / "eflomal.py")
-    reword_docstring(src / "pipeline.py")
+    reword_docstring(src / "pipeline" / "stages.py")
     assert digests(CodeBase(src)) == before
 
 
@@ -211,7 +211,7 @@ def test_a_code_edit_changes_only_the_stages_that_run_it(tmp_path: Path):
     assert {s: after[s] for s in ("translate", "label", "project")} == {
         s: before[s] for s in ("translate", "label", "project")
     }
-    add_statement(src / "pipeline.py", "_label_nonempty")  # the pipeline's glue of one stage
+    add_statement(src / "pipeline" / "stages.py", "_label_nonempty")  # one stage's pipeline glue
     again = digests(CodeBase(src))
     assert again["label"] != after["label"]
     for stage in ("translate", "align"):
@@ -319,7 +319,7 @@ def test_pipeline_misses_where_the_code_changed_and_hits_elsewhere(tmp_path: Pat
 def test_hits_and_misses_are_logged_with_the_code_fingerprint(tmp_path: Path, caplog):
     cache = StageCache(tmp_path)
     digest = cache.stage_code("align", TARGETS["aligner"]).digest
-    with caplog.at_level(logging.INFO, logger="xner.cache"):
+    with caplog.at_level(logging.INFO, logger="xner.pipeline.cache"):
         for _ in range(2):
             cache.get_or_compute("align", TARGETS["aligner"], ["in"], lambda: [[0, 0]])
     key = cache.key("align", TARGETS["aligner"], ["in"])

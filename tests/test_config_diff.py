@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from helpers import mlflow_store
-from xner.config_diff import (
+from xner.errors import ConfigError, DataError
+from xner.evaluation.config_diff import (
     MISSING,
     diff_configs,
     diff_documents,
@@ -18,8 +19,7 @@ from xner.config_diff import (
     env_section,
     format_diff,
 )
-from xner.config_diff import run as diff_command
-from xner.errors import ConfigError, DataError
+from xner.evaluation.config_diff import run as diff_command
 from xner.paths import PROJECT_ROOT
 
 CONFIG_A = {

@@ -4,7 +4,13 @@ import pytest
 
 from xner.data.conll import TaggedSentence
 from xner.errors import DataError
-from xner.metrics import check_aligned, format_report, metric_dict, score, score_sentences
+from xner.evaluation.metrics import (
+    check_aligned,
+    format_report,
+    metric_dict,
+    score,
+    score_sentences,
+)
 
 GOLD = [
     ["B-PER", "I-PER", "O", "B-LOC", "O"],

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from xner.align.base import Aligner
-from xner.cache import StageCache
 from xner.data.conll import TaggedSentence, read_conll, write_conll
 from xner.data.entity import Entity
 from xner.data.sources import Synthetic
 from xner.labelers import GoldLabeler, Labeler, Labelled
-from xner.pipeline import (
+from xner.pipeline.cache import StageCache
+from xner.pipeline.stages import (
     BackTranslation,
     insert_markers,
     match_spans,
@@ -240,7 +240,7 @@ def test_reference_translator_and_gold_labels_recover_the_synthetic_target(synth
 
 
 def test_training_pairs_multiset_difference():
-    from xner.pipeline import training_pairs
+    from xner.pipeline.stages import training_pairs
 
     a, b, c = (["a"], ["A"]), (["b"], ["B"]), (["c"], [])
     # one occurrence per projected pair is removed; empty sides never reach the aligner
@@ -291,7 +291,7 @@ def test_unmet_projector_constraints_are_counted_and_logged(lexicon, tmp_path: P
     # sentence 1 has two LOC entities whose only evidence is target word 0: '= 1' cannot hold
     kw = stages(lexicon, StageCache(tmp_path / "c"), aligner=FirstWordAligner())
     kw["projector"] = ILPProjector(constraint="eq")
-    with caplog.at_level("WARNING", logger="xner.pipeline"):
+    with caplog.at_level("WARNING", logger="xner.pipeline.stages"):
         result = translate_train(SOURCE, keep_incomplete=True, **kw)
     assert result.n_unmet == 1
     assert "could not meet its constraints in 1 of 2 sentences (1): they got infeasible" in (

@@ -406,7 +406,7 @@ def test_ilp_rejects_bad_config():
 def tiny_marian(tmp_path_factory):
     import torch
 
-    from xner.tiny_models import build_tiny_seq2seq
+    from xner.testing.tiny_models import build_tiny_seq2seq
 
     torch.set_num_threads(1)
     corpus = ["the european parliament met", "das europäische parlament traf", "nikitin"] * 5

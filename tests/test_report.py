@@ -12,8 +12,7 @@ import pytest
 
 from helpers import mlflow_store
 from xner.errors import ConfigError
-from xner.paths import PROJECT_ROOT
-from xner.report import (
+from xner.evaluation.report import (
     RunRecord,
     gap_table,
     load_runs,
@@ -27,7 +26,8 @@ from xner.report import (
     variant_of,
     with_intervals,
 )
-from xner.report import run as report_command
+from xner.evaluation.report import run as report_command
+from xner.paths import PROJECT_ROOT
 
 # (lang, tags beyond lang, seed, test/f1): the runs that make the table.
 COUNTED = [

@@ -9,8 +9,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from helpers import mlflow_store
 from xner.errors import XnerError
-from xner.paths import PROJECT_ROOT
-from xner.rerun import (
+from xner.evaluation.rerun import (
     MetricCheck,
     app_command,
     compare_metrics,
@@ -19,6 +18,7 @@ from xner.rerun import (
     rerun,
     rerun_overrides,
 )
+from xner.paths import PROJECT_ROOT
 
 ORIGINAL = {"test/f1": 0.5, "val/f1": 0.4, "train/loss": 1.0, "test/f1_PER": 0.3}
 AGAIN = {"test/f1": 0.5, "val/f1": 0.41, "train/loss": 2.0, "test/precision": 0.2}

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from helpers import error_line, run_app
-from xner.cache import StageCache, check_key
 from xner.config import build, check_targets
 from xner.errors import ConfigError
 from xner.hub import model_options
 from xner.models.registry import minilm_path
 from xner.paths import safe_name
+from xner.pipeline.cache import StageCache, check_key
 
 PACKAGE = Path(__file__).resolve().parents[1] / "xner"
 
@@ -155,7 +155,7 @@ def test_pickled_payload_in_a_checkpoint_is_refused_not_run(poisoned_checkpoint)
         "hydra.utils.call",
         "mlflow.pyfunc.load_model",
         "xner.data.conll.os.system",  # starts with xner. but is os.system
-        "xner.cache.np.load",
+        "xner.pipeline.cache.np.load",
         "xner.config.__builtins__",
     ],
 )

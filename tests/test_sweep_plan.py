@@ -5,8 +5,8 @@ import pytest
 from helpers import error_line, mlflow_store, run_app
 from xner.data.corpora import corpus_for, overrides_for, source_corpus_for
 from xner.errors import ConfigError
-from xner.report import RunRecord, gap_table, to_dict, to_markdown, with_failures
-from xner.sweep import defaults_of, job_overrides, plan, refusal
+from xner.evaluation.report import RunRecord, gap_table, to_dict, to_markdown, with_failures
+from xner.run.sweep import defaults_of, job_overrides, plan, refusal
 
 TRAIN = defaults_of("train")
 
@@ -98,7 +98,7 @@ def test_offline_sweep_without_masakhaner_files_is_refused_before_any_run(repo_r
 
 
 def test_parent_ends_failed_only_when_every_job_failed(tmp_path):
-    from xner.hydra_callbacks import MLflowSweepCallback, end_parent, job_outcomes
+    from xner.run.callbacks import MLflowSweepCallback, end_parent, job_outcomes
 
     uri, client, experiment = mlflow_store(tmp_path)
 

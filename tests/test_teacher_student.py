@@ -13,11 +13,11 @@ from omegaconf import OmegaConf
 from helpers import clean_env, run_app, store_uri
 from xner.config import register_resolvers
 from xner.errors import ConfigError
+from xner.evaluation.report import RunRecord, gap_table
 from xner.methods.context import RunContext
 from xner.methods.teacher_student import teacher_names
 from xner.models.distill import align_labels, shared_labels, teacher_alphas
-from xner.report import RunRecord, gap_table
-from xner.tracking import role_tags, variant_name
+from xner.tracking.runs import role_tags, variant_name
 
 
 def train_config(*overrides: str):
@@ -130,7 +130,7 @@ def two_sources(tmp_path_factory):
     and two tiny random encoders of different families, vocabularies and sizes."""
     from xner.data.conll import write_conll
     from xner.data.synthetic import generate
-    from xner.tiny_models import build_tiny_encoder
+    from xner.testing.tiny_models import build_tiny_encoder
 
     root = tmp_path_factory.mktemp("two_sources")
     text = []

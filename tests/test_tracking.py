@@ -9,8 +9,8 @@ from mlflow.tracking import MlflowClient
 from helpers import run_app, store_uri
 from sweep_support import SMALL
 from xner.errors import ConfigError
-from xner.tracking import (
-    FULL_NAME_TAG,
+from xner.tracking.names import FULL_NAME_TAG
+from xner.tracking.runs import (
     config_hash,
     fitted_name,
     flatten,
@@ -163,7 +163,7 @@ def test_multirun_is_one_parent_with_one_child_per_job(repo_root, tmp_path):
 
 
 def test_source_tags_fill_mlflow_columns_and_never_carry_a_token(monkeypatch):
-    import xner.tracking as tracking
+    import xner.tracking.runs as tracking
 
     answers = {"rev-parse": "main", "config": "https://user:secret@example.org/xner.git"}
     monkeypatch.setattr(tracking, "_git_output", lambda args: answers[args[0]])

@@ -7,7 +7,7 @@ import torch
 
 from xner.data.conll import TaggedSentence
 from xner.errors import ConfigError, DataError
-from xner.tiny_models import build_tiny_seq2seq
+from xner.testing.tiny_models import build_tiny_seq2seq
 from xner.translate import HFTranslator, LexiconTranslator, ReferenceTranslator, word_tokenize
 from xner.translate.langcodes import MASAKHANER2, model_code, unsupported
 

@@ -1,1 +1,1 @@
-"""Comparing scored runs: paired bootstrap intervals and the run-to-run comparison."""
+"""Scoring and comparing runs: metrics, reports, bootstrap intervals, reruns, config diffs."""

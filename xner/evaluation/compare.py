@@ -6,8 +6,8 @@ import json
 from xner.errors import DataError
 from xner.evaluation.bootstrap import N_RESAMPLES, SEED, paired_bootstrap
 from xner.evaluation.counts import RunCounts, counts_artifact, load_counts
-from xner.metrics import f1_of
-from xner.run_store import open_client, resolve_run, tracking_uri
+from xner.evaluation.metrics import f1_of
+from xner.tracking.store import open_client, resolve_run, tracking_uri
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from xner.errors import DataError
-from xner.metrics import Counts
+from xner.evaluation.metrics import Counts
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -59,7 +59,7 @@ class RunCounts:
 
 def load_counts(client: MlflowClient, run_id: str, split: str = "test") -> RunCounts | None:
     """The counts a run logged, or None for a run logged before they existed."""
-    from xner.run_store import download_text
+    from xner.tracking.store import download_text
 
     text = download_text(client, run_id, counts_artifact(split))
     if text is None:

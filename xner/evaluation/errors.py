@@ -4,7 +4,7 @@ Every gold entity gets one class, checked in this order: ``correct`` (same span 
 ``type`` (same span, other type), ``boundary`` (an overlapping prediction of the same type),
 ``boundary+type`` (an overlapping prediction of another type) or ``missed`` (no overlapping
 prediction). A prediction that overlaps no gold entity is ``spurious`` (counted under its own
-type). Entities are read by the scoring mode's rule, as in :mod:`xner.metrics`.
+type). Entities are read by the scoring mode's rule, as in :mod:`xner.evaluation.metrics`.
 """
 
 from collections.abc import Iterable, Sequence
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from xner.data.conll import TaggedSentence
 from xner.data.tags import filter_labels
-from xner.metrics import DEFAULT_MODE, Span, spans
+from xner.evaluation.metrics import DEFAULT_MODE, Span, spans
 
 CLASSES = ("correct", "missed", "spurious", "boundary", "type", "boundary+type")
 

@@ -3,11 +3,11 @@
 import argparse
 import json
 
-from xner.cli_score import CLI_HINT, ignored_labels
 from xner.data.conll import read_conll
 from xner.data.tags import SCHEMES
 from xner.evaluation.errors import as_dict, error_table, format_errors
-from xner.metrics import DEFAULT_MODE, MODES, check_aligned
+from xner.evaluation.metrics import DEFAULT_MODE, MODES, check_aligned
+from xner.evaluation.score_cli import CLI_HINT, ignored_labels
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,6 +3,7 @@
 from abc import ABC, abstractmethod
 
 from xner.methods.context import RunContext
+from xner.tracking.names import TARGET_DEV_TAG
 
 
 class Method(ABC):
@@ -23,7 +24,7 @@ class Method(ABC):
             return []
         if self.select_on == "target_dev":
             if ctx.job is not None and self.zero_shot:
-                ctx.job.set_tags({"xner.target_dev_selection": "true"})
+                ctx.job.set_tags({TARGET_DEV_TAG: "true"})
             return ctx.target_split("dev") if ctx.target.has_split(ctx.lang, "dev") else []
         return ctx.source_dev()
 

@@ -11,15 +11,23 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from xner.cache import StageCache, fingerprint
 from xner.config import build, group_config
 from xner.data.conll import TaggedSentence, format_conll, write_conll
 from xner.data.tags import filter_labels, iob2_tag_names, label_set
 from xner.errors import ConfigError
 from xner.evaluation.counts import counts_artifact, counts_record
 from xner.evaluation.errors import error_table, format_errors
-from xner.metrics import DEFAULT_MODE, MODES, count, from_counts, metric_dict, sentences_digest
-from xner.tracking import JobRun, update_environment
+from xner.evaluation.metrics import (
+    DEFAULT_MODE,
+    MODES,
+    count,
+    from_counts,
+    metric_dict,
+    sentences_digest,
+)
+from xner.pipeline.cache import StageCache, fingerprint
+from xner.tracking.names import SCORE_MODE_TAG
+from xner.tracking.runs import JobRun, update_environment
 
 log = logging.getLogger(__name__)
 SOURCE_MODEL_STAGE = "source_model"
@@ -86,7 +94,7 @@ class RunContext:
         Decided from the label inventories of the source training split and the target test
         split; a supervised run on target data alone keeps every type.
         """
-        from xner.preflight import method_of
+        from xner.run.preflight import method_of
 
         if method_of(self.cfg) == "supervised" or self.cfg.get("source_data") is None:
             return []
@@ -317,7 +325,7 @@ class RunContext:
             write_conll(self.cfg.out, answers)
         if self.job is not None:
             self.job.log_metrics(metrics)
-            self.job.set_tags({"xner.score_mode": mode})
+            self.job.set_tags({SCORE_MODE_TAG: mode})
             self.job.log_text(format_conll(answers), f"predictions/{split}.conll")
             self.job.log_text(format_conll(scored), f"predictions/{split}.gold.conll")
             self.job.log_text(classification_report(scores), f"reports/{split}_report.txt")

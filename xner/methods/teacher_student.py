@@ -11,15 +11,15 @@ of that source) are computed once per (teacher, text) and cached. The student is
 import re
 from collections.abc import Sequence
 
-from xner.cache import fingerprint
 from xner.data.conll import untagged
 from xner.errors import ConfigError
+from xner.evaluation.metrics import DEFAULT_MODE, metric_dict, score
 from xner.methods.base import Method
 from xner.methods.context import RunContext
-from xner.metrics import DEFAULT_MODE, metric_dict, score
 from xner.models.distill import align_labels, combine_teachers, shared_labels, teacher_alphas
 from xner.models.trainer import seed_everything
-from xner.tracking import checkpoint_name
+from xner.pipeline.cache import fingerprint
+from xner.tracking.runs import checkpoint_name
 
 TEACHER_STAGE = "teacher_probs"
 # Code in the teacher probabilities' cache key (loading and running a trained classifier).

@@ -2,7 +2,7 @@
 
 from xner.methods.base import Method
 from xner.methods.context import RunContext
-from xner.projection_job import Stages, run_translate_test, summary
+from xner.methods.projection_job import Stages, run_translate_test, summary
 
 
 class TranslateTest(Method):

@@ -3,8 +3,8 @@
 from xner.data.conll import format_conll
 from xner.methods.base import Method
 from xner.methods.context import RunContext
+from xner.methods.projection_job import Stages, run_translate_train, summary
 from xner.models.trainer import seed_everything
-from xner.projection_job import Stages, run_translate_train, summary
 
 
 class TranslateTrain(Method):

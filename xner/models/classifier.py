@@ -21,7 +21,7 @@ from transformers import (
 )
 from transformers.utils import logging as hf_logging
 
-from xner.metrics import metric_dict, score
+from xner.evaluation.metrics import metric_dict, score
 from xner.models.decoding import DECODERS, decode
 from xner.models.features import (
     effective_window,

@@ -53,12 +53,12 @@ import numpy as np
 from tqdm import tqdm
 
 from xner.align.base import Aligner, check_links
-from xner.cache import StageCache, fingerprint
 from xner.data.conll import TaggedSentence
 from xner.data.entity import Entity
 from xner.data.tags import entities, tags_from_entities
 from xner.errors import ConfigError, DataError
 from xner.labelers.base import Labeler, Labelled
+from xner.pipeline.cache import StageCache, fingerprint
 from xner.project.base import Projection, Projector
 from xner.translate.base import Translator
 

@@ -2,8 +2,8 @@
 
 import argparse
 
-from xner.cache import StageCache, human_bytes
 from xner.paths import PROJECT_ROOT
+from xner.pipeline.cache import StageCache, human_bytes
 
 DEFAULT_DIR = PROJECT_ROOT / "mlruns" / "cache"  # conf/paths: cache (= cache.dir)
 

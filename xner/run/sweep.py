@@ -3,7 +3,7 @@
 - With no ``data=``, ``lang`` picks the corpus (:mod:`xner.data.corpora`).
 - ``-m`` with no ``method``/``variant``/``experiment`` sweeps the gap table's columns for the
   projector(s) given: model_transfer, translate_test[p], translate_train[p], teacher_student.
-- Before any MLflow run exists every job of a sweep is checked (:mod:`xner.preflight`): when
+- Before any MLflow run exists every job of a sweep is checked (:mod:`xner.run.preflight`): when
   none can run, one ``error:`` line and exit status 2.
 - A sweep interrupted (Ctrl-C, SIGTERM) or crashing ends its parent run KILLED or FAILED.
 """
@@ -129,7 +129,7 @@ def sweep_problems(config_name: str, jobs: Sequence[Sequence[str]]) -> list[list
     """The preflight problems of each job (compose its config; nothing is built or read)."""
     from hydra import compose, initialize_config_dir
 
-    from xner.preflight import problems
+    from xner.run.preflight import problems
 
     found = []
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
@@ -165,8 +165,8 @@ def planned(
     def decorate(main: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(main)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from xner.app import FAILED_JOBS
-            from xner.hydra_callbacks import MLflowSweepCallback
+            from xner.run.app import FAILED_JOBS
+            from xner.run.callbacks import MLflowSweepCallback
 
             multirun = any(a in ("-m", "--multirun") for a in sys.argv[1:])
             try:

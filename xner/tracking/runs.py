@@ -29,11 +29,24 @@ from omegaconf import DictConfig, OmegaConf
 from xner import __version__
 from xner.errors import ConfigError, XnerError
 from xner.paths import PROJECT_ROOT
+from xner.tracking.names import (
+    ABANDONED_TAG,
+    APP_TAG,
+    CONFIG_ARTIFACT,
+    CONFIG_HASH_TAG,
+    DATA_CONTEXT_TAG,
+    ENVIRONMENT_ARTIFACT,
+    EXPERIMENT_TAGS,
+    FULL_NAME_TAG,
+    HOST_TAG,
+    OVERRIDES_ARTIFACT,
+    PARENT_TAG,
+    PID_TAG,
+    ROLE_TAG,
+)
 
 log = logging.getLogger(__name__)
 
-PARENT_ID_FILE = "mlflow_parent_run_id"
-REUSED_TAG = "xner.reused"  # on a parent run: finished runs a restarted sweep did not redo
 TAG_GROUPS = ("translator", "aligner", "projector", "model", "labeler")
 TRACKED_PACKAGES = (
     "torch",
@@ -49,15 +62,6 @@ TRACKED_PACKAGES = (
 )
 PROJECTION_METHODS = ("translate_test", "translate_train")
 TEACHER_STUDENT = "teacher_student"
-HOST_TAG, PID_TAG = "xner.host", "xner.pid"  # who runs a job: lets a rerun spot a killed one
-ABANDONED_TAG = "xner.abandoned"
-# MLflow >= 3.2 opens experiments in its GenAI view; this tag marks a classic ML experiment
-# (the UI's experiment-kind selector). MLflow 3.17's UI follows its workflow-type switch instead:
-# open `#/experiments/<id>/runs?workflowType=machine_learning` (README, "Reading the results").
-EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
-ERROR_TAG = "xner.error"  # on a failed job's run: its one-line reason
-FAILED_JOBS_TAG = "xner.failed_jobs"  # on a sweep's parent run: the run names of failed jobs
-FULL_NAME_TAG = "xner.full_run_name"  # a run name longer than a PostgreSQL store keeps
 MAX_RUN_NAME, MAX_TAG_VALUE = 250, 8000  # MLflow's column sizes, enforced by PostgreSQL
 
 
@@ -330,7 +334,7 @@ class JobRun:
             source=json.dumps({"uri": source}),
             profile=profile,
         )
-        tags = [InputTag("mlflow.data.context", split), InputTag("xner.role", role)]
+        tags = [InputTag(DATA_CONTEXT_TAG, split), InputTag(ROLE_TAG, role)]
         with guarded(self.uri, f"logging the dataset {name}-{lang} {split}", self.run_id):
             self.client.log_inputs(self.run_id, [DatasetInput(dataset, tags)])
 
@@ -405,8 +409,8 @@ def start_job_run(
         "git_commit": commit,
         "git_dirty": str(dirty).lower(),
         "xner_version": __version__,
-        "xner.app": app,
-        "xner.config_hash": config_hash(resolved),
+        APP_TAG: app,
+        CONFIG_HASH_TAG: config_hash(resolved),
         HOST_TAG: socket.gethostname(),
         PID_TAG: os.getpid(),
         **{group: choices.get(group, "") for group in TAG_GROUPS},
@@ -417,7 +421,7 @@ def start_job_run(
     tags.update({k: str(v) for k, v in (track.get("tags") or {}).items()})
     tags.update(source_tags(app, commit))
     if parent_run_id:
-        tags["mlflow.parentRunId"] = parent_run_id
+        tags[PARENT_TAG] = parent_run_id
     run_name = track.get("run_name") or "-".join(
         str(x) for x in (tags["variant"] or app, tags["lang"]) if x
     )
@@ -431,8 +435,8 @@ def start_job_run(
     with guarded(uri, "logging params", job.run_id):
         for start in range(0, len(params), 100):
             mlflow_client.log_batch(job.run_id, params=params[start : start + 100])
-    job.log_text(OmegaConf.to_yaml(OmegaConf.create(resolved)), "config/config.yaml")
-    job.log_text(OmegaConf.to_yaml(OmegaConf.create(list(overrides))), "config/overrides.yaml")
+    job.log_text(OmegaConf.to_yaml(OmegaConf.create(resolved)), CONFIG_ARTIFACT)
+    job.log_text(OmegaConf.to_yaml(OmegaConf.create(list(overrides))), OVERRIDES_ARTIFACT)
     job.log_dict(
         {
             "python": platform.python_version(),
@@ -443,7 +447,7 @@ def start_job_run(
             "overrides": list(overrides),
             "data_fingerprints": dict(fingerprints or {}),
         },
-        "config/environment.json",
+        ENVIRONMENT_ARTIFACT,
     )
     log.info("MLflow run %s (%s) in %s", job.run_id, run_name, uri)
     return job
@@ -455,12 +459,12 @@ def update_environment(
     """Add data fingerprints and the cached stages' code fingerprints, known only once the
     job has run, to config/environment.json."""
     with tempfile.TemporaryDirectory() as tmp, guarded(job.uri, "reading back", job.run_id):
-        path = job.client.download_artifacts(job.run_id, "config/environment.json", tmp)
+        path = job.client.download_artifacts(job.run_id, ENVIRONMENT_ARTIFACT, tmp)
         env = json.loads(Path(path).read_text())
     env["data_fingerprints"] = {**env.get("data_fingerprints", {}), **fingerprints}
     if stage_code:
         env["stage_code"] = {**env.get("stage_code", {}), **stage_code}
-    job.log_dict(env, "config/environment.json")
+    job.log_dict(env, ENVIRONMENT_ARTIFACT)
 
 
 def fitted_name(name: str, tags: dict[str, str]) -> str:
@@ -475,7 +479,7 @@ def start_parent_run(
     uri: str, experiment: str, name: str, tags: Mapping[str, str], entry_point: str = "train"
 ) -> str:
     experiment_id = ensure_experiment(uri, experiment)
-    tags = {"xner.role": "parent", **source_tags(entry_point), **tags}
+    tags = {ROLE_TAG: "parent", **source_tags(entry_point), **tags}
     name = fitted_name(name, tags)
     run = client(uri).create_run(experiment_id, run_name=name, tags=tags)
     return run.info.run_id

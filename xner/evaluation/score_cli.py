@@ -5,7 +5,7 @@ import json
 
 from xner.data.conll import read_conll
 from xner.data.tags import SCHEMES
-from xner.metrics import DEFAULT_MODE, MODES, format_report, score_sentences
+from xner.evaluation.metrics import DEFAULT_MODE, MODES, format_report, score_sentences
 
 CLI_HINT = "drop --strict-tags to read it as conlleval does, as the start of an entity"
 

@@ -23,7 +23,17 @@ from typing import TYPE_CHECKING
 
 from xner.errors import ConfigError
 from xner.evaluation.bootstrap import Difference, paired_bootstrap
-from xner.run_store import open_client, resolve_run, tracking_uri
+from xner.tracking.names import (
+    ERROR_TAG,
+    GAP_RULE_TAG,
+    METRIC_TAG,
+    NOTE_TAG,
+    PARENT_TAG,
+    RERUN_TAG,
+    REUSED_TAG,
+    ROLE_TAG,
+)
+from xner.tracking.store import open_client, resolve_run, tracking_uri
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -35,10 +45,6 @@ TEACHER_STUDENT = "teacher_student"
 METHOD_ORDER = ("supervised", "model_transfer", *PROJECTION_METHODS, TEACHER_STUDENT)
 SPLITS = ("test", "val", "dev", "train")
 EXCLUDED_ROLES = ("parent", "report")
-PARENT_TAG = "mlflow.parentRunId"
-REUSED_TAG = "xner.reused"  # = xner.tracking.REUSED_TAG (not imported: keeps this module light)
-ERROR_TAG = "xner.error"  # = xner.tracking.ERROR_TAG: a failed job's one-line reason
-NOTE_TAG = "mlflow.note.content"  # a run's description in the MLflow UI
 GAP = "gap"
 EMPTY = "—"
 FORMATS = ("markdown", "csv", "json")
@@ -150,8 +156,8 @@ def _countable(run: RunRecord, metric: str) -> bool:
         and not math.isnan(run.metrics[metric])
         and bool(tags.get("lang"))
         and variant_of(tags) is not None
-        and tags.get("xner.role") not in EXCLUDED_ROLES
-        and "xner.rerun_of" not in tags
+        and tags.get(ROLE_TAG) not in EXCLUDED_ROLES
+        and RERUN_TAG not in tags
         and tags["lang"] != _source_lang(run)
     )
 
@@ -598,12 +604,12 @@ def save_report(
     run_id = parent or report_parent(client, table, runs)
     new_run = run_id is None
     if new_run:
-        tags = {"xner.role": "report", "xner.metric": table.metric}
+        tags = {ROLE_TAG: "report", METRIC_TAG: table.metric}
         run_id = client.create_run(
             _experiment_id(client, experiment), run_name="report", tags=tags
         ).info.run_id
     stem = table.metric.replace("/", "_")
-    client.set_tag(run_id, "xner.gap_rule", table.rule)
+    client.set_tag(run_id, GAP_RULE_TAG, table.rule)
     for row, interval in table.intervals.items():
         key = f"gap/{_metric_safe(row)}"
         values = {key: interval.delta, f"{key}/low": interval.low, f"{key}/high": interval.high}

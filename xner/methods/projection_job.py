@@ -12,7 +12,7 @@ from omegaconf import DictConfig
 from xner.config import build, group_config
 from xner.errors import ConfigError
 from xner.methods.context import RunContext
-from xner.pipeline import (
+from xner.pipeline.stages import (
     LENGTH_SLACK,
     MAX_LENGTH_RATIO,
     BackTranslation,

@@ -1,7 +1,7 @@
 """Fingerprints of the code that computes a cached stage, so changed code never hits old entries.
 
 A stage's code is given as *roots*: ``"module"`` (a whole xner module) or ``"module:qualname"``
-(one class or function, e.g. ``"xner.pipeline:_align"`` or the class a config's ``_target_``
+(one class or function, e.g. ``"xner.pipeline.stages:_align"`` or the class a config's ``_target_``
 names). A root counts with every top-level definition of its module that it refers to by
 name, transitively; every xner module those definitions import counts whole, with the
 modules it imports in turn. Source is compared after parsing: docstrings, comments and
@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import Any
 
 PACKAGE = "xner"
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # Progress bars, tracking and config composition (configs enter keys already resolved).
 IGNORED_LIBRARIES = frozenset({"tqdm", "mlflow", "hydra", "omegaconf"})
 # Packages whose results also depend on a package they load themselves.
 COMPANIONS = {"transformers": ("tokenizers",)}
 # The cache computes keys, not results: its module is never part of a stage's code.
-INFRASTRUCTURE = frozenset({f"{PACKAGE}.cache", f"{PACKAGE}.code_fingerprint"})
+INFRASTRUCTURE = frozenset({f"{PACKAGE}.pipeline.cache", f"{PACKAGE}.pipeline.code_fingerprint"})
 HASH_CHARS = 16
 
 

@@ -2,7 +2,7 @@
 
 key = sha256 of the canonical JSON of {stage, config, inputs, code}; ``inputs`` holds the keys
 of the stages it reads and a fingerprint of the data (:func:`fingerprint`); ``code`` is the
-fingerprint of the code that computes the stage (:mod:`xner.code_fingerprint`): the classes
+fingerprint of the code that computes the stage (:mod:`xner.pipeline.code_fingerprint`): the classes
 its config's ``_target_`` values name plus the roots the caller passes as ``code``, and the
 versions of the libraries they import. An entry is a folder
 ``<dir>/<stage>/<key>/`` holding ``value.json`` and one ``.npy`` file per array (saved and
@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from xner.code_fingerprint import CodeBase, StageCode, default_codebase, root_name, targets
 from xner.errors import ConfigError, DataError
+from xner.pipeline.code_fingerprint import CodeBase, StageCode, default_codebase, root_name, targets
 
 log = logging.getLogger(__name__)
 _STAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -117,9 +117,9 @@ def _join_arrays(value: Any, folder: Path) -> Any:
 class StageCache:
     """get_or_compute(stage, config, inputs, compute) -> (value, key); see the module docstring.
 
-    ``code`` (a :class:`~xner.code_fingerprint.CodeBase`) reads the stage code; by default the
-    installed package, fingerprinted once per process. ``used_code`` collects, per stage, the
-    code every key of this cache was made with (logged with the run).
+    ``code`` (a :class:`~xner.pipeline.code_fingerprint.CodeBase`) reads the stage code; by
+    default the installed package, fingerprinted once per process. ``used_code`` collects, per
+    stage, the code every key of this cache was made with (logged with the run).
     """
 
     def __init__(

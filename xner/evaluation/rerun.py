@@ -15,15 +15,13 @@ from dataclasses import dataclass
 
 import yaml
 
-from xner.config_diff import CONFIG_ARTIFACT, Difference, diff_configs, load_config
 from xner.errors import DataError, XnerError
+from xner.evaluation.config_diff import Difference, diff_configs, load_config
 from xner.paths import PROJECT_ROOT
-from xner.run_store import open_client, require_text, resolve_run, tracking_uri
+from xner.tracking.names import APP_TAG, CONFIG_ARTIFACT, OVERRIDES_ARTIFACT, RERUN_TAG
+from xner.tracking.store import open_client, require_text, resolve_run, tracking_uri
 
-OVERRIDES_ARTIFACT = "config/overrides.yaml"
-APP_TAG = "xner.app"
 DEFAULT_APP = "train.py"
-RERUN_TAG = "xner.rerun_of"
 DEFAULT_METRICS = ("test/*", "val/*")
 DRIFT_IGNORED = ("tracking", "paths", "hydra")
 
@@ -166,7 +164,7 @@ def _num(value: float | None) -> str:
 
 
 def format_result(result: RerunResult) -> str:
-    from xner.config_diff import format_differences
+    from xner.evaluation.config_diff import format_differences
 
     rows = [("metric", "original", "rerun", "difference", "")]
     for c in result.checks:

@@ -15,10 +15,8 @@ from xner.config import check_targets
 from xner.data.sources import check_root
 from xner.errors import ConfigError, XnerError
 from xner.paths import safe_name
-from xner.tracking import (
-    ERROR_TAG,
-    PARENT_ID_FILE,
-    REUSED_TAG,
+from xner.tracking.names import ERROR_TAG, PARENT_ID_FILE, REUSED_TAG
+from xner.tracking.runs import (
     JobRun,
     TrackingError,
     client,
@@ -149,8 +147,8 @@ def _from_mlflow(err: BaseException) -> bool:
 
 
 def check_before_run(cfg: DictConfig) -> None:
-    """The checks that need no data (:mod:`xner.preflight`): every reason in one line."""
-    from xner.preflight import problems
+    """The checks that need no data (:mod:`xner.run.preflight`): every reason in one line."""
+    from xner.run.preflight import problems
 
     found = problems(cfg)
     if found:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xner.errors import ConfigError, DataError
-from xner.tracking import tracking_uri
+from xner.tracking.runs import tracking_uri
 
 if TYPE_CHECKING:
     from mlflow.entities import Run

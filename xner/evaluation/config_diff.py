@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from xner.errors import DataError
-from xner.run_store import download_text, open_client, require_text, resolve_run
+from xner.tracking.names import CONFIG_ARTIFACT, ENVIRONMENT_ARTIFACT
+from xner.tracking.store import download_text, open_client, require_text, resolve_run
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
-CONFIG_ARTIFACT = "config/config.yaml"
-ENVIRONMENT_ARTIFACT = "config/environment.json"
 TAG_FALLBACKS = ("git_commit", "git_dirty", "xner_version")
 SECTIONS = ("config", "git", "packages", "data fingerprints", "stage code", "environment")
 STAGE_CODE = "stage_code"  # environment.json: stage -> {parts: {root or module: hash}, libraries}

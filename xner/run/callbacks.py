@@ -8,15 +8,19 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from xner.cache import StageCache
 from xner.errors import XnerError
-from xner.tracking import (
+from xner.pipeline.cache import StageCache
+from xner.tracking.names import (
     ABANDONED_TAG,
     ERROR_TAG,
     FAILED_JOBS_TAG,
     HOST_TAG,
     PARENT_ID_FILE,
     PID_TAG,
+    REUSED_TAG,
+    SWEEP_DIR_TAG,
+)
+from xner.tracking.runs import (
     client,
     ensure_experiment,
     start_parent_run,
@@ -33,7 +37,7 @@ class MLflowSweepCallback(Callback):
 
     The parent ends FAILED only when every job failed; failed jobs are named in its tag
     ``xner.failed_jobs``. ``open_parent`` and ``failed_jobs`` let the entry point end a parent
-    run whose sweep was interrupted and set the exit status (:func:`xner.sweep.planned`).
+    run whose sweep was interrupted and set the exit status (:func:`xner.run.sweep.planned`).
     """
 
     open_parent: tuple[str, str] | None = None
@@ -52,7 +56,7 @@ class MLflowSweepCallback(Callback):
             uri,
             experiment,
             f"sweep {overrides}".strip(),
-            {"xner.sweep_dir": str(sweep_dir)},
+            {SWEEP_DIR_TAG: str(sweep_dir)},
             str(config.hydra.job.get("name") or "train"),
         )
         (sweep_dir / PARENT_ID_FILE).write_text(parent)
@@ -80,7 +84,7 @@ class MLflowSweepCallback(Callback):
             print_sweep_report(uri, config.tracking.get("experiment", "xner"), parent)
         except XnerError as err:
             print(f"no gap table for this sweep: {err}")
-        from xner.app import FAILED_JOBS  # jobs of this process that failed before a run
+        from xner.run.app import FAILED_JOBS  # jobs of this process that failed before a run
 
         status = "FAILED" if (failed or FAILED_JOBS) and not finished else "FINISHED"
         end_parent(uri, parent, status, failed)
@@ -117,7 +121,7 @@ def _end_own_children(uri: str, parent: str) -> None:
     import os
     import socket
 
-    from xner.report import search_all
+    from xner.evaluation.report import search_all
 
     mlflow_client = client(uri)
     experiment_id = mlflow_client.get_run(parent).info.experiment_id
@@ -141,7 +145,7 @@ def job_outcomes(
     uri: str, parent: str, also_running: bool = False
 ) -> tuple[list[tuple[str, str]], int]:
     """(failed jobs as (run name, reason), number of finished or reused jobs) of a sweep."""
-    from xner.report import REUSED_TAG, search_all
+    from xner.evaluation.report import search_all
 
     mlflow_client = client(uri)
     run = mlflow_client.get_run(parent)
@@ -191,7 +195,13 @@ def _end_killed_parent(uri: str, path: Path) -> None:
 
 def print_sweep_report(uri: str, experiment: str, parent: str) -> None:
     """The gap table of a sweep: its child runs plus the finished runs it reused."""
-    from xner.report import build_table, load_failed_runs, render, save_report, with_failures
+    from xner.evaluation.report import (
+        build_table,
+        load_failed_runs,
+        render,
+        save_report,
+        with_failures,
+    )
 
     table, runs = build_table(uri, experiment, parent)  # children and the runs it reused
     table = with_failures(table, load_failed_runs(uri, experiment, parent))

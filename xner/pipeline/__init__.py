@@ -1,0 +1,1 @@
+"""The projection pipeline: translate, label, align, project, with a content-addressed cache."""

@@ -1,0 +1,1 @@
+"""The Hydra job: config choices, preflight checks, the job body and the sweep callbacks."""

@@ -1,0 +1,1 @@
+"""Test support: tiny random models that stand in for hub checkpoints offline."""
