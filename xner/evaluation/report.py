@@ -29,9 +29,11 @@ from xner.tracking.names import (
     METRIC_TAG,
     NOTE_TAG,
     PARENT_TAG,
+    PROJECTION_METHODS,
     RERUN_TAG,
     REUSED_TAG,
     ROLE_TAG,
+    TEACHER_STUDENT,
 )
 from xner.tracking.store import open_client, resolve_run, tracking_uri
 
@@ -40,8 +42,6 @@ if TYPE_CHECKING:
 
     from xner.evaluation.counts import RunCounts
 
-PROJECTION_METHODS = ("translate_test", "translate_train")
-TEACHER_STUDENT = "teacher_student"
 METHOD_ORDER = ("supervised", "model_transfer", *PROJECTION_METHODS, TEACHER_STUDENT)
 SPLITS = ("test", "val", "dev", "train")
 EXCLUDED_ROLES = ("parent", "report")

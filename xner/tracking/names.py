@@ -26,6 +26,10 @@ GAP_RULE_TAG = "xner.gap_rule"  # on a report run: how the projection column was
 SCORE_MODE_TAG = "xner.score_mode"  # the scoring mode a run's metrics were computed with
 TARGET_DEV_TAG = "xner.target_dev_selection"  # a model selected on target-language dev data
 
+# Method names the variant tag and the gap table tell projection from teacher-student by.
+PROJECTION_METHODS = ("translate_test", "translate_train")
+TEACHER_STUDENT = "teacher_student"
+
 # Artifacts every job logs, and the file a sweep keeps its parent run's id in.
 CONFIG_ARTIFACT = "config/config.yaml"
 OVERRIDES_ARTIFACT = "config/overrides.yaml"

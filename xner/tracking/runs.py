@@ -42,7 +42,9 @@ from xner.tracking.names import (
     OVERRIDES_ARTIFACT,
     PARENT_TAG,
     PID_TAG,
+    PROJECTION_METHODS,
     ROLE_TAG,
+    TEACHER_STUDENT,
 )
 
 log = logging.getLogger(__name__)
@@ -60,8 +62,6 @@ TRACKED_PACKAGES = (
     "seqeval",
     "xner",
 )
-PROJECTION_METHODS = ("translate_test", "translate_train")
-TEACHER_STUDENT = "teacher_student"
 MAX_RUN_NAME, MAX_TAG_VALUE = 250, 8000  # MLflow's column sizes, enforced by PostgreSQL
 
 
