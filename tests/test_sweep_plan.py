@@ -193,3 +193,18 @@ def test_bare_multirun_on_a_server_fails_some_jobs_and_the_ui_sees_the_compariso
         assert ("synthetic-syn", "test") in seen and ("synthetic-en", "train") in seen
         assert all(len(i["dataset"]["digest"]) >= 16 for i in inputs)
         assert "test/f1" in {m["key"] for m in run["data"]["metrics"]}
+
+
+def test_translate_test_with_gold_labels_needs_no_source_training_split(repo_root, tmp_path):
+    # the whole parallel corpus projected as test: no train split on either side, which neither
+    # the preflight nor the shared-label rule may take for "no labels"
+    done = run_app(
+        repo_root, tmp_path, "project.py", "data=europarl", "data@source_data=europarl",
+        "lang=de", "labeler=gold", "translator=reference", "projector=heuristic",
+        "data.train_size=0", "data.test_size=799",
+        "source_data.train_size=0", "source_data.test_size=799",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("translate_test: 799"))
+    f1 = float(line.split("F1 = ")[1].split(";")[0])
+    assert 0.8 < f1 < 1.0  # scored on all four types, MISC included

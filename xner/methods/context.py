@@ -101,7 +101,10 @@ class RunContext:
         langs = (
             self.source_langs if method_of(self.cfg) == "teacher_student" else [self.source_lang]
         )
-        source = label_set(s.tags for lang in langs for s in self.source.split(lang, "train"))
+        found = [self._source_labels(lang) for lang in langs]
+        if any(labels is None for labels in found):
+            return []  # a source without labelled text to compare with: keep every type
+        source = sorted({label for labels in found for label in labels})  # type: ignore[union-attr]
         target = label_set(s.tags for s in self.target.split(self.lang, "test"))
         unshared = sorted(set(source) ^ set(target))
         if unshared:
@@ -114,6 +117,16 @@ class RunContext:
             if self.job is not None:
                 self.job.set_tags({"labels.ignored": ",".join(unshared)})
         return unshared
+
+    def _source_labels(self, lang: str) -> list[str] | None:
+        """The label types of a source language's training split (its test split when it has
+        no training split, e.g. a whole parallel corpus projected as test); None without both."""
+        for split in ("train", "test"):
+            if self.source.has_split(lang, split):
+                sentences = self.source.split(lang, split)
+                if sentences:
+                    return label_set(s.tags for s in sentences)
+        return None
 
     def _split(self, dataset: Any, lang: str, split: str, role: str) -> list[TaggedSentence]:
         sentences = dataset.split(lang, split)

@@ -29,11 +29,13 @@ def problems(cfg: DictConfig) -> list[str]:
     """One line per reason this job cannot run; empty when it can start."""
     method = method_of(cfg)
     lang, source_lang = str(cfg.lang), str(cfg.source_lang)
-    sources = [] if method == "supervised" else _source_langs(cfg, method)
-    found = [*_corpus(cfg, "data", lang, "test")]
-    for source in sources:
-        found += _corpus(cfg, "source_data", source, "train")
     uses_model = not (method == "translate_test" and _gold_labels(cfg))
+    # a source training split is read to train the source model or, in translate-train, as
+    # the labelled data; translate-test with gold labels needs neither
+    needs_source = method != "supervised" and (uses_model or method != "translate_test")
+    found = [*_corpus(cfg, "data", lang, "test")]
+    for source in _source_langs(cfg, method) if needs_source else []:
+        found += _corpus(cfg, "source_data", source, "train")
     if uses_model and isinstance(cfg.get("model"), DictConfig):
         found += _checkpoint(cfg.model.get("checkpoint"), "model.checkpoint")
         found += _checkpoint(cfg.model.get("source_checkpoint"), "model.source_checkpoint")
