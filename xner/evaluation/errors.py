@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from xner.data.conll import TaggedSentence
 from xner.data.tags import filter_labels
-from xner.evaluation.metrics import DEFAULT_MODE, Span, spans
+from xner.evaluation.metrics import DEFAULT_MODE, Span, span_reader
 
 CLASSES = ("correct", "missed", "spurious", "boundary", "type", "boundary+type")
 
@@ -70,10 +70,10 @@ def error_table(
     mode: str = DEFAULT_MODE,
     max_examples: int = 3,
 ) -> ErrorTable:
-    drop = set(ignore)
+    drop, read = set(ignore), span_reader(mode)
     table = ErrorTable(max_examples=max_examples)
     for i, (p, g) in enumerate(zip(pred, gold, strict=True)):
-        found, truth = spans(filter_labels(p, drop), mode), spans(filter_labels(g, drop), mode)
+        found, truth = read(filter_labels(p, drop)), read(filter_labels(g, drop))
         for label, kind, gold_span, pred_span in classify(truth, found):
             table.add(label, kind, i, gold_span, pred_span)
     return table

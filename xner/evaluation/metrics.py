@@ -10,7 +10,7 @@ paired bootstrap (:mod:`xner.evaluation.bootstrap`) resamples.
 
 import hashlib
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,19 +25,22 @@ DEFAULT_MODE = "conlleval"
 Span = tuple[int, int, str]
 
 
-def spans(tags: Sequence[str], mode: str = DEFAULT_MODE) -> set[Span]:
-    """The (start, end exclusive, type) entities of one sentence as seqeval reads them."""
+def span_reader(mode: str = DEFAULT_MODE) -> Callable[[Sequence[str]], set[Span]]:
+    """The (start, end exclusive, type) entity reader of a mode, resolved once per file."""
     from seqeval.metrics.sequence_labeling import get_entities
     from seqeval.scheme import IOB2, Entities
 
-    if mode == "conlleval":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return {(start, end + 1, label) for label, start, end in get_entities(list(tags))}
-    if mode == "strict":
+    def conlleval(tags: Sequence[str]) -> set[Span]:
+        return {(start, end + 1, label) for label, start, end in get_entities(list(tags))}
+
+    def strict(tags: Sequence[str]) -> set[Span]:
         found = Entities([list(tags)], IOB2).entities[0] if tags else []
         return {(e.start, e.end, e.tag) for e in found}
-    raise ValueError(f"unknown scoring mode {mode!r}: choose one of {', '.join(MODES)}")
+
+    readers = {"conlleval": conlleval, "strict": strict}
+    if mode not in readers:
+        raise ValueError(f"unknown scoring mode {mode!r}: choose one of {', '.join(MODES)}")
+    return readers[mode]
 
 
 @dataclass(frozen=True)
@@ -60,18 +63,19 @@ def count(
     """Correct / predicted / gold entities per sentence; ``ignore`` labels become O first."""
     if len(pred) != len(gold):
         raise DataError(f"{len(pred)} predicted sentences but {len(gold)} gold sentences")
-    drop = set(ignore)
+    drop, read = set(ignore), span_reader(mode)
     matrix = np.zeros((len(gold), 3), dtype=np.int64)
     per_type: dict[str, list[int]] = {}
-    for i, (p, g) in enumerate(zip(pred, gold, strict=True)):
-        if len(p) != len(g):
-            raise DataError(f"sentence {i}: {len(p)} predicted tags but {len(g)} gold tags")
-        found = spans(filter_labels(p, drop), mode)
-        truth = spans(filter_labels(g, drop), mode)
-        matrix[i] = (len(found & truth), len(found), len(truth))
-        for column, group in enumerate((found & truth, found, truth)):
-            for _, _, label in group:
-                per_type.setdefault(label, [0, 0, 0])[column] += 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, (p, g) in enumerate(zip(pred, gold, strict=True)):
+            if len(p) != len(g):
+                raise DataError(f"sentence {i}: {len(p)} predicted tags but {len(g)} gold tags")
+            found, truth = read(filter_labels(p, drop)), read(filter_labels(g, drop))
+            matrix[i] = (len(found & truth), len(found), len(truth))
+            for column, group in enumerate((found & truth, found, truth)):
+                for _, _, label in group:
+                    per_type.setdefault(label, [0, 0, 0])[column] += 1
     return Counts(matrix, {k: tuple(v) for k, v in per_type.items()})  # type: ignore[misc]
 
 
