@@ -73,6 +73,17 @@ def assert_one_parent_with_children(uri: str, n_children: int, experiment: str =
     return children
 
 
+def assert_projector_seed_grid(children: list) -> None:
+    """The 4 jobs of ``projector=heuristic,ilp seed=1,2``, run in more than one process."""
+    assert {(c.data.tags["projector"], c.data.tags["seed"]) for c in children} == {
+        ("heuristic", "1"),
+        ("heuristic", "2"),
+        ("ilp", "1"),
+        ("ilp", "2"),
+    }
+    assert len({c.data.tags["xner.pid"] for c in children}) > 1, "jobs ran in one process"
+
+
 def assert_sqlite_healthy(db: Path) -> None:
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
