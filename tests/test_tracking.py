@@ -14,6 +14,7 @@ from xner.tracking.runs import (
     config_hash,
     fitted_name,
     flatten,
+    log_inputs_racing,
     refusal,
     tracking_uri,
     variant_name,
@@ -172,3 +173,32 @@ def test_source_tags_fill_mlflow_columns_and_never_carry_a_token(monkeypatch):
     assert tags["mlflow.source.git.commit"] == "c" * 40
     assert tags["mlflow.source.git.branch"] == "main"
     assert tags["mlflow.source.git.repoURL"] == "https://example.org/xner.git"
+
+
+class _RacingClient:
+    """A store whose first ``failures`` dataset inserts lose the race to a parallel job."""
+
+    def __init__(self, failures: int, message: str):
+        self.failures, self.message, self.calls = failures, message, 0
+
+    def log_inputs(self, run_id, inputs):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError(self.message)
+
+
+def test_dataset_insert_that_lost_the_race_to_a_parallel_job_is_retried():
+    lost = _RacingClient(2, 'duplicate key value violates unique constraint "dataset_pk"')
+    log_inputs_racing(lost, "run", [])
+    assert lost.calls == 3
+
+
+def test_other_store_failures_and_a_race_lost_every_time_still_raise():
+    refused = _RacingClient(1, "error code 403")
+    with pytest.raises(RuntimeError, match="403"):
+        log_inputs_racing(refused, "run", [])
+    assert refused.calls == 1
+    always = _RacingClient(10, "UNIQUE constraint failed: datasets.experiment_id")
+    with pytest.raises(RuntimeError, match="UNIQUE"):
+        log_inputs_racing(always, "run", [], attempts=3)
+    assert always.calls == 3

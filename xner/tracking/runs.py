@@ -104,6 +104,28 @@ def guarded(uri: str, what: str, run_id: str = "") -> Iterator[None]:
         raise tracking_failure(uri, what, err, run_id) from err
 
 
+_DUPLICATE_KEY = ("duplicate key", "UNIQUE constraint failed", "UniqueViolation", "IntegrityError")
+
+
+def log_inputs_racing(client: Any, run_id: str, inputs: list, attempts: int = 4) -> None:
+    """Log dataset inputs, retrying the store's check-then-insert race between parallel jobs.
+
+    MLflow's SQL store looks a dataset up and inserts it if missing, in one transaction; two
+    jobs of a sweep logging the same dataset can both miss it, and the second insert fails on
+    the unique key. That transaction is rolled back whole, and by the retry the row exists.
+    """
+    import time
+
+    for attempt in range(attempts):
+        try:
+            client.log_inputs(run_id, inputs)
+            return
+        except Exception as err:
+            if attempt == attempts - 1 or not any(k in str(err) for k in _DUPLICATE_KEY):
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 def refusal(err: BaseException) -> str | None:
     """What a server that turned the credentials down said, in words; None for other errors."""
     return next((words for code, words in _REFUSALS.items() if code in str(err)), None)
@@ -180,11 +202,17 @@ def ensure_experiment(uri: str, experiment: str, artifacts: str | None = None) -
             found = mlflow_client.get_experiment_by_name(experiment)
             if found is not None:
                 return found.experiment_id
-            return mlflow_client.create_experiment(
-                experiment,
-                artifact_location=artifact_location(uri, artifacts),
-                tags=EXPERIMENT_TAGS,
-            )
+            try:
+                return mlflow_client.create_experiment(
+                    experiment,
+                    artifact_location=artifact_location(uri, artifacts),
+                    tags=EXPERIMENT_TAGS,
+                )
+            except Exception as err:  # a parallel job on a shared server created it first
+                found = mlflow_client.get_experiment_by_name(experiment)
+                if found is None:
+                    raise err
+                return found.experiment_id
         except ConfigError:
             raise
         except Exception as err:
@@ -336,7 +364,7 @@ class JobRun:
         )
         tags = [InputTag(DATA_CONTEXT_TAG, split), InputTag(ROLE_TAG, role)]
         with guarded(self.uri, f"logging the dataset {name}-{lang} {split}", self.run_id):
-            self.client.log_inputs(self.run_id, [DatasetInput(dataset, tags)])
+            log_inputs_racing(self.client, self.run_id, [DatasetInput(dataset, tags)])
 
     def finish(self, status: str = "FINISHED") -> None:
         with guarded(self.uri, f"marking the run {status}", self.run_id):
