@@ -10,7 +10,7 @@ and numbers, and capitalised source words to similarly spelt target words (``ort
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from xner.align.base import Aligner, Link, SentencePair, check_links
 from xner.errors import ConfigError, DataError
@@ -120,6 +120,7 @@ class EflomalAligner(Aligner):
         identical_prior: float = 0.0,
         ortho_prior: float = 0.0,
         ortho_threshold: float = 0.5,
+        stem: int = 0,
         extra_source: str | None = None,
         extra_target: str | None = None,
         via: str = "direct",
@@ -136,6 +137,8 @@ class EflomalAligner(Aligner):
             )
         if (extra_source is None) != (extra_target is None):
             raise ConfigError("aligner: give both extra_source and extra_target, or neither")
+        if stem < 0:
+            raise ConfigError(f"aligner.stem={stem}; give a prefix length >= 1, or 0 for off")
         if via not in ("direct", "backtranslation"):
             raise ConfigError(f"aligner.via={via!r}; choose direct or backtranslation")
         self.symmetrize = symmetrize
@@ -150,6 +153,7 @@ class EflomalAligner(Aligner):
         self.identical_prior = identical_prior
         self.ortho_prior = ortho_prior
         self.ortho_threshold = ortho_threshold
+        self.stem = stem
         self.extra_source = extra_source
         self.extra_target = extra_target
         self.via = via
@@ -190,13 +194,21 @@ class EflomalAligner(Aligner):
                     side = "source" if not src else "target"
                     raise DataError(f"{what} {k}: the {side} sentence is empty; cannot align it")
         text = [*pairs, *training]
-        src_lines = [" ".join(_token(w) for w in s) for s, _ in text]
-        tgt_lines = [" ".join(_token(w) for w in t) for _, t in text]
+        src_lines = [" ".join(self.form(w) for w in s) for s, _ in text]
+        tgt_lines = [" ".join(self.form(w) for w in t) for _, t in text]
         extra_src, extra_tgt = self.extra_text()
-        src_lines += extra_src
-        tgt_lines += extra_tgt
+        src_lines += [" ".join(map(self.form, line.split())) for line in extra_src]
+        tgt_lines += [" ".join(map(self.form, line.split())) for line in extra_tgt]
         priors = lexical_priors(text, self.identical_prior, self.ortho_prior, self.ortho_threshold)
         return [self._run_once(src_lines, tgt_lines, len(pairs), priors) for _ in range(self.runs)]
+
+    def form(self, word: str) -> str:
+        """The token eflomal sees: one whitespace-free token, cut to ``stem`` letters when set
+        (a crude stemmer: on a small corpus, inflected forms then share their counts)."""
+        token = _token(word)
+        if not self.stem:
+            return token
+        return token.lower()[: self.stem]
 
     def extra_text(self) -> tuple[list[str], list[str]]:
         """The lines of ``extra_source`` and ``extra_target`` (empty without them)."""
@@ -241,7 +253,8 @@ class EflomalAligner(Aligner):
                 with open(paths[name], "wb") as f:
                     ef.write_text(f, tuple(sents), len(index))
             if priors:
-                src_index, tgt_index = (_Index(index, self.lowercase) for index in indices)
+                key = (lambda w: self.form(w).lower()) if self.lowercase else self.form
+                src_index, tgt_index = (_Index(index, key) for index in indices)
                 with open(paths["priors"], "w", encoding="utf-8") as f:
                     eflomal.to_eflomal_priors_file(
                         (priors, {}, {}, [], []), src_index, tgt_index, f
@@ -262,17 +275,17 @@ class EflomalAligner(Aligner):
 
 
 class _Index:
-    """Word → eflomal index (1-based; 0 is NULL) that respects our lowercasing choice."""
+    """Word → eflomal index (1-based; 0 is NULL) of the word's aligner form (``stem``)."""
 
-    def __init__(self, index: dict[str, int], lowercase: bool) -> None:
+    def __init__(self, index: dict[str, int], form: Callable[[str], str]) -> None:
         self.index = index
-        self.lowercase = lowercase
+        self.form = form
 
     def __len__(self) -> int:
         return len(self.index)
 
     def __getitem__(self, word: str) -> int | None:
-        e = self.index.get(word.lower() if self.lowercase else word)
+        e = self.index.get(self.form(word))
         return None if e is None else e + 1
 
 
