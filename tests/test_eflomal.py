@@ -4,6 +4,7 @@ import pytest
 
 from xner.align.eflomal import (
     EflomalAligner,
+    _Index,
     grow_diag_final_and,
     identical_priors,
     symmetrize,
@@ -95,3 +96,25 @@ def test_training_pairs_are_learnt_from_but_not_linked():
         assert all(0 <= i < len(src) and 0 <= j < len(tgt) for i, j in sent)
     with pytest.raises(DataError, match="training pair 0: the source sentence is empty"):
         aligner.align(pairs, training=[([], ["x"])])
+
+
+def test_stem_cuts_folded_words_to_a_prefix_and_priors_find_the_stems():
+    aligner = EflomalAligner(stem=4)
+    assert [aligner.form(w) for w in ("Kommission", "Kommissionen", "ist", "New York")] == [
+        "komm",
+        "komm",
+        "ist",
+        "new_",
+    ]
+    assert EflomalAligner(stem=0).form("New York") == "New_York"
+    index = _Index({"komm": 0, "haus": 1}, aligner.form)
+    assert (index["Kommissionen"], index["Hauses"], index["Hund"]) == (1, 2, None)
+    with pytest.raises(ConfigError, match="aligner.stem=-1"):
+        EflomalAligner(stem=-1)
+
+
+def test_stemmed_alignment_links_inflected_forms_within_bounds():
+    links = EflomalAligner(runs=1, min_votes=1, n_samplers=1, stem=4).align(PAIRS)
+    assert len(links) == len(PAIRS)
+    for (src, tgt), sent in zip(PAIRS, links, strict=True):
+        assert all(0 <= i < len(src) and 0 <= j < len(tgt) for i, j in sent)
