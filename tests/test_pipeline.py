@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from xner.align.base import Aligner
@@ -20,9 +21,11 @@ from xner.pipeline.backtranslation import (
 )
 from xner.pipeline.cache import StageCache
 from xner.pipeline.pipeline import Pipeline, translate_test, translate_train
+from xner.pipeline.side_inputs import NMTScores, SideInputs, TargetLabels
 from xner.pipeline.stages import Align, BackTranslate, Label, Project, Translate
 from xner.project.heuristic import HeuristicProjector
 from xner.project.ilp import ILPProjector
+from xner.project.scores import NMTScorer
 from xner.translate import LexiconTranslator, Translator
 
 LEXICON = "the\tna\npresident\tshugaba\nvisited\tziyarci\nmet\tgana\nyesterday\tjiya\n.\t.\n"
@@ -337,3 +340,48 @@ def test_unmet_projector_constraints_are_counted_and_logged(lexicon, tmp_path: P
     )
     cached = translate_train(kw, SOURCE, keep_incomplete=True)  # the status survives the cache
     assert cached.n_unmet == 1
+
+
+class ProbLabeler(CapitalLabeler):
+    """CapitalLabeler with one-hot probabilities: a target-side NER model stand-in."""
+
+    NAMES = ["O", "B-PER", "I-PER"]
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def label(self, sentences):
+        self.calls += 1
+        eye = np.eye(len(self.NAMES), dtype=np.float32)
+        return [
+            Labelled(lab.tags, eye[[self.NAMES.index(t) for t in lab.tags]], list(self.NAMES))
+            for lab in super().label(sentences)
+        ]
+
+
+class ExactNMT(NMTScorer):
+    """1 for identical phrases; counts the phrase pairs it scored."""
+
+    def __init__(self) -> None:
+        self.scored = 0
+
+    def score(self, src_phrases, tgt_phrases):
+        self.scored += len(src_phrases)
+        return [float(s == t) for s, t in zip(src_phrases, tgt_phrases, strict=True)]
+
+
+def test_side_inputs_reach_the_projector_and_its_cache_key(lexicon, tmp_path: Path):
+    target = [TaggedSentence(["na", "shugaba", "ziyarci", "Barack", "Obama", "."], ["O"] * 6)]
+    projector = ILPProjector(score="fused", weights={"align": 1.0, "ner": 1.0, "nmt": 1.0})
+    plain = stages(lexicon, StageCache(tmp_path), projector=projector, labeler=CapitalLabeler())
+    labeler, nmt = ProbLabeler(), ExactNMT()
+    side = SideInputs(TargetLabels(labeler, {"t": "probs"}), NMTScores(nmt, {"n": "exact"}))
+    first = translate_test(replace(plain, side_inputs=side), target)
+    assert first.sentences[0].tags == ["O", "O", "O", "B-PER", "I-PER", "O"]
+    assert labeler.calls == 1 and nmt.scored > 0
+    again = translate_test(replace(plain, side_inputs=side), target)
+    assert labeler.calls == 1 and again.keys == first.keys  # the target labels were cached
+    other = replace(side, nmt_scorer=NMTScores(nmt, {"n": "other"}))
+    moved = translate_test(replace(plain, side_inputs=other), target)
+    assert moved.keys["target_labeler"] == first.keys["target_labeler"]
+    assert moved.keys["project"] != first.keys["project"]  # a side input's config is in the key

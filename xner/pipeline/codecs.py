@@ -1,6 +1,6 @@
 """How each stage's output is stored in the stage cache: JSON-able data and numpy arrays."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,3 +71,21 @@ def encode_marked(marked: Sequence[Marked]) -> list:
 
 def decode_marked(data: Sequence) -> list[Marked]:
     return [(list(w), [Entity(*e) for e in ents], list(origin)) for w, ents, origin in data]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _words(data: Sequence[Sequence[str]]) -> list[list[str]]:
+    return [list(w) for w in data]
+
+
+# stage -> (encode, decode)
+CODECS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "translate": (_same, _words),
+    "label": (encode_labels, decode_labels),
+    "backtranslate": (encode_marked, decode_marked),
+    "align": (encode_links, decode_links),
+    "project": (encode_projections, decode_projections),
+}

@@ -100,12 +100,32 @@ class _Transfer:
     tgt_key: str  # cache key of the target words
 
 
-def _translated(
-    p: Pipeline, words: list[list[str]], words_key: str, langs: tuple[str, str], why: str
-) -> tuple[TranslationCheck, str, str]:
-    """Checked translations of ``words``, the raw translations' key and the checked ones'."""
+# What happens to a sentence whose translation came back empty, per direction.
+IF_EMPTY = {
+    "test": "those target sentences keep O tags",
+    "train": "those sentences and their entities are dropped",
+}
+
+
+@dataclass
+class _Translation:
+    """The words of one direction's input, their translations and the run's keys so far."""
+
+    words: list[list[str]]
+    words_key: str
+    check: TranslationCheck
+    key: str  # of the checked translations
+    keys: dict[str, str]
+
+
+def _translate(p: Pipeline, sentences: Sequence[TaggedSentence], direction: str) -> _Translation:
+    """``sentences`` translated: target -> source for ``test``, source -> target for ``train``."""
+    words = [list(s.words) for s in sentences]
+    words_key = fingerprint(words)
+    langs = (p.tgt_lang, p.src_lang) if direction == "test" else (p.src_lang, p.tgt_lang)
     raw = p.translate.run(p.cache, words, words_key, langs)
-    return (*p.translate.checked(p.cache, words, raw, why), raw[1])
+    check, key = p.translate.checked(p.cache, words, raw, IF_EMPTY[direction])
+    return _Translation(words, words_key, check, key, {"translate": raw[1]})
 
 
 def _links(p: Pipeline, t: _Transfer, keys: dict[str, str]) -> tuple[Rows, list[list[int]]]:
@@ -114,7 +134,7 @@ def _links(p: Pipeline, t: _Transfer, keys: dict[str, str]) -> tuple[Rows, list[
     if p.backtranslate is None:
         links, keys["align"] = p.align.direct(p.cache, t.src_words, t.tgt_words, t.pair_key)
         origins = [list(range(len(ents))) for ents in t.src_entities]
-        return Rows(t.src_words, t.src_entities, t.tgt_words, links, []), origins
+        return Rows(t.src_words, t.src_entities, t.tgt_words, links), origins
     langs = (p.src_lang, p.tgt_lang)
     marked, keys["backtranslate"] = p.backtranslate.run(
         p.cache, t.src_words, t.src_entities, t.src_key, langs
@@ -122,7 +142,7 @@ def _links(p: Pipeline, t: _Transfer, keys: dict[str, str]) -> tuple[Rows, list[
     back = [words for words, _, _ in marked]
     inputs = [keys["backtranslate"], t.tgt_key]
     links, keys["align"] = p.align.via_backtranslation(p.cache, back, t.tgt_words, inputs)
-    rows = Rows(back, [ents for _, ents, _ in marked], t.tgt_words, links, [])
+    rows = Rows(back, [ents for _, ents, _ in marked], t.tgt_words, links)
     return rows, [origin for _, _, origin in marked]
 
 
@@ -157,10 +177,11 @@ def _in_source_terms(
 def transfer(p: Pipeline, t: _Transfer, keys: dict[str, str]) -> tuple[list[Projection], int]:
     """Align, gather the side inputs and project; the projections and the unmet count."""
     rows, origins = _links(p, t, keys)
-    rows.scores, side_keys, side_configs = p.side_inputs.gather(p.cache, t.tgt_words, t.tgt_key)
+    gathered = p.side_inputs.gather(p.cache, t.tgt_words, t.tgt_key)
+    rows.scores, side_keys, rows.score_configs = gathered
     keys.update(side_keys)
     inputs = [keys["align"], keys.get("backtranslate", t.src_key), *side_keys.values()]
-    projections, keys["project"] = p.project.run(p.cache, rows, inputs, side_configs)
+    projections, keys["project"] = p.project.run(p.cache, rows, inputs)
     unmet = _warn_unmet(projections)
     return _in_source_terms(t, rows, projections, origins), unmet
 
@@ -197,18 +218,13 @@ def translate_test(pipeline: Pipeline, target: Sequence[TaggedSentence]) -> Pipe
     """
     if pipeline.label is None:
         raise ConfigError("translate_test needs a labeller (labeler=gold or labeler=model)")
-    tgt_words = [list(s.words) for s in target]
-    tgt_key = fingerprint(tgt_words)
-    langs = (pipeline.tgt_lang, pipeline.src_lang)
-    why = "those target sentences keep O tags"
-    check, translation_key, raw_key = _translated(pipeline, tgt_words, tgt_key, langs, why)
-    keys = {"translate": raw_key}
-    translations = check.translations
+    tr = _translate(pipeline, target, "test")
+    tgt_words, translations, keys = tr.words, tr.check.translations, tr.keys
     labels, keys["label"] = pipeline.label.run(
-        pipeline.cache, translations, translation_key, skip_empty=True
+        pipeline.cache, translations, tr.key, skip_empty=True
     )
     src_entities = [entities(lab.tags) for lab in labels]
-    t = _Transfer(translations, src_entities, tgt_words, keys["label"], translation_key, tgt_key)
+    t = _Transfer(translations, src_entities, tgt_words, keys["label"], tr.key, tr.words_key)
     projections, unmet = transfer(pipeline, t, keys)
     sentences = [
         TaggedSentence(list(words), _tagged(words, proj, i))
@@ -222,7 +238,7 @@ def translate_test(pipeline: Pipeline, target: Sequence[TaggedSentence]) -> Pipe
         keys=keys,
         kept=list(range(len(sentences))),
         source=source,
-        **_counts(src_entities, projections, check, unmet),
+        **_counts(src_entities, projections, tr.check, unmet),
     )
 
 
@@ -236,23 +252,16 @@ def translate_train(
     ``keep_incomplete``; ``kept`` lists the source indices of the returned sentences. A
     sentence whose translation came back empty is always dropped (counted, logged).
     """
-    src_words = [list(s.words) for s in source]
-    words_key = fingerprint(src_words)
-    langs = (pipeline.src_lang, pipeline.tgt_lang)
-    why = "those sentences and their entities are dropped"
-    check, translation_key, raw_key = _translated(pipeline, src_words, words_key, langs, why)
-    keys = {"translate": raw_key}
-    translations = check.translations
+    tr = _translate(pipeline, source, "train")
+    src_words, translations, keys = tr.words, tr.check.translations, tr.keys
     if pipeline.label is None:
         tags = [list(s.tags) for s in source]
         keys["label"] = fingerprint(source)
     else:
-        labels, keys["label"] = pipeline.label.run(pipeline.cache, src_words, words_key)
+        labels, keys["label"] = pipeline.label.run(pipeline.cache, src_words, tr.words_key)
         tags = [lab.tags for lab in labels]
     src_entities = [entities(t) for t in tags]
-    t = _Transfer(
-        src_words, src_entities, translations, keys["label"], translation_key, translation_key
-    )
+    t = _Transfer(src_words, src_entities, translations, keys["label"], tr.key, tr.key)
     projections, unmet = transfer(pipeline, t, keys)
     sentences, kept = [], []
     for i, (words, proj) in enumerate(zip(translations, projections, strict=True)):
@@ -266,5 +275,5 @@ def translate_train(
         keys=keys,
         kept=kept,
         source=[TaggedSentence(list(w), list(t)) for w, t in zip(src_words, tags, strict=True)],
-        **_counts(src_entities, projections, check, unmet),
+        **_counts(src_entities, projections, tr.check, unmet),
     )

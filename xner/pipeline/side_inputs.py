@@ -7,59 +7,49 @@ key, and what it computes is cached under its own key.
 """
 
 import typing
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Protocol
+from typing import Any
 
 from xner.config import build, group_config
-from xner.labelers.base import Labeler
 from xner.pipeline.cache import StageCache
 from xner.pipeline.stages import Label
-from xner.project.scores import NMTScorer, ScoreInputs
+from xner.project.scores import ScoreInputs
 
-Arguments = list[dict[str, Any]]  # per sentence: ScoreInputs arguments
-
-
-class SideInput(Protocol):
-    config: Mapping[str, Any]
-
-    def gather(
-        self, cache: StageCache, words: list[list[str]], words_key: str
-    ) -> tuple[Arguments, str | None]:
-        """Per target sentence its ScoreInputs arguments, and the cache key of what it computed
-        (None: nothing)."""
-        ...
+Words = list[list[str]]
+Gathered = tuple[list[dict[str, Any]], str | None]  # per sentence ScoreInputs arguments, key
 
 
 @dataclass(frozen=True)
-class TargetLabels:
-    """Target-side NER probabilities for the ILP ``ner`` score (``pipeline.target_labeler``)."""
+class SideInput(ABC):
+    """A side input built from its node (``part``) and the node's plain config."""
 
-    labeler: Labeler
+    part: Any
     config: Mapping[str, Any]
 
-    def gather(
-        self, cache: StageCache, words: list[list[str]], words_key: str
-    ) -> tuple[Arguments, str | None]:
-        labels, key = Label(self.labeler, self.config).run(cache, words, words_key)
-        args = [
+    @abstractmethod
+    def gather(self, cache: StageCache, words: Words, words_key: str) -> Gathered:
+        """Per target sentence its ScoreInputs arguments, and the cache key of what was
+        computed (None: nothing)."""
+
+
+class TargetLabels(SideInput):
+    """Target-side NER probabilities (a Labeler) for the ILP ``ner`` score."""
+
+    def gather(self, cache: StageCache, words: Words, words_key: str) -> Gathered:
+        labels, key = Label(self.part, self.config).run(cache, words, words_key)
+        return [
             {} if lab.probs is None else {"ner_probs": lab.probs, "label_names": lab.label_names}
             for lab in labels
-        ]
-        return args, key
+        ], key
 
 
-@dataclass(frozen=True)
-class NMTScores:
-    """An NMT scorer for the ILP ``nmt`` score (``pipeline.nmt_scorer``)."""
+class NMTScores(SideInput):
+    """An NMT scorer (:class:`xner.project.scores.NMTScorer`) for the ILP ``nmt`` score."""
 
-    scorer: NMTScorer
-    config: Mapping[str, Any]
-
-    def gather(
-        self, cache: StageCache, words: list[list[str]], words_key: str
-    ) -> tuple[Arguments, str | None]:
-        return [{"nmt": self.scorer} for _ in words], None
+    def gather(self, cache: StageCache, words: Words, words_key: str) -> Gathered:
+        return [{"nmt": self.part} for _ in words], None
 
 
 @dataclass(frozen=True)
@@ -86,11 +76,11 @@ class SideInputs:
         )
 
     def gather(
-        self, cache: StageCache, words: list[list[str]], words_key: str
+        self, cache: StageCache, words: Words, words_key: str
     ) -> tuple[list[ScoreInputs | None], dict[str, str], dict[str, Any]]:
         """Per target sentence the projector's score inputs (None: none), the cache keys of
         what was computed, and the configs that join the projection's key."""
-        args: Arguments = [{} for _ in words]
+        args: list[dict[str, Any]] = [{} for _ in words]
         keys, configs = {}, {}
         for name in self.names():
             part: SideInput | None = getattr(self, name)

@@ -18,7 +18,7 @@ labels, and changed code recomputes.
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tqdm import tqdm
@@ -29,18 +29,7 @@ from xner.errors import DataError
 from xner.labelers.base import Labeler, Labelled
 from xner.pipeline.backtranslation import BackTranslation, backtranslate_marked
 from xner.pipeline.cache import StageCache, fingerprint
-from xner.pipeline.codecs import (
-    Links,
-    Marked,
-    decode_labels,
-    decode_links,
-    decode_marked,
-    decode_projections,
-    encode_labels,
-    encode_links,
-    encode_marked,
-    encode_projections,
-)
+from xner.pipeline.codecs import CODECS, Links, Marked
 from xner.pipeline.guards import (
     LENGTH_SLACK,
     MAX_LENGTH_RATIO,
@@ -53,6 +42,21 @@ from xner.project.scores import ScoreInputs
 from xner.translate.base import Translator
 
 Pairs = Sequence[tuple[Sequence[str], Sequence[str]]]
+Words = list[list[str]]
+
+
+def _cached(
+    cache: StageCache,
+    stage: str,
+    config: Mapping[str, Any],
+    inputs: list[str],
+    compute: Callable[[], Any],
+) -> tuple[Any, str]:
+    """The output of ``stage`` from the cache (stored with its codec), computed on a miss."""
+    encode, decode = CODECS[stage]
+    return cache.get_or_compute(
+        stage, config, inputs, compute, encode, decode, code=STAGE_CODE[stage]
+    )
 
 
 @dataclass(frozen=True)
@@ -68,13 +72,12 @@ class Translate:
         self, cache: StageCache, words: list[list[str]], data_key: str, langs: tuple[str, str]
     ) -> tuple[list[list[str]], str]:
         """The raw translations of ``words`` from ``langs[0]`` into ``langs[1]``, and their key."""
-        return cache.get_or_compute(
+        return _cached(
+            cache,
             "translate",
             self.config,
             [data_key, *langs],
             lambda: self.translator.translate(words, *langs),
-            decode=lambda data: [list(w) for w in data],
-            code=STAGE_CODE["translate"],
         )
 
     def checked(
@@ -112,28 +115,16 @@ class Label:
     config: Mapping[str, Any]
 
     def run(
-        self,
-        cache: StageCache,
-        sentences: list[list[str]],
-        input_key: str,
-        skip_empty: bool = False,
+        self, cache: StageCache, words: Words, key: str, skip_empty: bool = False
     ) -> tuple[list[Labelled], str]:
-        """Labels of ``sentences`` (read under ``input_key``); ``skip_empty``: empty sentences
-        get an empty label without asking the labeller."""
+        """Labels of ``words`` (read under ``key``); ``skip_empty``: empty sentences get an
+        empty label without asking the labeller."""
         labeler = self.labeler
 
         def compute() -> list[Labelled]:
-            return _label_nonempty(labeler, sentences) if skip_empty else labeler.label(sentences)
+            return _label_nonempty(labeler, words) if skip_empty else labeler.label(words)
 
-        return cache.get_or_compute(
-            "label",
-            self.config,
-            [input_key],
-            compute,
-            encode_labels,
-            decode_labels,
-            code=STAGE_CODE["label"],
-        )
+        return _cached(cache, "label", self.config, [key], compute)
 
 
 @dataclass(frozen=True)
@@ -152,14 +143,13 @@ class BackTranslate:
         langs: tuple[str, str],
     ) -> tuple[list[Marked], str]:
         """Per sentence: the back-translated words, their labelled spans and their origins."""
-        return cache.get_or_compute(
+        bt = self.backtranslation
+        return _cached(
+            cache,
             "backtranslate",
             self.config,
             [input_key],
-            lambda: backtranslate_marked(words, entities, self.backtranslation, *langs),
-            encode_marked,
-            decode_marked,
-            code=STAGE_CODE["backtranslate"],
+            lambda: backtranslate_marked(words, entities, bt, *langs),
         )
 
 
@@ -238,14 +228,8 @@ class Align:
         pairs: list[tuple[list[str], list[str]]],
         training: list[tuple[list[str], list[str]]],
     ) -> tuple[list[Links], str]:
-        return cache.get_or_compute(
-            "align",
-            config,
-            inputs,
-            lambda: _align(self.aligner, pairs, training),
-            encode_links,
-            decode_links,
-            code=STAGE_CODE["align"],
+        return _cached(
+            cache, "align", config, inputs, lambda: _align(self.aligner, pairs, training)
         )
 
 
@@ -257,15 +241,15 @@ class Rows:
     src_entities: list[list[Entity]]
     tgt_words: list[list[str]]
     links: list[Links]
-    scores: list[ScoreInputs | None]
+    scores: list[ScoreInputs | None] = field(default_factory=list)  # from the side inputs ...
+    score_configs: dict[str, Any] = field(default_factory=dict)  # ... made with these configs
 
 
 def project_rows(projector: Projector, rows: Rows) -> list[Projection]:
     """Every sentence's projection; one with no entity or no target word is not sent."""
     out = []
-    items = zip(
-        rows.src_words, rows.src_entities, rows.tgt_words, rows.links, rows.scores, strict=True
-    )
+    scores = rows.scores or [None] * len(rows.links)
+    items = zip(rows.src_words, rows.src_entities, rows.tgt_words, rows.links, scores, strict=True)
     for src, ents, tgt, links, scores in tqdm(
         items, total=len(rows.links), desc="project", disable=None
     ):
@@ -283,34 +267,20 @@ class Project:
     projector: Projector
     config: Mapping[str, Any]
 
-    def run(
-        self, cache: StageCache, rows: Rows, inputs: list[str], side: Mapping[str, Any]
-    ) -> tuple[list[Projection], str]:
-        """Projections of ``rows`` (read under ``inputs``); ``side``: the configs of the side
-        inputs in ``rows.scores``, part of the key."""
+    def run(self, cache: StageCache, rows: Rows, inputs: list[str]) -> tuple[list[Projection], str]:
+        """Projections of ``rows`` (read under ``inputs``); the configs of the side inputs that
+        made ``rows.scores`` join the key."""
+        side = rows.score_configs
         config = {"projector": self.config, **side} if side else self.config
-        return cache.get_or_compute(
-            "project",
-            config,
-            inputs,
-            lambda: project_rows(self.projector, rows),
-            encode_projections,
-            decode_projections,
-            code=STAGE_CODE["project"],
-        )
+        return _cached(cache, "project", config, inputs, lambda: project_rows(self.projector, rows))
 
 
 # The pipeline's own code in each stage's cache key; the config's `_target_` classes are added.
 STAGE_CODE: dict[str, tuple[Callable[..., Any] | str, ...]] = {
     "translate": (),
     "translate_checked": (guard_translations,),
-    "label": (_label_nonempty, encode_labels, decode_labels),
-    "backtranslate": (backtranslate_marked, encode_marked, decode_marked),
-    "align": (_align, encode_links, decode_links),
-    "project": (
-        project_rows,
-        encode_projections,
-        decode_projections,
-        "xner.pipeline.side_inputs",
-    ),
+    "label": (_label_nonempty, *CODECS["label"]),
+    "backtranslate": (backtranslate_marked, *CODECS["backtranslate"]),
+    "align": (_align, *CODECS["align"]),
+    "project": (project_rows, *CODECS["project"], "xner.pipeline.side_inputs"),
 }
