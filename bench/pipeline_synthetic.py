@@ -50,6 +50,30 @@ def node(group: str, name: str, **overrides):
     return cfg
 
 
+def train_pipeline(args: argparse.Namespace, data: Synthetic, cache: StageCache) -> Pipeline:
+    """en -> syn: the lexicon translator, the chosen aligner, the heuristic projector."""
+    if args.aligner == "eflomal":
+        aligner_cfg = node("aligner", "eflomal")
+        aligner = instantiate(aligner_cfg)
+    else:
+        aligner_cfg = OmegaConf.create({"name": "sameword"})
+        aligner = SameWordAligner()
+    lexicon = LexiconTranslator(source=data, langs=("en", "syn"))
+    bt = None
+    if args.backtranslation:
+        bt = BackTranslate(BackTranslation(lexicon), {"threshold": 0.5})
+    heuristic = node("projector", "heuristic", **({} if args.thr is None else {"thr": args.thr}))
+    return Pipeline(
+        cache,
+        "en",
+        "syn",
+        translate=Translate(lexicon, {"lexicon": str(lexicon.path)}),
+        align=Align(aligner, aligner_cfg),
+        project=Project(instantiate(heuristic), heuristic),
+        backtranslate=bt,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n-train", type=int, default=400)
@@ -61,45 +85,23 @@ def main() -> None:
     args = parser.parse_args()
 
     data = Synthetic(seed=args.seed, n_train=args.n_train, n_dev=0, n_test=args.n_test)
-    if args.aligner == "eflomal":
-        aligner_cfg = node("aligner", "eflomal")
-        aligner = instantiate(aligner_cfg)
-    else:
-        aligner_cfg = OmegaConf.create({"name": "sameword"})
-        aligner = SameWordAligner()
-    lexicon = LexiconTranslator(source=data, langs=("en", "syn"))
-    bt = (
-        BackTranslate(BackTranslation(lexicon), {"threshold": 0.5})
-        if args.backtranslation
-        else None
-    )
     cache = StageCache(tempfile.mkdtemp(prefix="xner-bench-"))
-    heuristic = {} if args.thr is None else {"thr": args.thr}
-    projectors = {
-        "heuristic": node("projector", "heuristic", **heuristic),
-        "ilp": node("projector", "ilp"),
-    }
+    base = train_pipeline(args, data, cache)
+    ilp = node("projector", "ilp")
+    projectors = {"heuristic": base.project, "ilp": Project(instantiate(ilp), ilp)}
     print(
         f"synthetic seed={args.seed} train={args.n_train} test={args.n_test} "
         f"aligner={args.aligner} backtranslation={args.backtranslation}"
     )
-    for name, proj_cfg in projectors.items():
-        train_pipeline = Pipeline(
-            cache,
-            "en",
-            "syn",
-            translate=Translate(lexicon, {"lexicon": str(lexicon.path)}),
-            align=Align(aligner, aligner_cfg),
-            project=Project(instantiate(proj_cfg), proj_cfg),
-            backtranslate=bt,
-        )
+    for name, project in projectors.items():
+        forward = replace(base, project=project)
         test_pipeline = replace(
-            train_pipeline,
+            forward,
             translate=Translate(ReferenceTranslator(data), {"reference": "synthetic"}),
             label=Label(GoldLabeler(data, lang="en"), {"gold": "en"}),
         )
         start = time.perf_counter()
-        train = translate_train(train_pipeline, data.split("en", "train"))
+        train = translate_train(forward, data.split("en", "train"))
         t_train = time.perf_counter() - start
         start = time.perf_counter()
         gold = data.split("syn", "test")

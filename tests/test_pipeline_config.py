@@ -8,7 +8,7 @@ from hydra import compose, initialize_config_dir
 from xner.config import register_resolvers
 from xner.errors import ConfigError
 from xner.pipeline.cache import StageCache
-from xner.pipeline.from_config import build_pipeline, settings
+from xner.pipeline.from_config import build_pipeline, pipeline_settings
 from xner.pipeline.side_inputs import TargetLabels
 
 CONF = str(Path(__file__).resolve().parents[1] / "conf")
@@ -54,7 +54,7 @@ def test_backtranslation_comes_from_the_aligner_via(tmp_path: Path):
 )
 def test_an_unknown_pipeline_key_is_refused_naming_it(override: str, key: str):
     with pytest.raises(ConfigError, match=rf"^{key}: unknown key \(known: "):
-        settings(project_config(override))
+        pipeline_settings(project_config(override))
 
 
 def test_a_missing_labeler_checkpoint_is_asked_for_last(tmp_path: Path):

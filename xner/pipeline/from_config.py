@@ -77,7 +77,7 @@ class PipelineSettings:
         )
 
 
-def settings(cfg: DictConfig) -> PipelineSettings:
+def pipeline_settings(cfg: DictConfig) -> PipelineSettings:
     """The ``pipeline`` node instantiated (its nested nodes stay configs: the stages' keys)."""
     node = cfg.get("pipeline")
     return PipelineSettings() if node is None else build(node, _recursive_=False)
@@ -128,12 +128,12 @@ def build_pipeline(
     ``source_checkpoint`` (which may train a model) is asked."""
     if task not in TASKS:
         raise ConfigError(f"task={task!r}: choose one of {', '.join(TASKS)}")
-    pipeline = settings(cfg)
+    own = pipeline_settings(cfg)
     aligner = build(cfg.aligner)
     if aligner.via not in VIAS:
         raise ConfigError(f"aligner.via={aligner.via!r}: choose one of {', '.join(VIAS)}")
-    translate = pipeline.translate(cfg.translator)
-    back = pipeline.backtranslate(cfg.translator) if aligner.via == "backtranslation" else None
+    translate = own.translate(cfg.translator)
+    back = own.backtranslate(cfg.translator) if aligner.via == "backtranslation" else None
     langs = (str(cfg.get("source_lang", "en")), str(cfg.lang))
     forward = langs[::-1] if task == "translate_test" else langs
     _check_languages(translate, back, [forward, langs])
@@ -146,5 +146,5 @@ def build_pipeline(
         project=Project(build(cfg.projector), group_config(cfg.projector)),
         label=_labeler(cfg, source_checkpoint) if task == "translate_test" else None,
         backtranslate=back,
-        side_inputs=pipeline.side_inputs,
+        side_inputs=own.side_inputs,
     )
