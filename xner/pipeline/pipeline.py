@@ -174,7 +174,9 @@ def _in_source_terms(
     return final
 
 
-def transfer(p: Pipeline, t: _Transfer, keys: dict[str, str]) -> tuple[list[Projection], int]:
+def _align_and_project(
+    p: Pipeline, t: _Transfer, keys: dict[str, str]
+) -> tuple[list[Projection], int]:
     """Align, gather the side inputs and project; the projections and the unmet count."""
     rows, origins = _links(p, t, keys)
     gathered = p.side_inputs.gather(p.cache, t.tgt_words, t.tgt_key)
@@ -225,7 +227,7 @@ def translate_test(pipeline: Pipeline, target: Sequence[TaggedSentence]) -> Pipe
     )
     src_entities = [entities(lab.tags) for lab in labels]
     t = _Transfer(translations, src_entities, tgt_words, keys["label"], tr.key, tr.words_key)
-    projections, unmet = transfer(pipeline, t, keys)
+    projections, unmet = _align_and_project(pipeline, t, keys)
     sentences = [
         TaggedSentence(list(words), _tagged(words, proj, i))
         for i, (words, proj) in enumerate(zip(tgt_words, projections, strict=True))
@@ -262,7 +264,7 @@ def translate_train(
         tags = [lab.tags for lab in labels]
     src_entities = [entities(t) for t in tags]
     t = _Transfer(src_words, src_entities, translations, keys["label"], tr.key, tr.key)
-    projections, unmet = transfer(pipeline, t, keys)
+    projections, unmet = _align_and_project(pipeline, t, keys)
     sentences, kept = [], []
     for i, (words, proj) in enumerate(zip(translations, projections, strict=True)):
         if (proj.dropped and not keep_incomplete) or not words:
