@@ -12,7 +12,8 @@ from omegaconf import DictConfig
 from xner.config import register_resolvers
 from xner.data.conll import format_conll, write_conll
 from xner.methods.context import RunContext
-from xner.methods.projection_job import Stages, run_translate_test, run_translate_train, summary
+from xner.pipeline.from_config import build_pipeline
+from xner.pipeline.pipeline import translate_test, translate_train
 from xner.run.app import one_line_errors, run_job
 from xner.run.choices import checked_choices
 from xner.run.sweep import planned
@@ -26,15 +27,15 @@ DEFAULT_SPLIT = {"translate_test": "test", "translate_train": "train"}
 def project(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
     ctx = RunContext(cfg, job)
     task = str(cfg.task)
-    stages = Stages(cfg, task)
+    pipeline = build_pipeline(cfg, task, ctx.cache)
     split = str(cfg.split or DEFAULT_SPLIT.get(task, "test"))
     if task == "translate_test":
-        result = run_translate_test(ctx, stages, split)
         gold = ctx.target_split(split)
+        result = translate_test(pipeline, gold)
     else:
-        result = run_translate_train(ctx, stages, split)
+        result = translate_train(pipeline, ctx.source_split(split))
         gold = []
-    metrics = summary(result)
+    metrics = result.summary()
     if gold and any(t != "O" for s in gold for t in s.tags):
         metrics.update(ctx.report([s.tags for s in result.sentences], gold, extra=metrics))
     elif cfg.get("out"):

@@ -12,6 +12,7 @@ import argparse
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from hydra.utils import instantiate
@@ -23,8 +24,10 @@ from xner.align.base import Aligner  # noqa: E402
 from xner.data.sources import Synthetic  # noqa: E402
 from xner.evaluation.metrics import score  # noqa: E402
 from xner.labelers import GoldLabeler  # noqa: E402
+from xner.pipeline.backtranslation import BackTranslation  # noqa: E402
 from xner.pipeline.cache import StageCache  # noqa: E402
-from xner.pipeline.stages import BackTranslation, translate_test, translate_train  # noqa: E402
+from xner.pipeline.pipeline import Pipeline, translate_test, translate_train  # noqa: E402
+from xner.pipeline.stages import Align, BackTranslate, Label, Project, Translate  # noqa: E402
 from xner.translate import LexiconTranslator, ReferenceTranslator  # noqa: E402
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -47,6 +50,30 @@ def node(group: str, name: str, **overrides):
     return cfg
 
 
+def train_pipeline(args: argparse.Namespace, data: Synthetic, cache: StageCache) -> Pipeline:
+    """en -> syn: the lexicon translator, the chosen aligner, the heuristic projector."""
+    if args.aligner == "eflomal":
+        aligner_cfg = node("aligner", "eflomal")
+        aligner = instantiate(aligner_cfg)
+    else:
+        aligner_cfg = OmegaConf.create({"name": "sameword"})
+        aligner = SameWordAligner()
+    lexicon = LexiconTranslator(source=data, langs=("en", "syn"))
+    bt = None
+    if args.backtranslation:
+        bt = BackTranslate(BackTranslation(lexicon), {"threshold": 0.5})
+    heuristic = node("projector", "heuristic", **({} if args.thr is None else {"thr": args.thr}))
+    return Pipeline(
+        cache,
+        "en",
+        "syn",
+        translate=Translate(lexicon, {"lexicon": str(lexicon.path)}),
+        align=Align(aligner, aligner_cfg),
+        project=Project(instantiate(heuristic), heuristic),
+        backtranslate=bt,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n-train", type=int, default=400)
@@ -58,60 +85,27 @@ def main() -> None:
     args = parser.parse_args()
 
     data = Synthetic(seed=args.seed, n_train=args.n_train, n_dev=0, n_test=args.n_test)
-    if args.aligner == "eflomal":
-        aligner_cfg = node("aligner", "eflomal")
-        del aligner_cfg["via"]
-        aligner = instantiate(aligner_cfg)
-    else:
-        aligner_cfg = OmegaConf.create({"name": "sameword"})
-        aligner = SameWordAligner()
-    lexicon = LexiconTranslator(source=data, langs=("en", "syn"))
-    bt = BackTranslation(lexicon) if args.backtranslation else None
     cache = StageCache(tempfile.mkdtemp(prefix="xner-bench-"))
-    heuristic = {} if args.thr is None else {"thr": args.thr}
-    projectors = {
-        "heuristic": node("projector", "heuristic", **heuristic),
-        "ilp": node("projector", "ilp"),
-    }
+    base = train_pipeline(args, data, cache)
+    ilp = node("projector", "ilp")
+    projectors = {"heuristic": base.project, "ilp": Project(instantiate(ilp), ilp)}
     print(
         f"synthetic seed={args.seed} train={args.n_train} test={args.n_test} "
         f"aligner={args.aligner} backtranslation={args.backtranslation}"
     )
-    for name, proj_cfg in projectors.items():
-        projector = instantiate(proj_cfg)
-        configs = {
-            "translator": {"lexicon": str(lexicon.path)},
-            "aligner": aligner_cfg,
-            "projector": proj_cfg,
-            "labeler": {"gold": "en"},
-            "backtranslation": {"threshold": 0.5},
-        }
-        common = dict(
-            aligner=aligner,
-            projector=projector,
-            cache=cache,
-            src_lang="en",
-            tgt_lang="syn",
+    for name, project in projectors.items():
+        forward = replace(base, project=project)
+        test_pipeline = replace(
+            forward,
+            translate=Translate(ReferenceTranslator(data), {"reference": "synthetic"}),
+            label=Label(GoldLabeler(data, lang="en"), {"gold": "en"}),
         )
         start = time.perf_counter()
-        train = translate_train(
-            data.split("en", "train"),
-            translator=lexicon,
-            stage_configs=configs,
-            backtranslation=bt,
-            **common,
-        )
+        train = translate_train(forward, data.split("en", "train"))
         t_train = time.perf_counter() - start
         start = time.perf_counter()
         gold = data.split("syn", "test")
-        test = translate_test(
-            gold,
-            translator=ReferenceTranslator(data),
-            labeler=GoldLabeler(data, lang="en"),
-            stage_configs={**configs, "translator": {"reference": "synthetic"}},
-            backtranslation=BackTranslation(lexicon) if bt else None,
-            **common,
-        )
+        test = translate_test(test_pipeline, gold)
         t_test = time.perf_counter() - start
         f1 = score([s.tags for s in test.sentences], [s.tags for s in gold])
         print(

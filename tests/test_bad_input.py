@@ -21,7 +21,9 @@ from xner.errors import ConfigError, DataError
 from xner.evaluation.metrics import score_sentences
 from xner.labelers.base import Labeler, Labelled
 from xner.pipeline.cache import StageCache
-from xner.pipeline.stages import guard_translations, translate_test, translate_train
+from xner.pipeline.guards import MAX_LENGTH_RATIO, guard_translations
+from xner.pipeline.pipeline import Pipeline, translate_test, translate_train
+from xner.pipeline.stages import Align, Label, Project, Translate
 from xner.project.heuristic import HeuristicProjector
 from xner.translate.base import Translator
 
@@ -174,29 +176,35 @@ class CapitalLabeler(Labeler):
 CONFIGS = {"translator": {"t": 1}, "labeler": {"l": 1}, "aligner": {"a": 1}, "projector": {}}
 
 
-def _stages(tmp_path, translations, aligner=None) -> dict:
-    return dict(
-        translator=TableTranslator([t.split() for t in translations]),
-        aligner=aligner or DiagonalAligner(),
-        projector=HeuristicProjector(),
-        cache=StageCache(tmp_path / "cache"),
-        src_lang="en",
-        tgt_lang="syn",
-        stage_configs=CONFIGS,
+def _pipeline(
+    tmp_path,
+    translations,
+    aligner=None,
+    labeler=None,
+    max_length_ratio=MAX_LENGTH_RATIO,
+    projector=None,
+) -> Pipeline:
+    translator = TableTranslator([t.split() for t in translations])
+    return Pipeline(
+        StageCache(tmp_path / "cache"),
+        "en",
+        "syn",
+        translate=Translate(translator, CONFIGS["translator"], max_length_ratio),
+        align=Align(aligner or DiagonalAligner(), CONFIGS["aligner"]),
+        project=Project(projector or HeuristicProjector(), CONFIGS["projector"]),
+        label=Label(labeler, CONFIGS["labeler"]) if labeler else None,
     )
 
 
-def _test(tmp_path, translations, target, aligner=None, **kw):
+def _test(tmp_path, translations, target, aligner=None, labeler=None, **kw):
+    pipeline = _pipeline(tmp_path, translations, aligner, labeler or CapitalLabeler(), **kw)
     return translate_test(
-        [TaggedSentence(w.split(), ["O"] * len(w.split())) for w in target],
-        labeler=kw.pop("labeler", CapitalLabeler()),
-        **_stages(tmp_path, translations, aligner),
-        **kw,
+        pipeline, [TaggedSentence(w.split(), ["O"] * len(w.split())) for w in target]
     )
 
 
-def _train(tmp_path, source, translations, aligner=None, **kw):
-    return translate_train(source, **_stages(tmp_path, translations, aligner), **kw)
+def _train(tmp_path, source, translations, aligner=None, keep_incomplete=False):
+    return translate_train(_pipeline(tmp_path, translations, aligner), source, keep_incomplete)
 
 
 SOURCE = [
@@ -279,16 +287,8 @@ def test_sentences_with_zero_entities_pass_through(tmp_path, projector):
     from xner.project.ilp import ILPProjector
 
     plain = [TaggedSentence(["it", "rained"], ["O", "O"])]
-    result = translate_train(
-        plain,
-        translator=TableTranslator([["es", "regnete"]]),
-        aligner=DiagonalAligner(),
-        projector=ILPProjector() if projector == "ilp" else HeuristicProjector(),
-        cache=StageCache(tmp_path / "cache"),
-        src_lang="en",
-        tgt_lang="syn",
-        stage_configs=CONFIGS,
-    )
+    chosen = ILPProjector() if projector == "ilp" else HeuristicProjector()
+    result = translate_train(_pipeline(tmp_path, ["es regnete"], projector=chosen), plain)
     assert [s.tags for s in result.sentences] == [["O", "O"]]
     assert result.n_source_entities == 0 and result.projected_share == 1.0
     test = _test(tmp_path, ["it rained"], ["es regnete"])

@@ -25,7 +25,8 @@ from xner.methods.teacher_student import TEACHER_CODE
 from xner.pipeline import code_fingerprint
 from xner.pipeline.cache import StageCache, fingerprint
 from xner.pipeline.code_fingerprint import CodeBase, root_name
-from xner.pipeline.stages import STAGE_CODE, translate_test
+from xner.pipeline.pipeline import Pipeline, translate_test
+from xner.pipeline.stages import STAGE_CODE, Align, Label, Project, Translate
 from xner.project.heuristic import HeuristicProjector
 from xner.translate.base import Translator
 
@@ -269,17 +270,16 @@ class Capitals(Labeler):
 def run_pipeline(cache_dir: Path, src: Path) -> tuple[StageCache, Diagonal]:
     cache, aligner = StageCache(cache_dir, code=CodeBase(src)), Diagonal()
     target = [TaggedSentence(["Ada", "met", "Bo"], ["O"] * 3)]
-    out = translate_test(
-        target,
-        translator=Copy(),
-        labeler=Capitals(),
-        aligner=aligner,
-        projector=HeuristicProjector(),
-        cache=cache,
-        src_lang="en",
-        tgt_lang="syn",
-        stage_configs=TARGETS,
+    pipeline = Pipeline(
+        cache,
+        "en",
+        "syn",
+        translate=Translate(Copy(), TARGETS["translator"]),
+        align=Align(aligner, TARGETS["aligner"]),
+        project=Project(HeuristicProjector(), TARGETS["projector"]),
+        label=Label(Capitals(), TARGETS["labeler"]),
     )
+    out = translate_test(pipeline, target)
     assert out.sentences[0].tags == ["B-PER", "O", "B-PER"]
     return cache, aligner
 

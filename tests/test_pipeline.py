@@ -2,8 +2,10 @@
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from xner.align.base import Aligner
@@ -11,17 +13,19 @@ from xner.data.conll import TaggedSentence, read_conll, write_conll
 from xner.data.entity import Entity
 from xner.data.sources import Synthetic
 from xner.labelers import GoldLabeler, Labeler, Labelled
-from xner.pipeline.cache import StageCache
-from xner.pipeline.stages import (
+from xner.pipeline.backtranslation import (
     BackTranslation,
     insert_markers,
     match_spans,
     parse_markers,
-    translate_test,
-    translate_train,
 )
+from xner.pipeline.cache import StageCache
+from xner.pipeline.pipeline import Pipeline, translate_test, translate_train
+from xner.pipeline.side_inputs import NMTScores, SideInputs, TargetLabels
+from xner.pipeline.stages import Align, BackTranslate, Label, Project, Translate
 from xner.project.heuristic import HeuristicProjector
 from xner.project.ilp import ILPProjector
+from xner.project.scores import NMTScorer
 from xner.translate import LexiconTranslator, Translator
 
 LEXICON = "the\tna\npresident\tshugaba\nvisited\tziyarci\nmet\tgana\nyesterday\tjiya\n.\t.\n"
@@ -101,23 +105,35 @@ CONFIGS = {
 }
 
 
-def stages(translator: Translator, cache: StageCache, **overrides) -> dict:
-    """Pipeline keyword arguments: en -> syn, a same-word aligner, the heuristic projector."""
-    return {
-        "translator": translator,
-        "aligner": SameWordAligner(),
-        "projector": HeuristicProjector(),
-        "cache": cache,
-        "src_lang": "en",
-        "tgt_lang": "syn",
-        "stage_configs": CONFIGS,
-        **overrides,
-    }
+def stages(
+    translator: Translator,
+    cache: StageCache,
+    *,
+    aligner: Aligner | None = None,
+    projector=None,
+    labeler: Labeler | None = None,
+    backtranslation: BackTranslation | None = None,
+    parallel_text=(),
+    configs: dict = CONFIGS,
+) -> Pipeline:
+    """The pipeline: en -> syn, a same-word aligner, the heuristic projector."""
+    return Pipeline(
+        cache,
+        "en",
+        "syn",
+        translate=Translate(translator, configs["translator"]),
+        align=Align(aligner or SameWordAligner(), configs["aligner"], parallel_text),
+        project=Project(projector or HeuristicProjector(), configs["projector"]),
+        label=Label(labeler, configs["labeler"]) if labeler else None,
+        backtranslate=BackTranslate(backtranslation, configs["backtranslation"])
+        if backtranslation
+        else None,
+    )
 
 
 def test_translate_train_projects_onto_the_translation(lexicon, tmp_path: Path):
     cache = StageCache(tmp_path / "c")
-    result = translate_train(SOURCE, **stages(lexicon, cache, aligner=SameWordAligner(EN_SYN)))
+    result = translate_train(stages(lexicon, cache, aligner=SameWordAligner(EN_SYN)), SOURCE)
     assert [s.words for s in result.sentences] == [
         ["na", "shugaba", "ziyarci", "Barack", "Obama", "."],
         ["Kano", "gana", "Abuja", "jiya"],
@@ -134,10 +150,10 @@ def test_translate_train_drops_sentences_with_unprojected_entities(lexicon, tmp_
                 set() if "Kano" in src else {(i, i) for i in range(len(src))} for src, _ in pairs
             ]
 
-    kwargs = stages(lexicon, StageCache(tmp_path), aligner=NoLinks())
-    result = translate_train(SOURCE, **kwargs)
+    pipeline = stages(lexicon, StageCache(tmp_path), aligner=NoLinks())
+    result = translate_train(pipeline, SOURCE)
     assert result.kept == [0] and result.n_sentences_dropped == 1 and result.n_dropped == 2
-    kept_all = translate_train(SOURCE, keep_incomplete=True, **kwargs)
+    kept_all = translate_train(pipeline, SOURCE, keep_incomplete=True)
     assert kept_all.kept == [0, 1] and kept_all.sentences[1].tags == ["O"] * 4
 
 
@@ -151,10 +167,15 @@ def test_sweep_translates_once_and_aligns_once_per_aligner(lexicon, tmp_path: Pa
     for proj_name, projector in projectors.items():  # the order of a Hydra sweep
         for method, aligner in aligners.items():
             configs = {**CONFIGS, "aligner": {"method": method}, "projector": {"name": proj_name}}
-            kwargs = stages(
-                translator, cache, aligner=aligner, projector=projector, stage_configs=configs
+            pipeline = stages(
+                translator,
+                cache,
+                aligner=aligner,
+                projector=projector,
+                labeler=CapitalLabeler(),
+                configs=configs,
             )
-            outputs.append(translate_test(target, labeler=CapitalLabeler(), **kwargs))
+            outputs.append(translate_test(pipeline, target))
     assert translator.calls == 1
     assert [a.calls for a in aligners.values()] == [1, 1]
     assert cache.stats["translate.misses"] == 1 and cache.stats["translate.hits"] == 3
@@ -181,16 +202,17 @@ def test_markers_and_fuzzy_matching():
 @pytest.mark.parametrize("direction", ["test", "train"])
 def test_backtranslation_with_the_lexicon_translator(lexicon, tmp_path: Path, direction: str):
     bt = BackTranslation(Counting(lexicon), threshold=0.5)
-    common = stages(lexicon, StageCache(tmp_path), backtranslation=bt)
+    labeler = CapitalLabeler() if direction == "test" else None
+    common = stages(lexicon, StageCache(tmp_path), backtranslation=bt, labeler=labeler)
     if direction == "test":
         target = [
             TaggedSentence(["na", "shugaba", "ziyarci", "Barack", "Obama", "."], ["O"] * 6),
             TaggedSentence(["Kano", "gana", "Abuja", "jiya"], ["O"] * 4),
         ]
-        result = translate_test(target, labeler=CapitalLabeler(), **common)
+        result = translate_test(common, target)
         expected = [["O", "O", "O", "B-PER", "I-PER", "O"], ["B-PER", "O", "B-PER", "O"]]
     else:
-        result = translate_train(SOURCE, **common)
+        result = translate_train(common, SOURCE)
         expected = [s.tags for s in SOURCE]
     assert [s.tags for s in result.sentences] == expected
     assert bt.translator.calls == 2  # marked sentences, then the entities alone
@@ -204,8 +226,13 @@ def test_backtranslation_unmatched_markers_are_dropped(tmp_path: Path):
 
     target = [TaggedSentence(["Kano", "gana", "Abuja"], ["O"] * 3)]
     ident = Mangler()
-    common = stages(ident, StageCache(tmp_path), backtranslation=BackTranslation(ident))
-    result = translate_test(target, labeler=CapitalLabeler(), **common)
+    pipeline = stages(
+        ident,
+        StageCache(tmp_path),
+        backtranslation=BackTranslation(ident),
+        labeler=CapitalLabeler(),
+    )
+    result = translate_test(pipeline, target)
     assert result.sentences[0].tags == ["O"] * 3
     assert (result.n_source_entities, result.n_projected, result.n_dropped) == (2, 0, 2)
 
@@ -217,9 +244,9 @@ def synthetic() -> Synthetic:
 
 def test_both_directions_complete_on_the_synthetic_corpus(synthetic, tmp_path: Path):
     lexicon = LexiconTranslator(source=synthetic, langs=("en", "syn"))
-    common = stages(lexicon, StageCache(tmp_path / "cache"))
-    train = translate_train(synthetic.split("en", "train"), **common)
-    test = translate_test(synthetic.split("syn", "test"), labeler=CapitalLabeler(), **common)
+    common = stages(lexicon, StageCache(tmp_path / "cache"), labeler=CapitalLabeler())
+    train = translate_train(replace(common, label=None), synthetic.split("en", "train"))
+    test = translate_test(common, synthetic.split("syn", "test"))
     assert train.n_source_entities > 0 and train.n_projected > 0
     assert len(test.sentences) == 30
     for name, result in (("train", train), ("test", test)):
@@ -232,8 +259,10 @@ def test_reference_translator_and_gold_labels_recover_the_synthetic_target(synth
     from xner.translate import ReferenceTranslator
 
     gold = synthetic.split("syn", "test")
-    common = stages(ReferenceTranslator(synthetic), StageCache(tmp_path))
-    result = translate_test(gold, labeler=GoldLabeler(synthetic, lang="en"), **common)
+    common = stages(
+        ReferenceTranslator(synthetic), StageCache(tmp_path), labeler=GoldLabeler(synthetic, "en")
+    )
+    result = translate_test(common, gold)
     assert [s.words for s in result.sentences] == [s.words for s in gold]
     n_gold = sum(Counter(t[:2] for t in s.tags)["B-"] for s in gold)
     assert result.n_source_entities == n_gold
@@ -267,16 +296,24 @@ def test_aligner_learns_from_all_parallel_text_and_the_key_follows_it(tmp_path: 
     assert len(text) == 9
     cache = StageCache(tmp_path / "c")
     target = corpus.split("syn", "test")
-    kw = stages(translator, cache, labeler=GoldLabeler(corpus, "en"))
+    kw = {"labeler": GoldLabeler(corpus, "en")}
     aligner = LearningAligner()
-    first = translate_test(target, **{**kw, "aligner": aligner, "parallel_text": text})
+    first = translate_test(
+        stages(translator, cache, aligner=aligner, parallel_text=text, **kw), target
+    )
     assert len(aligner.training) == 6  # the 3 projected pairs are not repeated
     assert aligner.training[0] == text[0]  # (English words, target words) of train sentence 0
-    again = translate_test(target, **{**kw, "aligner": LearningAligner(), "parallel_text": text})
+    again = translate_test(
+        stages(translator, cache, aligner=LearningAligner(), parallel_text=text, **kw), target
+    )
     assert again.keys["align"] == first.keys["align"]
-    fewer = translate_test(target, **{**kw, "aligner": LearningAligner(), "parallel_text": []})
+    fewer = translate_test(
+        stages(translator, cache, aligner=LearningAligner(), parallel_text=[], **kw), target
+    )
     assert fewer.keys["align"] != first.keys["align"]
-    plain = translate_test(target, **{**kw, "parallel_text": text})  # a neural-style aligner
+    plain = translate_test(  # a neural-style aligner
+        stages(translator, cache, parallel_text=text, **kw), target
+    )
     assert plain.keys["align"] == fewer.keys["align"]
 
 
@@ -289,13 +326,62 @@ class FirstWordAligner(Aligner):
 
 def test_unmet_projector_constraints_are_counted_and_logged(lexicon, tmp_path: Path, caplog):
     # sentence 1 has two LOC entities whose only evidence is target word 0: '= 1' cannot hold
-    kw = stages(lexicon, StageCache(tmp_path / "c"), aligner=FirstWordAligner())
-    kw["projector"] = ILPProjector(constraint="eq")
-    with caplog.at_level("WARNING", logger="xner.pipeline.stages"):
-        result = translate_train(SOURCE, keep_incomplete=True, **kw)
+    kw = stages(
+        lexicon,
+        StageCache(tmp_path / "c"),
+        aligner=FirstWordAligner(),
+        projector=ILPProjector(constraint="eq"),
+    )
+    with caplog.at_level("WARNING", logger="xner.pipeline.pipeline"):
+        result = translate_train(kw, SOURCE, keep_incomplete=True)
     assert result.n_unmet == 1
     assert "could not meet its constraints in 1 of 2 sentences (1): they got infeasible" in (
         caplog.text
     )
-    cached = translate_train(SOURCE, keep_incomplete=True, **kw)  # the status survives the cache
+    cached = translate_train(kw, SOURCE, keep_incomplete=True)  # the status survives the cache
     assert cached.n_unmet == 1
+
+
+class ProbLabeler(CapitalLabeler):
+    """CapitalLabeler with one-hot probabilities: a target-side NER model stand-in."""
+
+    NAMES = ["O", "B-PER", "I-PER"]
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def label(self, sentences):
+        self.calls += 1
+        eye = np.eye(len(self.NAMES), dtype=np.float32)
+        return [
+            Labelled(lab.tags, eye[[self.NAMES.index(t) for t in lab.tags]], list(self.NAMES))
+            for lab in super().label(sentences)
+        ]
+
+
+class ExactNMT(NMTScorer):
+    """1 for identical phrases; counts the phrase pairs it scored."""
+
+    def __init__(self) -> None:
+        self.scored = 0
+
+    def score(self, src_phrases, tgt_phrases):
+        self.scored += len(src_phrases)
+        return [float(s == t) for s, t in zip(src_phrases, tgt_phrases, strict=True)]
+
+
+def test_side_inputs_reach_the_projector_and_its_cache_key(lexicon, tmp_path: Path):
+    target = [TaggedSentence(["na", "shugaba", "ziyarci", "Barack", "Obama", "."], ["O"] * 6)]
+    projector = ILPProjector(score="fused", weights={"align": 1.0, "ner": 1.0, "nmt": 1.0})
+    plain = stages(lexicon, StageCache(tmp_path), projector=projector, labeler=CapitalLabeler())
+    labeler, nmt = ProbLabeler(), ExactNMT()
+    side = SideInputs(TargetLabels(labeler, {"t": "probs"}), NMTScores(nmt, {"n": "exact"}))
+    first = translate_test(replace(plain, side_inputs=side), target)
+    assert first.sentences[0].tags == ["O", "O", "O", "B-PER", "I-PER", "O"]
+    assert labeler.calls == 1 and nmt.scored > 0
+    again = translate_test(replace(plain, side_inputs=side), target)
+    assert labeler.calls == 1 and again.keys == first.keys  # the target labels were cached
+    other = replace(side, nmt_scorer=NMTScores(nmt, {"n": "other"}))
+    moved = translate_test(replace(plain, side_inputs=other), target)
+    assert moved.keys["target_labeler"] == first.keys["target_labeler"]
+    assert moved.keys["project"] != first.keys["project"]  # a side input's config is in the key

@@ -17,6 +17,7 @@ class Aligner(ABC):
     """
 
     learns_from_text = False
+    via = "direct"  # direct | backtranslation: what the pipeline aligns the target with
 
     @abstractmethod
     def align(self, pairs: Sequence[SentencePair]) -> list[set[Link]]: ...

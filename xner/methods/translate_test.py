@@ -2,14 +2,14 @@
 
 from xner.methods.base import Method
 from xner.methods.context import RunContext
-from xner.methods.projection_job import Stages, run_translate_test, summary
+from xner.pipeline.from_config import build_pipeline
+from xner.pipeline.pipeline import translate_test
 
 
 class TranslateTest(Method):
     def run(self, ctx: RunContext) -> dict[str, float]:
-        stages = Stages(ctx.cfg, "translate_test")  # refuses a bad config before any training
-        if stages.needs_checkpoint:
-            stages.use_checkpoint(ctx.source_checkpoint())
-        result = run_translate_test(ctx, stages)
+        # a bad config is refused before the source model (the labeller) is trained
+        pipeline = build_pipeline(ctx.cfg, "translate_test", ctx.cache, ctx.source_checkpoint)
         test = ctx.target_split("test")
-        return ctx.report([s.tags for s in result.sentences], test, extra=summary(result))
+        result = translate_test(pipeline, test)
+        return ctx.report([s.tags for s in result.sentences], test, extra=result.summary())

@@ -3,8 +3,9 @@
 from xner.data.conll import format_conll
 from xner.methods.base import Method
 from xner.methods.context import RunContext
-from xner.methods.projection_job import Stages, run_translate_train, summary
 from xner.models.trainer import seed_everything
+from xner.pipeline.from_config import build_pipeline
+from xner.pipeline.pipeline import translate_train
 
 
 class TranslateTrain(Method):
@@ -19,8 +20,9 @@ class TranslateTrain(Method):
         self.keep_incomplete = keep_incomplete
 
     def run(self, ctx: RunContext) -> dict[str, float]:
-        stages = Stages(ctx.cfg, "translate_train")
-        result = run_translate_train(ctx, stages, self.source_split, self.keep_incomplete)
+        pipeline = build_pipeline(ctx.cfg, "translate_train", ctx.cache)
+        source = ctx.source_split(self.source_split)
+        result = translate_train(pipeline, source, self.keep_incomplete)
         if not result.sentences:
             raise ValueError("translate_train: every source sentence was dropped; nothing to train")
         if ctx.job is not None:
@@ -29,7 +31,7 @@ class TranslateTrain(Method):
         module = ctx.new_classifier()
         module = ctx.fit(module, result.sentences, self.validation(ctx))
         metrics = self.predict_and_report(ctx, module)
-        extra = summary(result)
+        extra = result.summary()
         if ctx.job is not None:
             ctx.job.log_metrics(extra)
         return {**metrics, **extra}

@@ -169,7 +169,7 @@ class HFNMTScorer(NMTScorer):
 
         from xner.hub import check_checkpoint, model_options
 
-        check_checkpoint(model, "nmt_scorer.model")
+        check_checkpoint(model, "pipeline.nmt_scorer.model")
         options = model_options(model)
         self.tokenizer = AutoTokenizer.from_pretrained(model, **options)
         self.model = AutoModelForSeq2SeqLM.from_pretrained(model, **options).to(device).eval()
