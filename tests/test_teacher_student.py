@@ -138,29 +138,16 @@ def test_two_tiny_teachers_distil_into_a_student_of_another_vocabulary(
 ):
     from transformers import AutoConfig, AutoTokenizer
 
+    teacher, student = two_sources / "teacher", two_sources / "student"
     done = run_app(
-        repo_root,
-        tmp_path,
-        "train.py",
-        "method=teacher_student",
-        "+debug=tiny",
-        "lang=syn",
-        "data@source_data=masakhaner2",
-        f"source_data.root={two_sources / 'src'}",
-        "source_data.label_drop=[]",
-        "source_langs=[ena,enb]",
-        "model@teacher=xlmr_base",
-        "teacher.name=tiny_xlmr",
-        f"teacher.checkpoint={two_sources / 'teacher'}",
-        "teacher.lr=1e-3",
-        "model@student=mbert",
-        "student.name=tiny_bert",
-        f"student.checkpoint={two_sources / 'student'}",
-        "student.batch_size=8",
-        "student.lr=1e-3,2e-3",
-        multirun=True,
-        timeout=900,
-    )
+        repo_root, tmp_path, "train.py", "method=teacher_student", "+debug=tiny", "lang=syn",
+        "data@source_data=masakhaner2", f"source_data.root={two_sources / 'src'}",
+        "source_data.label_drop=[]", "source_langs=[ena,enb]",
+        "model@teacher=xlmr_base", "teacher.name=tiny_xlmr", f"teacher.checkpoint={teacher}",
+        "teacher.lr=1e-3", "model@student=mbert", "student.name=tiny_bert",
+        f"student.checkpoint={student}", "student.batch_size=8", "student.lr=1e-3,2e-3",
+        multirun=True, timeout=900,
+    )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     # two teachers, each trained once; their probabilities computed once per text
     log = done.stdout + done.stderr
