@@ -1,10 +1,12 @@
-"""Shared test setup: offline model hubs, the repo root on sys.path, the shared data folder."""
+"""Shared test setup: offline model hubs, the repo root on sys.path, the shared data folder,
+Hypothesis's deterministic profile."""
 
 import os
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -13,6 +15,10 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))  # the top-level scripts (evaluate.py, train.py, ...)
+
+# property tests: the same examples on every run (no example database), no time limit per example
+settings.register_profile("xner", derandomize=True, database=None, deadline=None, max_examples=100)
+settings.load_profile("xner")
 
 
 @pytest.fixture(scope="session")

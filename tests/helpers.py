@@ -1,10 +1,17 @@
 """Helpers shared by test modules: the real Hydra CLIs with a private store, temporary stores."""
 
+import contextlib
+import io
+import logging
 import os
+import runpy
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -20,6 +27,28 @@ def store_uri(folder: Path) -> str:
     return f"sqlite:///{folder}/mlflow.db"
 
 
+def composed(app: str, *overrides: str, hydra: bool = False) -> Any:
+    """The config ``python <app>.py overrides...`` would run with, composed in this process
+    (``hydra``: with Hydra's own node)."""
+    from hydra import compose, initialize_config_dir
+
+    from xner.config import register_resolvers
+
+    register_resolvers()
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        return compose(app, overrides=list(overrides), return_hydra_config=hydra)
+
+
+def app_arguments(tmp_path: Path, *overrides: str) -> list[str]:
+    """The store, cache and outputs in ``tmp_path``, then ``overrides``."""
+    return [
+        f"tracking.uri={store_uri(tmp_path)}",
+        f"cache.dir={tmp_path}/cache",
+        f"paths.outputs={tmp_path}/outputs",
+        *overrides,
+    ]
+
+
 def run_app(
     repo_root: Path,
     tmp_path: Path,
@@ -30,16 +59,63 @@ def run_app(
 ) -> subprocess.CompletedProcess:
     """``python <app> [-m] ...``: a Hydra entry point with its store, cache and outputs in
     ``tmp_path``; ``overrides`` come last."""
-    command = [sys.executable, app, *(["-m"] if multirun else [])]
-    command += [
-        f"tracking.uri={store_uri(tmp_path)}",
-        f"cache.dir={tmp_path}/cache",
-        f"paths.outputs={tmp_path}/outputs",
-        *overrides,
-    ]
+    command = [sys.executable, app, *(["-m"] if multirun else []), *app_arguments(tmp_path)]
     return subprocess.run(
-        command, cwd=repo_root, capture_output=True, text=True, env=clean_env(), timeout=timeout
+        [*command, *overrides],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=timeout,
     )
+
+
+def run_app_here(
+    repo_root: Path, tmp_path: Path, app: str, *overrides: str
+) -> subprocess.CompletedProcess:
+    """:func:`run_app` for a single run in this process: the script run as ``__main__`` (choices,
+    plan, Hydra, checks), its exit status from ``SystemExit``; for refusals before any work."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = [app, *app_arguments(tmp_path), *overrides]
+    with _process_state_kept(repo_root, argv), _redirected(out, err):
+        try:
+            runpy.run_path(str(repo_root / app), run_name="__main__")
+            status = 0
+        except SystemExit as exit_:
+            status = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+    return subprocess.CompletedProcess(argv, status, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def _redirected(out: io.StringIO, err: io.StringIO) -> Iterator[None]:
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        yield
+
+
+@contextlib.contextmanager
+def _process_state_kept(repo_root: Path, argv: list[str]) -> Iterator[None]:
+    """What a Hydra run changes in its process (argv, cwd, environment, logging, Hydra's
+    singletons), put back afterwards; the environment is :func:`clean_env`'s meanwhile."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    saved_argv, saved_cwd, saved_env = sys.argv, os.getcwd(), dict(os.environ)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    sys.argv = argv
+    os.chdir(repo_root)
+    os.environ.clear()
+    os.environ.update(clean_env())
+    try:
+        yield
+    finally:
+        for handler in [h for h in root.handlers if h not in handlers]:
+            handler.close()
+        root.handlers[:], root.level = handlers, level
+        os.environ.clear()
+        os.environ.update(saved_env)
+        os.chdir(saved_cwd)
+        sys.argv = saved_argv
+        GlobalHydra.instance().clear()
 
 
 def error_line(done: subprocess.CompletedProcess) -> str:

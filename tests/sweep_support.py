@@ -17,13 +17,8 @@ from mlflow.tracking import MlflowClient
 
 from helpers import clean_env
 
-SMALL = (
-    "data.n_train=30",
-    "data.n_dev=5",
-    "data.n_test=20",
-    "aligner.runs=1",
-    "aligner.min_votes=1",
-)
+# conf/debug/tiny.yaml; the fault tests count the 20 test sentences of a job
+TINY = ("+debug=tiny", "data.n_test=20")
 # A dead server must fail in seconds, not after MLflow's default retries with backoff.
 FAST_FAIL = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 
@@ -31,7 +26,7 @@ FAST_FAIL = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOU
 def project_command(tmp: Path, *overrides: str, uri: str | None = None, multirun: bool = False):
     """``python project.py`` on the small synthetic corpus with every location under ``tmp``."""
     given = {o.split("=", 1)[0] for o in overrides}
-    small = [o for o in SMALL if o.split("=", 1)[0] not in given]
+    small = [o for o in TINY if o.split("=", 1)[0] not in given]
     command = [sys.executable, "project.py", *(["-m"] if multirun else []), *small]
     command += [f"cache.dir={tmp}/cache", f"paths.outputs={tmp}/outputs"]
     if uri:

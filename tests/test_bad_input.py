@@ -2,8 +2,8 @@
 
 Sections: CoNLL files (a table of messy and broken files), prediction/gold files that do not
 line up, translations and alignments gone wrong inside the pipeline, and configurations that
-must be refused before any work starts (real CLI runs: exit 2, one ``error:`` line, no
-traceback, no cache entry written).
+must be refused before any work starts (the apps' own entry points, in a subprocess or in this
+process: exit 2, one ``error:`` line, no traceback, no cache entry written).
 """
 
 import logging
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import error_line, run_app
+from helpers import error_line, run_app, run_app_here
 from xner.align.base import Aligner
 from xner.data.conll import TaggedSentence, read_conll
 from xner.errors import ConfigError, DataError
@@ -295,9 +295,7 @@ def test_sentences_with_zero_entities_pass_through(tmp_path, projector):
     assert test.sentences[0].tags == ["O", "O"] and test.n_source_entities == 0
 
 
-# --- configurations: refused before any work starts (real CLIs) ------------------------------
-
-SMALL = ["data.n_train=30", "data.n_dev=5", "data.n_test=20"]
+# --- configurations: refused before any work starts (the real apps) ---------------------------
 
 
 def no_cache_entries(tmp_path: Path) -> bool:
@@ -346,7 +344,7 @@ def test_check_choices_names_the_group_and_its_options():
 
 def test_language_the_translator_does_not_cover(repo_root, tmp_path):
     root = masakha_folder(tmp_path, "pcm")
-    done = run_app(
+    done = run_app_here(
         repo_root, tmp_path, "project.py", "data=masakhaner2", f"data.root={root}", "lang=pcm",
         "source_data=synthetic", "translator=nllb_600m", "labeler=gold",
     )  # fmt: skip
@@ -368,11 +366,11 @@ def test_missing_local_data_folder(repo_root, tmp_path):
 
 
 def test_unreachable_hub_while_offline(repo_root, tmp_path):
-    done = run_app(
+    done = run_app_here(
         repo_root,
         tmp_path,
         "project.py",
-        *SMALL,
+        "+debug=tiny",
         "aligner=simalign",
         "aligner.model=xner-test/absent",
     )

@@ -1,7 +1,12 @@
 """Constrained Viterbi decoding: hand-worked matrices where the argmax is not valid IOB2."""
 
+import itertools
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from xner.data.tags import orphan_inside
 from xner.models.decoding import decode
@@ -61,3 +66,22 @@ def test_unknown_decoder_and_non_iob2_labels_are_refused():
         decode(rows([1, 0, 0, 0, 0]), NAMES, "beam")
     with pytest.raises(ValueError, match="needs IOB2"):
         decode(rows([1.0, 0.0]), ["O", "S-PER"])
+
+
+def path_score(probs: np.ndarray, tags: list[str] | tuple[str, ...]) -> float:
+    """The log-probability decode maximises (probabilities floored at 1e-12, as decode does)."""
+    picked = [probs[i, NAMES.index(t)] for i, t in enumerate(tags)]
+    return float(np.log(np.clip(picked, 1e-12, None)).sum())
+
+
+@given(
+    st.integers(1, 4).flatmap(
+        lambda n: arrays(np.float64, (n, len(NAMES)), elements=st.floats(0.0, 1.0, width=32))
+    )
+)
+def test_viterbi_finds_the_best_of_every_valid_tag_sequence(probs):
+    tags = decode(probs, NAMES)
+    assert len(tags) == len(probs) and orphan_inside(tags) is None
+    valid = [s for s in itertools.product(NAMES, repeat=len(probs)) if orphan_inside(s) is None]
+    best = max(path_score(probs, s) for s in valid)
+    assert path_score(probs, tags) == pytest.approx(best, abs=1e-9)

@@ -5,7 +5,10 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from strategies import spans
 from xner.data.entity import Entity
 from xner.errors import ConfigError
 from xner.project.candidates import aligned_window, link_counts, ngram_spans
@@ -233,6 +236,31 @@ def test_heuristic_never_overlaps_between_entities():
     assert out.entities == [Entity(1, 4, "ORG")]
     assert out.dropped == [Entity(0, 1, "PER")]
     assert out.tags(5) == ["O", "B-ORG", "I-ORG", "I-ORG", "O"]
+
+
+@given(
+    spans(),
+    st.integers(1, 12),
+    st.lists(st.tuples(st.integers(0, 15), st.integers(0, 11)), max_size=20),
+    st.fixed_dictionaries(
+        {
+            "d": st.integers(0, 3),
+            "k": st.none() | st.integers(1, 3),
+            "thr": st.sampled_from([0.0, 0.5, 0.8]),
+            "merge_only_i_labels": st.booleans(),
+            "collisions": st.sampled_from(["longest", "reference"]),
+        }
+    ),
+)
+def test_heuristic_spans_never_overlap_and_keep_their_source_labels(source, n_tgt, pairs, options):
+    n_src, ents = source
+    links = {(i, j) for i, j in pairs if i < n_src and j < n_tgt}
+    out = HeuristicProjector(**options).project(["s"] * n_src, ents, ["t"] * n_tgt, links)
+    found = sorted(out.entities)
+    assert all(0 <= e.start < e.end <= n_tgt for e in found)
+    assert all(a.end <= b.start for a, b in zip(found, found[1:], strict=False))
+    assert {e.label for e in found} <= {e.label for e in ents}
+    assert set(out.dropped) <= set(ents)
 
 
 # ---- ILP -------------------------------------------------------------------------------------

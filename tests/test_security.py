@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import error_line, run_app
+from helpers import error_line, run_app_here
 from xner.config import build, check_targets
 from xner.errors import ConfigError
 from xner.hub import model_options
@@ -182,7 +182,7 @@ def test_own_targets_are_allowed():
 
 def test_cli_refuses_a_foreign_target_before_running_it(repo_root, tmp_path):
     marker = tmp_path / "popen-ran"
-    done = run_app(
+    done = run_app_here(
         repo_root,
         tmp_path,
         "project.py",
@@ -202,7 +202,7 @@ def test_cli_refuses_a_foreign_target_before_running_it(repo_root, tmp_path):
     ],
 )
 def test_cli_refuses_names_that_escape_their_folders(repo_root, tmp_path, override, message):
-    assert error_line(run_app(repo_root, tmp_path, "project.py", override)).startswith(message)
+    assert error_line(run_app_here(repo_root, tmp_path, "project.py", override)).startswith(message)
     assert not (tmp_path / "cache").exists()
 
 

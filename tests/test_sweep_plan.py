@@ -147,15 +147,13 @@ def _rest(url: str, path: str, body: dict | None = None) -> dict:
 def test_bare_multirun_on_a_server_fails_some_jobs_and_the_ui_sees_the_comparison(
     repo_root, tmp_path
 ):
-    from test_train_methods import SYNTHETIC, TINY
-
     from sweep_support import mlflow_server
 
     # offline, the NLLB checkpoint is not cached: both projection columns fail in their checks
     hf = ("translator=nllb_600m",)
     with mlflow_server(tmp_path / "server") as (url, _):
         done = run_app(
-            repo_root, tmp_path, "train.py", *TINY, *SYNTHETIC, *hf, "projector=ilp",
+            repo_root, tmp_path, "train.py", "+debug=tiny", *hf, "projector=ilp",
             f"tracking.uri={url}", multirun=True, timeout=900,
         )  # fmt: skip
         assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-3000:]

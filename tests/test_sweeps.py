@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from helpers import composed
 from sweep_support import (
     assert_one_parent_with_children,
     assert_projector_seed_grid,
@@ -20,7 +20,6 @@ from sweep_support import (
     project_command,
     run_cli,
 )
-from xner.config import register_resolvers
 
 
 def _job_dirs(sweep: Path) -> list[str]:
@@ -70,9 +69,7 @@ def test_submitit_local_sweep_lands_in_one_parent(repo_root, tmp_path):
 
 
 def _launcher(overrides: list[str]) -> dict:
-    register_resolvers()
-    with initialize_config_dir(str(Path("conf").resolve()), version_base="1.3"):
-        cfg = compose("project", overrides=overrides, return_hydra_config=True)
+    cfg = composed("project", *overrides, hydra=True)
     return OmegaConf.to_container(cfg.hydra.launcher, resolve=False)
 
 

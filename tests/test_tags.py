@@ -1,7 +1,9 @@
 """IOB2 tags: scheme conversions, span extraction, repair and label filtering."""
 
 import pytest
+from hypothesis import given
 
+from strategies import spans, tag_lists
 from xner.data.entity import Entity
 from xner.data.tags import (
     bioes_to_iob2,
@@ -111,3 +113,20 @@ def test_entity_helpers():
     assert a.length == 3
     assert a.overlaps(b) and b.overlaps(a)
     assert not a.overlaps(Entity(3, 4, "LOC"))
+
+
+@given(spans())
+def test_entities_written_as_tags_read_back_the_same(sentence):
+    length, found = sentence
+    tags = tags_from_entities(length, found)
+    assert len(tags) == length and orphan_inside(tags) is None
+    assert entities(tags) == found
+    assert to_iob2(iob2_to_bioes(tags), "bioes") == tags
+
+
+@given(tag_lists())
+def test_any_tags_written_back_from_their_entities_are_their_repair(tags):
+    repaired = repair_iob2(tags)
+    assert orphan_inside(repaired) is None
+    assert entities(repaired) == entities(tags)
+    assert tags_from_entities(len(tags), entities(tags)) == repaired

@@ -1,17 +1,13 @@
 """Teacher and student as their own model choices; several teachers; other tokenizers."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
-from helpers import clean_env, run_app, store_uri
-from xner.config import register_resolvers
+from helpers import composed, run_app, store_uri
 from xner.errors import ConfigError
 from xner.evaluation.report import RunRecord, gap_table
 from xner.methods.context import RunContext
@@ -21,9 +17,7 @@ from xner.tracking.runs import role_tags, variant_name
 
 
 def train_config(*overrides: str):
-    register_resolvers()
-    with initialize_config_dir(str(Path("conf").resolve()), version_base="1.3"):
-        return compose("train", overrides=["method=teacher_student", *overrides])
+    return composed("train", "method=teacher_student", *overrides)
 
 
 def test_teacher_and_student_follow_model_unless_chosen_or_set():
@@ -62,19 +56,11 @@ def test_each_role_trains_with_its_own_epochs_unless_the_trainer_sets_them():
     assert ctx.model_config("teacher") == ctx.model_config("model")
 
 
-def test_cfg_job_prints_both_nodes(repo_root):
-    done = subprocess.run(
-        [sys.executable, "train.py", "method=teacher_student", "model@teacher=xlmr_large"]
-        + ["model@student=minilm", "--cfg", "job"],
-        cwd=repo_root,
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    teacher = done.stdout.split("\nteacher:\n", 1)[1]
-    student = done.stdout.split("\nstudent:\n", 1)[1]
+def test_cfg_job_prints_both_nodes():
+    cfg = train_config("model@teacher=xlmr_large", "model@student=minilm")
+    printed = OmegaConf.to_yaml(cfg)  # what `train.py ... --cfg job` prints
+    teacher = printed.split("\nteacher:\n", 1)[1]
+    student = printed.split("\nstudent:\n", 1)[1]
     assert teacher.splitlines()[0].strip() == "name: xlmr_large"
     assert student.splitlines()[0].strip() == "name: minilm"
 
@@ -152,33 +138,16 @@ def test_two_tiny_teachers_distil_into_a_student_of_another_vocabulary(
 ):
     from transformers import AutoConfig, AutoTokenizer
 
+    teacher, student = two_sources / "teacher", two_sources / "student"
     done = run_app(
-        repo_root,
-        tmp_path,
-        "train.py",
-        "method=teacher_student",
-        "lang=syn",
-        "data.n_train=40",
-        "data.n_dev=8",
-        "data.n_test=16",
-        "data@source_data=masakhaner2",
-        f"source_data.root={two_sources / 'src'}",
-        "source_data.label_drop=[]",
-        "source_langs=[ena,enb]",
-        "model@teacher=xlmr_base",
-        "teacher.name=tiny_xlmr",
-        f"teacher.checkpoint={two_sources / 'teacher'}",
-        "teacher.lr=1e-3",
-        "model@student=mbert",
-        "student.name=tiny_bert",
-        f"student.checkpoint={two_sources / 'student'}",
-        "student.batch_size=8",
-        "trainer.max_epochs=1",
-        "trainer.enable_progress_bar=false",
-        "student.lr=1e-3,2e-3",
-        multirun=True,
-        timeout=900,
-    )
+        repo_root, tmp_path, "train.py", "method=teacher_student", "+debug=tiny", "lang=syn",
+        "data@source_data=masakhaner2", f"source_data.root={two_sources / 'src'}",
+        "source_data.label_drop=[]", "source_langs=[ena,enb]",
+        "model@teacher=xlmr_base", "teacher.name=tiny_xlmr", f"teacher.checkpoint={teacher}",
+        "teacher.lr=1e-3", "model@student=mbert", "student.name=tiny_bert",
+        f"student.checkpoint={student}", "student.batch_size=8", "student.lr=1e-3,2e-3",
+        multirun=True, timeout=900,
+    )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     # two teachers, each trained once; their probabilities computed once per text
     log = done.stdout + done.stderr

@@ -7,7 +7,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from helpers import run_app, store_uri
-from sweep_support import SMALL
+from sweep_support import TINY
 from xner.errors import ConfigError
 from xner.tracking.names import FULL_NAME_TAG
 from xner.tracking.runs import (
@@ -112,7 +112,7 @@ def test_variant_splits_projection_methods_by_projector():
 
 
 def _project(repo_root, tmp_path, *overrides, multirun=False):
-    done = run_app(repo_root, tmp_path, "project.py", *SMALL, *overrides, multirun=multirun)
+    done = run_app(repo_root, tmp_path, "project.py", *TINY, *overrides, multirun=multirun)
     assert done.returncode == 0, done.stderr[-3000:]
     return MlflowClient(tracking_uri=store_uri(tmp_path)), done
 

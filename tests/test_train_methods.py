@@ -22,24 +22,13 @@ VARIANTS = (
     "translate_test_heuristic",
     "translate_train_ilp",
 )
-SYNTHETIC = ("data.n_train=40", "data.n_dev=8", "data.n_test=16")
-TINY = (
-    "aligner.runs=1",
-    "aligner.min_votes=1",
-    "model.batch_size=8",
-    "model.max_length=64",
-    "trainer.max_epochs=1",
-    "trainer.limit_train_batches=3",
-    "trainer.enable_progress_bar=false",
-)
+# conf/debug/tiny.yaml sizes the synthetic corpus; another corpus takes no n_* keys
+NOT_SYNTHETIC = ("~data.n_train", "~data.n_dev", "~data.n_test")
 
 
-def run_train(
-    repo_root: Path, tmp_path: Path, *overrides: str, multirun: bool = False, synthetic=True
-):
-    data = SYNTHETIC if synthetic else ()
+def run_train(repo_root: Path, tmp_path: Path, *overrides: str, multirun: bool = False):
     done = run_app(
-        repo_root, tmp_path, "train.py", *TINY, *data, *overrides, multirun=multirun, timeout=900
+        repo_root, tmp_path, "train.py", "+debug=tiny", *overrides, multirun=multirun, timeout=900
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     return MlflowClient(tracking_uri=store_uri(tmp_path)), done
@@ -145,7 +134,7 @@ def test_supervised_on_the_masakhaner2_file_layout(repo_root, tmp_path):
         f"data.root={root}",
         "lang=hau",
         "model=minilm",
-        synthetic=False,
+        *NOT_SYNTHETIC,
     )
     assert "test F1" in done.stdout
     experiment = client.get_experiment_by_name("xner")
