@@ -4,6 +4,7 @@ from xner.data.conll import format_conll
 from xner.methods.base import Method
 from xner.methods.context import RunContext
 from xner.methods.projection_job import Stages, run_translate_train, summary
+from xner.methods.training import Training
 from xner.models.trainer import seed_everything
 
 
@@ -26,8 +27,9 @@ class TranslateTrain(Method):
         if ctx.job is not None:
             ctx.job.log_text(format_conll(result.sentences), "projected/silver_train.conll")
         seed_everything(int(ctx.cfg.seed))
-        module = ctx.new_classifier()
-        module = ctx.fit(module, result.sentences, self.validation(ctx))
+        training = Training(ctx)
+        module = training.new_classifier()
+        module = training.fit(module, result.sentences, self.validation(ctx))
         metrics = self.predict_and_report(ctx, module)
         extra = summary(result)
         if ctx.job is not None:
