@@ -69,6 +69,7 @@ def report(
     answers = _as_scored(gold, predicted, ignore)
     counts = count([s.tags for s in answers], [s.tags for s in scored], mode=scoring.mode)
     scores = from_counts(counts, scoring.mode)
+    metrics = publish(ctx, answers, {**metric_dict(scores, split), **(extra or {})})
     if ctx.job is not None:
         job = ctx.job
         job.set_tags({SCORE_MODE_TAG: scoring.mode})
@@ -79,14 +80,14 @@ def report(
         job.log_text(format_errors(errors, scored), f"reports/{split}_errors.txt")
         record = counts_record(counts, scoring.mode, ignore, sentences_digest(scored))
         job.log_dict(record, counts_artifact(split))
-    return publish(ctx, answers, {**metric_dict(scores, split), **(extra or {})})
+    return metrics
 
 
 def publish(
     ctx: RunContext, sentences: Sequence[TaggedSentence], metrics: Mapping[str, float]
 ) -> dict[str, float]:
-    """Write ``sentences`` to ``out`` (if set), log ``metrics`` and the job's data and code
-    fingerprints; ``metrics`` returned as a dict."""
+    """Write ``sentences`` to ``out`` (if set) before anything reaches the store, then log
+    ``metrics`` and the job's data and code fingerprints; ``metrics`` returned as a dict."""
     if ctx.cfg.get("out"):
         write_conll(ctx.cfg.out, sentences)
     if ctx.job is not None:
