@@ -35,12 +35,12 @@ def project(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
     else:
         result = run_translate_train(ctx, stages, split)
         gold = []
-    if job is not None:
-        job.log_text(format_conll(result.sentences), f"projected/{task}.{split}.conll")
     if gold and any(t != "O" for s in gold for t in s.tags):
         metrics = report(ctx, [s.tags for s in result.sentences], gold, extra=summary(result))
     else:
         metrics = publish(ctx, result.sentences, summary(result))
+    if job is not None:  # after out= is written: a store that went away loses no output
+        job.log_text(format_conll(result.sentences), f"projected/{task}.{split}.conll")
     f1 = f"{metrics['test/f1']:.4f}" if "test/f1" in metrics else "n/a (no gold target labels)"
     print(
         f"{task}: {len(result.sentences)} sentences, {result.n_projected} of "
