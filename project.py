@@ -10,14 +10,15 @@ import hydra
 from omegaconf import DictConfig
 
 from xner.config import register_resolvers
-from xner.data.conll import format_conll, write_conll
+from xner.data.conll import format_conll
 from xner.methods.context import RunContext
+from xner.methods.results import publish, report
 from xner.pipeline.from_config import build_pipeline
 from xner.pipeline.pipeline import translate_test, translate_train
 from xner.run.app import one_line_errors, run_job
 from xner.run.choices import checked_choices
 from xner.run.sweep import planned
-from xner.tracking.runs import JobRun, update_environment
+from xner.tracking.runs import JobRun
 
 log = logging.getLogger("xner.project")
 register_resolvers()
@@ -35,15 +36,12 @@ def project(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
     else:
         result = translate_train(pipeline, ctx.source_split(split))
         gold = []
-    metrics = result.summary()
     if gold and any(t != "O" for s in gold for t in s.tags):
-        metrics.update(ctx.report([s.tags for s in result.sentences], gold, extra=metrics))
-    elif cfg.get("out"):
-        write_conll(cfg.out, result.sentences)
-    if job is not None:
-        job.log_metrics(metrics)
+        metrics = report(ctx, [s.tags for s in result.sentences], gold, extra=result.summary())
+    else:
+        metrics = publish(ctx, result.sentences, result.summary())
+    if job is not None:  # after out= is written: a store that went away loses no output
         job.log_text(format_conll(result.sentences), f"projected/{task}.{split}.conll")
-        update_environment(job, ctx.fingerprints, ctx.cache.used_code)
     f1 = f"{metrics['test/f1']:.4f}" if "test/f1" in metrics else "n/a (no gold target labels)"
     print(
         f"{task}: {len(result.sentences)} sentences, {result.n_projected} of "

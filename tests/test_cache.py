@@ -20,8 +20,8 @@ from xner.align.base import Aligner
 from xner.data.conll import TaggedSentence
 from xner.errors import ConfigError
 from xner.labelers.base import Labeler, Labelled
-from xner.methods.context import SOURCE_MODEL_CODE
 from xner.methods.teacher_student import TEACHER_CODE
+from xner.methods.training import SOURCE_MODEL_CODE
 from xner.pipeline import code_fingerprint
 from xner.pipeline.cache import StageCache, fingerprint
 from xner.pipeline.code_fingerprint import CodeBase, root_name

@@ -179,9 +179,9 @@ SERVER_DIES_AFTER_OUT = textwrap.dedent(
     sys.path.insert(0, {repo!r})
     sys.argv = ["project.py", "--config-path", {repo!r} + "/conf", *{args!r}]
     import project
-    import xner.methods.context as context
+    import xner.methods.results as results
 
-    write = project.write_conll
+    write = results.write_conll
 
     def write_then_lose_server(path, sentences):
         written = write(path, sentences)
@@ -194,7 +194,7 @@ SERVER_DIES_AFTER_OUT = textwrap.dedent(
             time.sleep(0.1)
         raise SystemExit("the server did not stop")
 
-    project.write_conll = context.write_conll = write_then_lose_server  # either writes out=
+    results.write_conll = write_then_lose_server  # the one place that writes out=
     project.main()
     """
 )

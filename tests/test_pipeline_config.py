@@ -10,6 +10,7 @@ from xner.errors import ConfigError
 from xner.pipeline.cache import StageCache
 from xner.pipeline.from_config import build_pipeline, pipeline_settings
 from xner.pipeline.side_inputs import TargetLabels
+from xner.run.preflight import problems
 
 CONF = str(Path(__file__).resolve().parents[1] / "conf")
 register_resolvers()
@@ -55,6 +56,9 @@ def test_backtranslation_comes_from_the_aligner_via(tmp_path: Path):
 def test_an_unknown_pipeline_key_is_refused_naming_it(override: str, key: str):
     with pytest.raises(ConfigError, match=rf"^{key}: unknown key \(known: "):
         pipeline_settings(project_config(override))
+    # preflight names it too, before any MLflow run is started
+    found = problems(project_config(override))
+    assert any(line.startswith(f"{key}: unknown key") for line in found)
 
 
 def test_a_missing_labeler_checkpoint_is_asked_for_last(tmp_path: Path):

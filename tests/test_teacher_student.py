@@ -1,5 +1,6 @@
 """Teacher and student as their own model choices; several teachers; other tokenizers."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,9 @@ from helpers import composed, run_app, store_uri
 from xner.errors import ConfigError
 from xner.evaluation.report import RunRecord, gap_table
 from xner.methods.context import RunContext
+from xner.methods.settings import ModelSettings, check_settings, model_settings
 from xner.methods.teacher_student import teacher_names
+from xner.methods.training import Training
 from xner.models.distill import align_labels, shared_labels, teacher_alphas
 from xner.tracking.runs import role_tags, variant_name
 
@@ -38,22 +41,40 @@ def test_same_follows_every_key_of_every_model():
 
 def test_each_role_trains_with_its_own_epochs_unless_the_trainer_sets_them():
     cfg = train_config("model@teacher=xlmr_large", "student.max_epochs=2")
-    ctx = RunContext(cfg, None)
+    ctx = Training(RunContext(cfg, None))
     assert [ctx.trainer_config(r)["max_epochs"] for r in ("model", "teacher", "student")] == [
         10,
         5,
         2,
     ]
-    both = RunContext(train_config("model@teacher=xlmr_large", "trainer.max_epochs=1"), None)
+    both = Training(
+        RunContext(train_config("model@teacher=xlmr_large", "trainer.max_epochs=1"), None)
+    )
     assert both.trainer_config("teacher")["max_epochs"] == 1
     assert both.trainer_config("student")["max_epochs"] == 1
-    own = RunContext(train_config("trainer.max_epochs=1", "+student.trainer.max_epochs=7"), None)
+    own = Training(
+        RunContext(train_config("trainer.max_epochs=1", "+student.trainer.max_epochs=7"), None)
+    )
     assert own.trainer_config("student")["max_epochs"] == 7
     assert own.trainer_config("teacher")["max_epochs"] == 1
     # a teacher that follows `model` is the very source model other methods train
-    ctx = RunContext(train_config("model.lr=0.5"), None)
+    ctx = Training(RunContext(train_config("model.lr=0.5"), None))
     assert ctx.trainer_config("teacher") == ctx.trainer_config("model")
     assert ctx.model_config("teacher") == ctx.model_config("model")
+
+
+def test_an_unknown_model_or_trainer_key_is_an_error_naming_it():
+    for override, key in (
+        ("+model.lrr=0.1", "model.lrr"),
+        ("+student.dropout=0.1", "student.dropout"),
+        ("+trainer.max_epoch=2", "trainer.max_epoch"),
+        ("+student.trainer.precison=16", "student.trainer.precison"),
+    ):
+        with pytest.raises(ConfigError, match=rf"^{re.escape(key)}: unknown key"):
+            check_settings(train_config(override))
+    check_settings(train_config("model@teacher=xlmr_large", "+trainer.accumulate_grad_batches=2"))
+    student = model_settings(train_config("model.lr=0.5"), "student")
+    assert isinstance(student, ModelSettings) and student.lr == 0.5
 
 
 def test_cfg_job_prints_both_nodes():

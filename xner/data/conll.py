@@ -13,7 +13,7 @@ and reported once per file; ``orphans="refuse"`` stops at the first one instead.
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +76,66 @@ def _check_tag(
         )
 
 
+@dataclass
+class _Block:
+    """The raw lines of one sentence: line numbers, words, tags as written, middle columns."""
+
+    starts: list[int] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    middles: list[list[str]] = field(default_factory=list)
+
+
+def _blocks(text: str, path: Path, known: set[str] | None, scheme: str) -> Iterator[_Block]:
+    """The sentences of CoNLL text as raw blocks, each token's tag checked on its line."""
+    block, n = _Block(), 0
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip()
+        cells = _SEPARATOR.split(line.strip()) if line else []
+        if not cells or cells[0] == "-DOCSTART-":
+            if block.words:
+                yield block
+                block, n = _Block(), n + 1
+            continue
+        if len(cells) < 2:
+            raise DataError(
+                f"{path}:{lineno}: sentence {n}: token {cells[0]!r} has no tag "
+                "(expected 'token<TAB>tag')"
+            )
+        _check_tag(path, lineno, n, cells[-1], known, scheme)
+        block.starts.append(lineno)
+        block.words.append(cells[0])
+        block.tags.append(cells[-1])
+        block.middles.append(cells[1:-1])
+    if block.words:
+        yield block
+
+
+def _sentence(
+    block: _Block, path: Path, sent_idx: int, scheme: str, orphans: str, hint: str, found: list
+) -> TaggedSentence:
+    """One block as an IOB2 sentence; the line of each orphan tag is added to ``found``."""
+    try:
+        iob2 = to_iob2(block.tags, scheme)
+    except ValueError as err:
+        raise DataError(f"{path}:{block.starts[0]}: sentence {sent_idx}: {err}") from None
+    bad = orphan_inside(iob2)
+    if bad is not None:
+        if orphans == "refuse":
+            prev = iob2[bad - 1] if bad else "the sentence start"
+            raise DataError(
+                f"{path}:{block.starts[bad]}: sentence {sent_idx}: {iob2[bad]} follows {prev} "
+                f"(not valid IOB2; {hint})"
+            )
+        begun = repair_iob2(iob2)
+        changed = (k for k, (a, b) in enumerate(zip(iob2, begun, strict=True)) if a != b)
+        found.extend(block.starts[k] for k in changed)
+        if orphans == "begin":
+            iob2 = begun
+    columns = block.middles if any(block.middles) else []
+    return TaggedSentence(block.words, iob2, columns)
+
+
 def parse_conll(
     text: str,
     path: str | os.PathLike = "<string>",
@@ -95,61 +155,11 @@ def parse_conll(
         raise ValueError(f"orphans must be one of {', '.join(ORPHANS)}, not {orphans!r}")
     path = Path(path)
     known = set(labels) if labels is not None else None
-    sentences: list[TaggedSentence] = []
-    words: list[str] = []
-    tags: list[str] = []
-    middles: list[list[str]] = []
-    starts: list[int] = []
     found: list[int] = []  # line of each orphan tag
-
-    def close() -> None:
-        if not words:
-            return
-        sent_idx = len(sentences)
-        try:
-            iob2 = to_iob2(tags, scheme)
-        except ValueError as err:
-            raise DataError(f"{path}:{starts[0]}: sentence {sent_idx}: {err}") from None
-        bad = orphan_inside(iob2)
-        if bad is not None:
-            if orphans == "refuse":
-                prev = iob2[bad - 1] if bad else "the sentence start"
-                raise DataError(
-                    f"{path}:{starts[bad]}: sentence {sent_idx}: {iob2[bad]} follows {prev} "
-                    f"(not valid IOB2; {hint})"
-                )
-            begun = repair_iob2(iob2)
-            changed = (k for k, (a, b) in enumerate(zip(iob2, begun, strict=True)) if a != b)
-            found.extend(starts[k] for k in changed)
-            if orphans == "begin":
-                iob2 = begun
-        columns = middles.copy() if any(middles) else []
-        sentences.append(TaggedSentence(words.copy(), iob2, columns))
-        words.clear()
-        tags.clear()
-        middles.clear()
-        starts.clear()
-
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        line = line.rstrip()
-        if not line:
-            close()
-            continue
-        cells = _SEPARATOR.split(line.strip())
-        if cells[0] == "-DOCSTART-":
-            close()
-            continue
-        if len(cells) < 2:
-            raise DataError(
-                f"{path}:{lineno}: sentence {len(sentences)}: token {cells[0]!r} has no tag "
-                "(expected 'token<TAB>tag')"
-            )
-        _check_tag(path, lineno, len(sentences), cells[-1], known, scheme)
-        words.append(cells[0])
-        tags.append(cells[-1])
-        middles.append(cells[1:-1])
-        starts.append(lineno)
-    close()
+    sentences = [
+        _sentence(block, path, i, scheme, orphans, hint, found)
+        for i, block in enumerate(_blocks(text, path, known, scheme))
+    ]
     if not sentences and not allow_empty:
         raise DataError(f"{path}: empty file (no sentences)")
     if found:

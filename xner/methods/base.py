@@ -3,6 +3,7 @@
 from abc import ABC, abstractmethod
 
 from xner.methods.context import RunContext
+from xner.methods.results import report
 from xner.tracking.names import TARGET_DEV_TAG
 
 
@@ -31,4 +32,4 @@ class Method(ABC):
     def predict_and_report(self, ctx: RunContext, module) -> dict[str, float]:
         test = ctx.target_split("test")
         predicted = [tags for tags, _ in module.predict_words([s.words for s in test])]
-        return ctx.report(predicted, test)
+        return report(ctx, predicted, test)

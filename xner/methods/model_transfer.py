@@ -2,9 +2,11 @@
 
 from xner.methods.base import Method
 from xner.methods.context import RunContext
+from xner.methods.training import Training
 
 
 class ModelTransfer(Method):
     def run(self, ctx: RunContext) -> dict[str, float]:
-        module = ctx.load_classifier(ctx.source_checkpoint())
+        training = Training(ctx)
+        module = training.load_classifier(training.source_checkpoint())
         return self.predict_and_report(ctx, module)

@@ -3,6 +3,7 @@
 from xner.data.tags import iob2_tag_names, label_set
 from xner.methods.base import Method
 from xner.methods.context import RunContext
+from xner.methods.training import Training
 from xner.models.trainer import seed_everything
 
 
@@ -14,8 +15,10 @@ class Supervised(Method):
         self.train_split = train_split
 
     def run(self, ctx: RunContext) -> dict[str, float]:
+        training = Training(ctx)
         train = ctx.target_split(self.train_split)
         seed_everything(int(ctx.cfg.seed))
-        module = ctx.new_classifier(label_names=iob2_tag_names(label_set(s.tags for s in train)))
-        module = ctx.fit(module, train, self.validation(ctx))
+        labels = iob2_tag_names(label_set(s.tags for s in train))
+        module = training.new_classifier(label_names=labels)
+        module = training.fit(module, train, self.validation(ctx))
         return self.predict_and_report(ctx, module)

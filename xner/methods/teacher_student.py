@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 from xner.data.conll import untagged
 from xner.errors import ConfigError
-from xner.evaluation.metrics import DEFAULT_MODE, metric_dict, score
 from xner.methods.base import Method
 from xner.methods.context import RunContext
+from xner.methods.results import Scoring
+from xner.methods.training import Training
 from xner.models.distill import align_labels, combine_teachers, shared_labels, teacher_alphas
 from xner.models.trainer import seed_everything
 from xner.pipeline.cache import fingerprint
@@ -25,8 +26,8 @@ TEACHER_STAGE = "teacher_probs"
 # Code in the teacher probabilities' cache key (loading and running a trained classifier).
 TEACHER_CODE = (
     "xner.methods.teacher_student:TeacherStudent.teacher_probs",
-    "xner.methods.context:RunContext.load_classifier",
-    "xner.methods.context:RunContext.device",
+    "xner.methods.training:Training.load_classifier",
+    "xner.methods.training:Training.device",
 )
 
 TEACHER_METRIC = "teacher/{name}/"
@@ -70,16 +71,18 @@ class TeacherStudent(Method):
         langs = ctx.source_langs
         if len(set(langs)) != len(langs):
             raise ConfigError(f"source_langs {langs} names a language twice")
-        if len(langs) > 1 and ctx.model_node("teacher").get("source_checkpoint"):
+        training = Training(ctx)
+        if len(langs) > 1 and training.model_node("teacher").get("source_checkpoint"):
             raise ConfigError(
                 f"teacher.source_checkpoint is one model but source_langs has {len(langs)} "
                 "languages: give one checkpoint per teacher in method.teachers instead"
             )
-        return [(lang, ctx.source_checkpoint("teacher", lang)) for lang in langs]
+        return [(lang, training.source_checkpoint("teacher", lang)) for lang in langs]
 
     def teacher_probs(self, ctx: RunContext, checkpoint: str, words: list[list[str]]) -> dict:
         """Labels, per-word probabilities and tags of one teacher on ``words`` (cached)."""
-        teacher = ctx.model_config("teacher")
+        training = Training(ctx)
+        teacher = training.model_config("teacher")
         config = {
             "teacher": checkpoint,
             "max_length": teacher.get("max_length"),
@@ -88,7 +91,7 @@ class TeacherStudent(Method):
         }
 
         def compute() -> dict:
-            module = ctx.load_classifier(checkpoint, role="teacher")
+            module = training.load_classifier(checkpoint, role="teacher")
             predicted = module.predict_words(words)
             return {
                 "labels": module.label_names,
@@ -105,9 +108,7 @@ class TeacherStudent(Method):
         """The teacher's own zero-shot scores on the target test, as ``teacher/<name>/test/...``."""
         test = ctx.target_split("test")
         tags = self.teacher_probs(ctx, checkpoint, [s.words for s in test])["tags"]
-        ignore = list(ctx.cfg.get("ignore_labels") or [])
-        mode = str(ctx.cfg.get("score_mode") or DEFAULT_MODE)
-        metrics = metric_dict(score(tags, [s.tags for s in test], ignore, mode), "test")
+        metrics = Scoring.of(ctx.cfg).metrics(tags, [s.tags for s in test], "test")
         prefix = TEACHER_METRIC.format(name=name)
         return {prefix + k: v for k, v in metrics.items()}
 
@@ -134,8 +135,9 @@ class TeacherStudent(Method):
             self.teacher_weights,
         )
         seed_everything(int(ctx.cfg.seed))
-        student = ctx.new_classifier(
+        training = Training(ctx)
+        student = training.new_classifier(
             label_names=labels, student=True, loss=self.loss, temperature=self.temperature
         )
-        student = ctx.fit(student, unlabelled, self.validation(ctx), soft=soft, role="student")
+        student = training.fit(student, unlabelled, self.validation(ctx), soft=soft, role="student")
         return {**teacher_metrics, **self.predict_and_report(ctx, student)}

@@ -2,6 +2,8 @@
 
 from xner.methods.base import Method
 from xner.methods.context import RunContext
+from xner.methods.results import report
+from xner.methods.training import Training
 from xner.pipeline.from_config import build_pipeline
 from xner.pipeline.pipeline import translate_test
 
@@ -9,7 +11,8 @@ from xner.pipeline.pipeline import translate_test
 class TranslateTest(Method):
     def run(self, ctx: RunContext) -> dict[str, float]:
         # a bad config is refused before the source model (the labeller) is trained
-        pipeline = build_pipeline(ctx.cfg, "translate_test", ctx.cache, ctx.source_checkpoint)
+        source_checkpoint = Training(ctx).source_checkpoint
+        pipeline = build_pipeline(ctx.cfg, "translate_test", ctx.cache, source_checkpoint)
         test = ctx.target_split("test")
         result = translate_test(pipeline, test)
-        return ctx.report([s.tags for s in result.sentences], test, extra=result.summary())
+        return report(ctx, [s.tags for s in result.sentences], test, extra=result.summary())

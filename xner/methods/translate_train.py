@@ -3,6 +3,7 @@
 from xner.data.conll import format_conll
 from xner.methods.base import Method
 from xner.methods.context import RunContext
+from xner.methods.training import Training
 from xner.models.trainer import seed_everything
 from xner.pipeline.from_config import build_pipeline
 from xner.pipeline.pipeline import translate_train
@@ -28,8 +29,9 @@ class TranslateTrain(Method):
         if ctx.job is not None:
             ctx.job.log_text(format_conll(result.sentences), "projected/silver_train.conll")
         seed_everything(int(ctx.cfg.seed))
-        module = ctx.new_classifier()
-        module = ctx.fit(module, result.sentences, self.validation(ctx))
+        training = Training(ctx)
+        module = training.new_classifier()
+        module = training.fit(module, result.sentences, self.validation(ctx))
         metrics = self.predict_and_report(ctx, module)
         extra = result.summary()
         if ctx.job is not None:

@@ -28,11 +28,32 @@ VIAS = ("direct", "backtranslation")
 BACKTRANSLATION_KEYS = ("translator", "threshold")
 
 
+SETTINGS_KEYS = ("max_translation_ratio", "translation_length_slack", "backtranslation")
+
+
+def unknown_keys(node: Mapping[str, Any] | None) -> list[str]:
+    """One line per key of a ``pipeline`` node that no setting or side input reads."""
+    if not node:
+        return []
+    known = [*SETTINGS_KEYS, *SideInputs.names()]
+    found = [
+        f"pipeline.{key}: unknown key (known: {', '.join(known)})"
+        for key in node
+        if key != "_target_" and key not in known
+    ]
+    backtranslation = node.get("backtranslation") or {}
+    return found + [
+        f"pipeline.backtranslation.{key}: unknown key (known: {', '.join(BACKTRANSLATION_KEYS)})"
+        for key in backtranslation
+        if key not in BACKTRANSLATION_KEYS
+    ]
+
+
 class PipelineSettings:
     """The ``pipeline`` config group: translation guards, back-translation, side inputs.
 
     Every other key names a side input (a field of :class:`SideInputs`, null: not used); an
-    unknown key is refused, naming it.
+    unknown key is refused, naming it (also by preflight, before any run starts).
     """
 
     def __init__(
@@ -42,18 +63,10 @@ class PipelineSettings:
         backtranslation: Mapping[str, Any] | None = None,
         **side_inputs: Any,
     ) -> None:
-        known = ["max_translation_ratio", "translation_length_slack", "backtranslation"]
-        for key in side_inputs:
-            if key not in SideInputs.names():
-                choices = ", ".join(known + SideInputs.names())
-                raise ConfigError(f"pipeline.{key}: unknown key (known: {choices})")
         self.backtranslation = group_config(backtranslation)
-        for key in self.backtranslation:
-            if key not in BACKTRANSLATION_KEYS:
-                raise ConfigError(
-                    f"pipeline.backtranslation.{key}: unknown key "
-                    f"(known: {', '.join(BACKTRANSLATION_KEYS)})"
-                )
+        found = unknown_keys({**side_inputs, "backtranslation": self.backtranslation})
+        if found:
+            raise ConfigError(found[0])
         self.max_translation_ratio = max_translation_ratio
         self.translation_length_slack = int(translation_length_slack)
         self.side_inputs = SideInputs.build(side_inputs)

@@ -75,15 +75,27 @@ def validate(cfg: DictConfig) -> None:
     for lang in [langs] if isinstance(langs, str) else langs:
         safe_name(lang, "source language code (source_langs)")
     plain = OmegaConf.to_container(cfg, resolve=False)
-    check_targets({k: v for k, v in plain.items() if k != "hydra"})
     if isinstance(plain.get("model"), dict) and plain["model"].get("name") == "${model.name}":
         raise ConfigError("model=same only fits model@teacher / model@student: choose a model")
+    check_targets({k: v for k, v in _targets_resolved(cfg, plain).items() if k != "hydra"})
     for key in ("data", "source_data"):
         node = cfg.get(key)
         if isinstance(node, DictConfig):
             name = str(node.get("name") or key)
             safe_name(name, f"{key}.name")
             check_root(node.get("root"), name, key)
+
+
+def _targets_resolved(cfg: DictConfig, plain: dict, where: str = "") -> dict:
+    """``plain`` with each interpolated `_target_` of a mapping resolved (conf/model/same.yaml's
+    ``${model._target_}``), so the target checked is the one that is built."""
+    for key, value in plain.items():
+        path = f"{where}.{key}" if where else str(key)
+        if key == "_target_" and isinstance(value, str) and "${" in value:
+            plain[key] = OmegaConf.select(cfg, path)
+        elif isinstance(value, dict) and key != "hydra":
+            _targets_resolved(cfg, value, path)
+    return plain
 
 
 def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None:

@@ -4,7 +4,8 @@ A sweep asks them of every job before it creates any MLflow run (all jobs failin
 ``error:`` line, exit 2); a job that fails them alone ends as a FAILED run with the reason.
 Checked: the corpora (a local ``root`` that is missing, a download that cannot happen
 offline, a language the corpus lacks), the checkpoints on the Hugging Face hub (offline and
-not cached) and the translator (its languages, its model, a lexicon file).
+not cached), the translator (its languages, its model, a lexicon file) and the settings
+(``score_mode``, unknown keys under ``model``, ``teacher``, ``student`` and ``trainer``).
 """
 
 from pathlib import Path
@@ -45,7 +46,23 @@ def problems(cfg: DictConfig) -> list[str]:
         found += _checkpoint(cfg.aligner.get("model"), "aligner.model")
         if not _gold_labels(cfg) and not OmegaConf.is_missing(cfg.labeler, "checkpoint"):
             found += _checkpoint(cfg.labeler.get("checkpoint"), "labeler.checkpoint")
-    return found
+        from xner.pipeline.from_config import unknown_keys
+
+        found += unknown_keys(cfg.get("pipeline"))
+    return found + _settings(cfg)
+
+
+def _settings(cfg: DictConfig) -> list[str]:
+    """The scoring settings, every model role and the trainer: an unknown key is a problem."""
+    from xner.methods.results import Scoring
+    from xner.methods.settings import check_settings
+
+    try:
+        Scoring.of(cfg)
+        check_settings(cfg)
+    except XnerError as err:
+        return [str(err)]
+    return []
 
 
 def _source_langs(cfg: DictConfig, method: str) -> list[str]:

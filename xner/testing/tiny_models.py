@@ -16,6 +16,7 @@ import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from xner.errors import ConfigError
 
@@ -185,6 +186,64 @@ def build_tiny_seq2seq(
     return folder
 
 
+def _bert_encoder(corpus: Sequence[str], vocab_size: int, small: dict) -> tuple[Any, Any]:
+    """A lower-casing WordPiece tokenizer trained on ``corpus`` and its BERT config."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from transformers import BertConfig, BertTokenizer
+
+    wp = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    wp.normalizer = normalizers.BertNormalizer(lowercase=True)
+    wp.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    wp.train_from_iterator(
+        corpus,
+        trainers.WordPieceTrainer(
+            vocab_size=vocab_size, special_tokens=specials, show_progress=False
+        ),
+    )
+    tokenizer = BertTokenizer(vocab=wp.get_vocab(), do_lower_case=True)
+    config = BertConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, **small)
+    return tokenizer, config
+
+
+def _xlmr_encoder(corpus: Sequence[str], vocab_size: int, small: dict) -> tuple[Any, Any]:
+    """A SentencePiece-style Unigram tokenizer trained on ``corpus`` and its XLM-R config."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import XLMRobertaConfig, XLMRobertaTokenizer
+
+    uni = Tokenizer(models.Unigram())
+    uni.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    specials = ["<s>", "<pad>", "</s>", "<unk>"]
+    uni.train_from_iterator(
+        corpus,
+        trainers.UnigramTrainer(
+            vocab_size=vocab_size,
+            special_tokens=specials,
+            unk_token="<unk>",
+            show_progress=False,
+        ),
+    )
+    vocab = json.loads(uni.to_str())["model"]["vocab"]
+    tokenizer = XLMRobertaTokenizer(vocab=[(p, s) for p, s in vocab] + [("<mask>", 0.0)])
+    config = XLMRobertaConfig(
+        vocab_size=len(tokenizer), pad_token_id=1, bos_token_id=0, eos_token_id=2, **small
+    )
+    return tokenizer, config
+
+
+def _encoder_model(config: Any, num_labels: int | None, id2label: dict[int, str] | None) -> Any:
+    """A random encoder from ``config``, with a token-classification head when labelled."""
+    from transformers import AutoModel, AutoModelForTokenClassification
+
+    if num_labels is None:
+        return AutoModel.from_config(config)
+    config.num_labels = num_labels
+    if id2label is not None:
+        config.id2label = {int(k): v for k, v in id2label.items()}
+        config.label2id = {v: int(k) for k, v in id2label.items()}
+    return AutoModelForTokenClassification.from_config(config)
+
+
 def build_tiny_encoder(
     folder: str | Path,
     family: str = "xlm-roberta",
@@ -198,16 +257,6 @@ def build_tiny_encoder(
 ) -> Path:
     """A tiny random encoder (a token-classification head when ``num_labels`` is given);
     ``hidden_size`` and ``num_layers`` make teachers and students of different sizes."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-    from transformers import (
-        AutoModel,
-        AutoModelForTokenClassification,
-        BertConfig,
-        BertTokenizer,
-        XLMRobertaConfig,
-        XLMRobertaTokenizer,
-    )
-
     folder = _start(folder, "encoder", family, ENCODER_FAMILIES, corpus, seed)
     small = dict(
         hidden_size=hidden_size,
@@ -216,45 +265,8 @@ def build_tiny_encoder(
         intermediate_size=2 * hidden_size,
         max_position_embeddings=130,
     )
-    if family == "bert":
-        wp = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-        wp.normalizer = normalizers.BertNormalizer(lowercase=True)
-        wp.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-        wp.train_from_iterator(
-            corpus,
-            trainers.WordPieceTrainer(
-                vocab_size=vocab_size, special_tokens=specials, show_progress=False
-            ),
-        )
-        tokenizer = BertTokenizer(vocab=wp.get_vocab(), do_lower_case=True)
-        config = BertConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, **small)
-    else:
-        uni = Tokenizer(models.Unigram())
-        uni.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
-        specials = ["<s>", "<pad>", "</s>", "<unk>"]
-        uni.train_from_iterator(
-            corpus,
-            trainers.UnigramTrainer(
-                vocab_size=vocab_size,
-                special_tokens=specials,
-                unk_token="<unk>",
-                show_progress=False,
-            ),
-        )
-        vocab = json.loads(uni.to_str())["model"]["vocab"]
-        tokenizer = XLMRobertaTokenizer(vocab=[(p, s) for p, s in vocab] + [("<mask>", 0.0)])
-        config = XLMRobertaConfig(
-            vocab_size=len(tokenizer), pad_token_id=1, bos_token_id=0, eos_token_id=2, **small
-        )
+    tokenizer_and_config = _bert_encoder if family == "bert" else _xlmr_encoder
+    tokenizer, config = tokenizer_and_config(corpus, vocab_size, small)
     tokenizer.save_pretrained(folder)
-    if num_labels is not None:
-        config.num_labels = num_labels
-        if id2label is not None:
-            config.id2label = {int(k): v for k, v in id2label.items()}
-            config.label2id = {v: int(k) for k, v in id2label.items()}
-        model = AutoModelForTokenClassification.from_config(config)
-    else:
-        model = AutoModel.from_config(config)
-    model.save_pretrained(folder)
+    _encoder_model(config, num_labels, id2label).save_pretrained(folder)
     return folder

@@ -412,22 +412,16 @@ def _params(config: Mapping) -> list:
     return [Param(k[:250], v[:6000]) for k, v in sorted(flat.items())]
 
 
-def start_job_run(
-    config: DictConfig,
+def job_tags(
+    resolved: Mapping,
     app: str,
-    overrides: list[str],
     choices: Mapping[str, str],
-    parent_run_id: str | None = None,
-    fingerprints: Mapping[str, str] | None = None,
-) -> JobRun:
-    """Open the job's run: params, tags and the resolved config and overrides as artifacts."""
-    resolved = OmegaConf.to_container(config, resolve=True)
+    parent_run_id: str | None,
+    commit: str,
+    dirty: bool,
+) -> dict[str, str]:
+    """The job run's tags: method, language, choices, roles, variant, source and git state."""
     track = resolved.get("tracking", {}) or {}
-    uri = tracking_uri(track.get("uri"))
-    experiment_id = ensure_experiment(
-        uri, track.get("experiment", "xner"), track.get("artifact_location")
-    )
-    commit, dirty = git_state()
     method = choices.get("method") or str(resolved.get("task") or "")
     tags = {
         "method": method,
@@ -450,21 +444,25 @@ def start_job_run(
     tags.update(source_tags(app, commit))
     if parent_run_id:
         tags[PARENT_TAG] = parent_run_id
-    run_name = track.get("run_name") or "-".join(
-        str(x) for x in (tags["variant"] or app, tags["lang"]) if x
-    )
-    tags = {k: str(v) for k, v in tags.items()}  # a server's REST API takes strings only
-    run_name = fitted_name(run_name, tags)
-    mlflow_client = client(uri)
-    with guarded(uri, "creating the job's run"):
-        run = mlflow_client.create_run(experiment_id, run_name=run_name, tags=tags)
-    job = JobRun(uri, run.info.run_id, experiment_id)
-    params = _params(resolved)
-    with guarded(uri, "logging params", job.run_id):
+    return {k: str(v) for k, v in tags.items()}  # a server's REST API takes strings only
+
+
+def _log_job_files(
+    job: JobRun,
+    resolved: Mapping,
+    app: str,
+    overrides: list[str],
+    fingerprints: Mapping[str, str] | None,
+    git: tuple[str, bool],
+) -> None:
+    """Params, the resolved config and overrides, and config/environment.json of a new run."""
+    params, mlflow_client = _params(resolved), job.client
+    with guarded(job.uri, "logging params", job.run_id):
         for start in range(0, len(params), 100):
             mlflow_client.log_batch(job.run_id, params=params[start : start + 100])
     job.log_text(OmegaConf.to_yaml(OmegaConf.create(resolved)), CONFIG_ARTIFACT)
     job.log_text(OmegaConf.to_yaml(OmegaConf.create(list(overrides))), OVERRIDES_ARTIFACT)
+    commit, dirty = git
     job.log_dict(
         {
             "python": platform.python_version(),
@@ -477,6 +475,33 @@ def start_job_run(
         },
         ENVIRONMENT_ARTIFACT,
     )
+
+
+def start_job_run(
+    config: DictConfig,
+    app: str,
+    overrides: list[str],
+    choices: Mapping[str, str],
+    parent_run_id: str | None = None,
+    fingerprints: Mapping[str, str] | None = None,
+) -> JobRun:
+    """Open the job's run: params, tags and the resolved config and overrides as artifacts."""
+    resolved = OmegaConf.to_container(config, resolve=True)
+    track = resolved.get("tracking", {}) or {}
+    uri = tracking_uri(track.get("uri"))
+    experiment_id = ensure_experiment(
+        uri, track.get("experiment", "xner"), track.get("artifact_location")
+    )
+    commit, dirty = git_state()
+    tags = job_tags(resolved, app, choices, parent_run_id, commit, dirty)
+    run_name = track.get("run_name") or "-".join(
+        str(x) for x in (tags["variant"] or app, tags["lang"]) if x
+    )
+    run_name = fitted_name(run_name, tags)
+    with guarded(uri, "creating the job's run"):
+        run = client(uri).create_run(experiment_id, run_name=run_name, tags=tags)
+    job = JobRun(uri, run.info.run_id, experiment_id)
+    _log_job_files(job, resolved, app, overrides, fingerprints, (commit, dirty))
     log.info("MLflow run %s (%s) in %s", job.run_id, run_name, uri)
     return job
 
