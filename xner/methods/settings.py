@@ -121,8 +121,11 @@ def trainer_config(cfg: DictConfig, role: str = "model") -> dict:
 
 
 def check_settings(cfg: DictConfig) -> None:
-    """Every model role and the trainer the job has, instantiated: unknown keys fail here."""
-    if not isinstance(cfg.get("model"), DictConfig):
+    """Every model role and the trainer the job has, instantiated: unknown keys fail here.
+
+    Only train.py jobs (a ``method``) train models: project.py ignores the ``model`` and
+    ``trainer`` nodes a shared override file such as ``+debug=tiny`` gives it."""
+    if not all(isinstance(cfg.get(key), DictConfig) for key in ("method", "model")):
         return
     for role in ROLES:
         if isinstance(cfg.get(role), DictConfig):
