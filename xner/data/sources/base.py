@@ -121,7 +121,7 @@ class FileSource(Source):
     """A source whose splits are CoNLL files under ``root`` (a local folder or https URL)."""
 
     def __init__(self, root: str | os.PathLike | None = None, **options) -> None:
-        name = options.get("name")
+        name = options.get("name")  # a missing folder is named before any other bad option
         check_root(root, check_name(name, "dataset name") if name is not None else self.name)
         super().__init__(**options)
         self.root: Root = root_of(root, self.name, self.cache_dir)

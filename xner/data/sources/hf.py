@@ -94,10 +94,8 @@ class HFSource(FileSource):
         **options,
     ) -> None:
         super().__init__(root, **options)
-        self.hf_id = hf_id
-        self.hf_config = hf_config
         hub = HubDataset(self.name, hf_id, hf_config, self.cache_dir)
-        self.hub = hub if root is None else None
+        self.hub = hub if root is None else None  # chosen once: files or the dataset
 
     def unavailable(self, lang: str, split: str) -> str | None:
         if self.hub is None:
