@@ -9,7 +9,6 @@ import pytest
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from xner.data import sources
 from xner.data.conll import read_conll
 from xner.data.sources import (
     CoNLL2003,
@@ -19,7 +18,9 @@ from xner.data.sources import (
     WikiANN,
     rows_to_sentences,
 )
+from xner.data.sources import roots as sources
 from xner.errors import ConfigError, DataError
+from xner.offline import OFFLINE_VARIABLES
 
 MASAKHA_TRAIN = (
     "Musa B-PER\nya O\nje O\nKano B-LOC\nranar O\nLitinin B-DATE\n\n"
@@ -101,7 +102,7 @@ def test_https_root_offline_without_cache_is_one_line(tmp_path):
 
 
 def test_https_root_downloads_once_into_the_cache(tmp_path, monkeypatch):
-    for name in ("XNER_OFFLINE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+    for name in OFFLINE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     calls = []
 

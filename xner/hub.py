@@ -7,9 +7,9 @@ when a checkpoint has them; transformers reads ``.bin`` files with
 ``torch.load(weights_only=True)``, which refuses pickled objects other than tensors.
 
 :func:`check_checkpoint` refuses, without loading anything, a local folder that does not
-exist and a hub id that cannot be reached: offline (``HF_HUB_OFFLINE=1``) and not in the
-Hugging Face cache. Loaders call it when they are built, so a sweep fails before it
-translates or aligns anything.
+exist and a hub id that cannot be reached: offline (:func:`xner.offline.offline`, e.g.
+``HF_HUB_OFFLINE=1``) and not in the Hugging Face cache. Loaders call it when they are built,
+so a sweep fails before it translates or aligns anything.
 """
 
 import logging
@@ -19,15 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from xner.errors import ConfigError
+from xner.offline import offline
 
 log = logging.getLogger(__name__)
-OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-_TRUE = ("1", "true", "yes", "on")
-
-
-def hub_offline() -> bool:
-    """True when the Hugging Face hub must not be contacted (``HF_HUB_OFFLINE=1``)."""
-    return any(os.environ.get(name, "").strip().lower() in _TRUE for name in OFFLINE_VARIABLES)
 
 
 def _looks_like_path(name: str) -> bool:
@@ -60,7 +54,7 @@ def check_checkpoint(name: str | os.PathLike, option: str) -> str:
         return text
     if _looks_like_path(text):
         raise ConfigError(f"{option}={text!r}: no such model folder")
-    if hub_offline() and not _cached_on_hub(text):
+    if offline() and not _cached_on_hub(text):
         raise ConfigError(
             f"{option}={text!r}: offline (HF_HUB_OFFLINE=1) and the model is not in the Hugging "
             f"Face cache; download it where there is network (`hf download {text}`) or set "
