@@ -530,6 +530,11 @@ def start_parent_run(
     return run.info.run_id
 
 
+def _same_job(cfg_hash: str) -> str:
+    """The search filter of the runs of one job config."""
+    return f"tags.`{CONFIG_HASH_TAG}` = '{cfg_hash}'"
+
+
 def find_finished_run(uri: str, experiment: str, cfg_hash: str) -> str | None:
     """A FINISHED run of the same job config, so a restarted sweep does not redo it."""
     found = client(uri).get_experiment_by_name(experiment)
@@ -537,7 +542,7 @@ def find_finished_run(uri: str, experiment: str, cfg_hash: str) -> str | None:
         return None
     runs = client(uri).search_runs(
         [found.experiment_id],
-        filter_string=f"tags.`xner.config_hash` = '{cfg_hash}' and attributes.status = 'FINISHED'",
+        filter_string=f"{_same_job(cfg_hash)} and attributes.status = 'FINISHED'",
         max_results=1,
     )
     return runs[0].info.run_id if runs else None
@@ -564,7 +569,7 @@ def mark_abandoned_runs(uri: str, experiment: str, cfg_hash: str) -> list[str]:
         return []
     runs = client(uri).search_runs(
         [found.experiment_id],
-        filter_string=f"tags.`xner.config_hash` = '{cfg_hash}' and attributes.status = 'RUNNING'",
+        filter_string=f"{_same_job(cfg_hash)} and attributes.status = 'RUNNING'",
     )
     host = socket.gethostname()
     marked = []
