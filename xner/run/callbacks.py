@@ -190,7 +190,7 @@ def _end_killed_parent(uri: str, path: Path) -> None:
 
 
 def print_sweep_report(uri: str, experiment: str, parent: str) -> None:
-    """The gap table of a sweep: its child runs plus the finished runs it reused."""
+    """The gap table of a sweep: its child runs, the finished runs it reused, its failed jobs."""
     from xner.evaluation.render import render
     from xner.evaluation.report import build_table, save_report
 

@@ -1,4 +1,5 @@
-"""Read-side access to the MLflow store shared by the report, diff and rerun commands."""
+"""Read-side access to the MLflow store: clients, run lookup, run records and searches, shared by
+the report, diff and rerun commands and the sweep callbacks."""
 
 from __future__ import annotations
 
