@@ -12,22 +12,12 @@ import pytest
 
 from helpers import mlflow_store
 from xner.errors import ConfigError
-from xner.evaluation.report import (
-    RunRecord,
-    gap_table,
-    load_runs,
-    metric_name,
-    render,
-    report_parent,
-    save_report,
-    to_csv,
-    to_dict,
-    to_markdown,
-    variant_of,
-    with_intervals,
-)
+from xner.evaluation.gap import gap_table, metric_name, variant_of, with_intervals
+from xner.evaluation.render import render, to_csv, to_dict, to_markdown
+from xner.evaluation.report import report_parent, save_report
 from xner.evaluation.report import run as report_command
 from xner.paths import PROJECT_ROOT
+from xner.tracking.store import RunRecord, load_runs
 
 # (lang, tags beyond lang, seed, test/f1): the runs that make the table.
 COUNTED = [

@@ -5,8 +5,10 @@ import pytest
 from helpers import error_line, mlflow_store, run_app
 from xner.data.corpora import corpus_for, overrides_for, source_corpus_for
 from xner.errors import ConfigError
-from xner.evaluation.report import RunRecord, gap_table, to_dict, to_markdown, with_failures
+from xner.evaluation.gap import gap_table, with_failures
+from xner.evaluation.render import to_dict, to_markdown
 from xner.run.sweep import defaults_of, job_overrides, plan, refusal
+from xner.tracking.store import RunRecord
 
 TRAIN = defaults_of("train")
 

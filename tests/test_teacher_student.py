@@ -10,13 +10,15 @@ from omegaconf import OmegaConf
 
 from helpers import composed, run_app, store_uri
 from xner.errors import ConfigError
-from xner.evaluation.report import RunRecord, gap_table
+from xner.evaluation.gap import gap_table
 from xner.methods.context import RunContext
 from xner.methods.settings import ModelSettings, check_settings, model_settings
 from xner.methods.teacher_student import teacher_names
 from xner.methods.training import Training
 from xner.models.distill import align_labels, shared_labels, teacher_alphas
-from xner.tracking.runs import role_tags, variant_name
+from xner.tracking.names import variant_name
+from xner.tracking.runs import role_tags
+from xner.tracking.store import RunRecord
 
 
 def train_config(*overrides: str):

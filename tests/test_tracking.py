@@ -9,7 +9,7 @@ from mlflow.tracking import MlflowClient
 from helpers import run_app, store_uri
 from sweep_support import TINY
 from xner.errors import ConfigError
-from xner.tracking.names import FULL_NAME_TAG
+from xner.tracking.names import FULL_NAME_TAG, variant_name
 from xner.tracking.runs import (
     config_hash,
     fitted_name,
@@ -17,7 +17,6 @@ from xner.tracking.runs import (
     log_inputs_racing,
     refusal,
     tracking_uri,
-    variant_name,
 )
 
 TAGS = (

@@ -5,8 +5,9 @@ import json
 
 from xner.errors import DataError
 from xner.evaluation.bootstrap import N_RESAMPLES, SEED, paired_bootstrap
-from xner.evaluation.counts import RunCounts, counts_artifact, load_counts
+from xner.evaluation.counts import RunCounts, load_counts
 from xner.evaluation.metrics import f1_of
+from xner.tracking.names import counts_artifact
 from xner.tracking.store import open_client, resolve_run, tracking_uri
 
 

@@ -12,13 +12,19 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from xner.errors import DataError
-from xner.tracking.names import CONFIG_ARTIFACT, ENVIRONMENT_ARTIFACT
+from xner.tracking.names import (
+    CONFIG_ARTIFACT,
+    ENVIRONMENT_ARTIFACT,
+    GIT_COMMIT_TAG,
+    GIT_DIRTY_TAG,
+    VERSION_TAG,
+)
 from xner.tracking.store import download_text, open_client, require_text, resolve_run
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
-TAG_FALLBACKS = ("git_commit", "git_dirty", "xner_version")
+TAG_FALLBACKS = (GIT_COMMIT_TAG, GIT_DIRTY_TAG, VERSION_TAG)
 SECTIONS = ("config", "git", "packages", "data fingerprints", "stage code", "environment")
 STAGE_CODE = "stage_code"  # environment.json: stage -> {parts: {root or module: hash}, libraries}
 ENV_IGNORED = ("overrides",)  # how a config was reached; the resolved config is what counts
@@ -78,7 +84,7 @@ def _is_list(value: Any) -> bool:
 def env_section(key: str) -> str:
     """Which report section an environment.json key belongs to."""
     head = key.split(".", 1)[0].split("[", 1)[0].lower()
-    if head.startswith("git") or head == "xner_version":
+    if head.startswith("git") or head == VERSION_TAG:
         return "git"
     if head in ("packages", "package_versions", "versions"):
         return "packages"
@@ -136,7 +142,7 @@ def diff_documents(
         if section == "stage code":
             value_a, value_b = _brief(value_a), _brief(value_b)
         sections[section].append((_strip(key, section), value_a, value_b))
-    dirty = (_is_true(env_a.get("git_dirty")), _is_true(env_b.get("git_dirty")))
+    dirty = (_is_true(env_a.get(GIT_DIRTY_TAG)), _is_true(env_b.get(GIT_DIRTY_TAG)))
     return RunDiff(run_a, run_b, sections, dirty)
 
 

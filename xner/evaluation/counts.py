@@ -11,13 +11,10 @@ import numpy as np
 
 from xner.errors import DataError
 from xner.evaluation.metrics import Counts
+from xner.tracking.names import counts_artifact
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
-
-
-def counts_artifact(split: str = "test") -> str:
-    return f"scores/{split}_counts.json"
 
 
 def counts_record(counts: Counts, mode: str, ignore: Sequence[str], digest: str) -> dict:

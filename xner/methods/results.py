@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 from xner.data.conll import TaggedSentence, format_conll, write_conll
 from xner.data.tags import filter_labels
 from xner.errors import ConfigError
-from xner.evaluation.counts import counts_artifact, counts_record
+from xner.evaluation.counts import counts_record
 from xner.evaluation.errors import error_table, format_errors
 from xner.evaluation.metrics import (
     DEFAULT_MODE,
@@ -25,7 +25,7 @@ from xner.evaluation.metrics import (
     sentences_digest,
 )
 from xner.methods.context import RunContext
-from xner.tracking.names import SCORE_MODE_TAG
+from xner.tracking.names import SCORE_MODE_TAG, counts_artifact
 from xner.tracking.runs import update_environment
 
 

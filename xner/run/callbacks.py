@@ -121,14 +121,14 @@ def _end_own_children(uri: str, parent: str) -> None:
     import os
     import socket
 
-    from xner.evaluation.report import search_all
+    from xner.tracking.store import children_filter, search_all
 
     mlflow_client = client(uri)
     experiment_id = mlflow_client.get_run(parent).info.experiment_id
     running = search_all(
         mlflow_client,
         [experiment_id],
-        f"tags.`mlflow.parentRunId` = '{parent}' and attributes.status = 'RUNNING'",
+        f"{children_filter(parent)} and attributes.status = 'RUNNING'",
     )
     for run in running:
         tags = run.data.tags
@@ -145,16 +145,12 @@ def job_outcomes(
     uri: str, parent: str, also_running: bool = False
 ) -> tuple[list[tuple[str, str]], int]:
     """(failed jobs as (run name, reason), number of finished or reused jobs) of a sweep."""
-    from xner.evaluation.report import search_all
+    from xner.tracking.store import UNFINISHED, children_filter, search_all
 
     mlflow_client = client(uri)
     run = mlflow_client.get_run(parent)
-    children = search_all(
-        mlflow_client,
-        [run.info.experiment_id],
-        f"tags.`mlflow.parentRunId` = '{parent}'",
-    )
-    bad = ("FAILED", "KILLED", *(("RUNNING",) if also_running else ()))
+    children = search_all(mlflow_client, [run.info.experiment_id], children_filter(parent))
+    bad = (*UNFINISHED, *(("RUNNING",) if also_running else ()))
     failed = [
         (c.info.run_name or c.info.run_id, c.data.tags.get(ERROR_TAG, c.info.status.lower()))
         for c in sorted(children, key=lambda c: c.info.start_time or 0)
@@ -194,17 +190,11 @@ def _end_killed_parent(uri: str, path: Path) -> None:
 
 
 def print_sweep_report(uri: str, experiment: str, parent: str) -> None:
-    """The gap table of a sweep: its child runs plus the finished runs it reused."""
-    from xner.evaluation.report import (
-        build_table,
-        load_failed_runs,
-        render,
-        save_report,
-        with_failures,
-    )
+    """The gap table of a sweep: its child runs, the finished runs it reused, its failed jobs."""
+    from xner.evaluation.render import render
+    from xner.evaluation.report import build_table, save_report
 
-    table, runs = build_table(uri, experiment, parent)  # children and the runs it reused
-    table = with_failures(table, load_failed_runs(uri, experiment, parent))
+    table, runs = build_table(uri, experiment, parent)  # children, reused and failed runs
     if not table.rows:
         print("no runs with test/f1 in this sweep; nothing to report")
         return

@@ -14,8 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from xner.config import build
 from xner.errors import XnerError
-
-PROJECTION_METHODS = ("translate_test", "translate_train")
+from xner.tracking.names import PROJECTION_METHODS
 
 
 def method_of(cfg: DictConfig) -> str:

@@ -1,4 +1,5 @@
-"""The MLflow tag and artifact names that runs are written with and read back by, in one place."""
+"""The MLflow tag and artifact names that runs are written with and read back by, in one place
+(with the two rules that name a run's variant and its counts artifact)."""
 
 # Tags MLflow itself reads.
 PARENT_TAG = "mlflow.parentRunId"
@@ -10,7 +11,8 @@ DATA_CONTEXT_TAG = "mlflow.data.context"  # on a dataset input: the split it is
 EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 
 # Tags xner writes.
-ROLE_TAG = "xner.role"  # "parent" (a sweep), "report"; on a dataset input: the data's role
+ROLE_TAG = "xner.role"  # PARENT_ROLE, REPORT_ROLE; on a dataset input: the data's role
+PARENT_ROLE, REPORT_ROLE = "parent", "report"  # a sweep's parent run; a run holding only a report
 APP_TAG = "xner.app"  # the entry point that ran the job (train.py, project.py)
 CONFIG_HASH_TAG = "xner.config_hash"  # a job's resolved config: a restarted sweep skips done jobs
 RERUN_TAG = "xner.rerun_of"  # on a rerun: the run it repeats
@@ -25,8 +27,11 @@ METRIC_TAG = "xner.metric"  # on a report run: the metric of its table
 GAP_RULE_TAG = "xner.gap_rule"  # on a report run: how the projection column was chosen
 SCORE_MODE_TAG = "xner.score_mode"  # the scoring mode a run's metrics were computed with
 TARGET_DEV_TAG = "xner.target_dev_selection"  # a model selected on target-language dev data
+# A job's code version: tags on its run and keys of its environment.json alike.
+GIT_COMMIT_TAG, GIT_DIRTY_TAG, VERSION_TAG = "git_commit", "git_dirty", "xner_version"
 
-# Method names the variant tag and the gap table tell projection from teacher-student by.
+# Method names the variant tag and the gap table tell projection from teacher-student by:
+# a new projection-style method added here gets its variant tag, gap column and preflight checks.
 PROJECTION_METHODS = ("translate_test", "translate_train")
 TEACHER_STUDENT = "teacher_student"
 
@@ -35,3 +40,21 @@ CONFIG_ARTIFACT = "config/config.yaml"
 OVERRIDES_ARTIFACT = "config/overrides.yaml"
 ENVIRONMENT_ARTIFACT = "config/environment.json"
 PARENT_ID_FILE = "mlflow_parent_run_id"
+REPORT_ARTIFACT_DIR = "report"  # the gap report's tables and chart, on a sweep's parent run
+
+
+def counts_artifact(split: str = "test") -> str:
+    """A run's per-sentence entity counts of ``split``, read back by the paired bootstrap."""
+    return f"scores/{split}_counts.json"
+
+
+def variant_name(
+    method: str, projector: str | None, teacher: str | None = None, student: str | None = None
+) -> str:
+    """The gap table's column: projection methods are split by projector, teacher-student
+    by teacher and student when they differ (``teacher_student[xlmr_large→xlmr_base]``)."""
+    if method in PROJECTION_METHODS and projector:
+        return f"{method}[{projector}]"
+    if method == TEACHER_STUDENT and teacher and student and teacher != student:
+        return f"{method}[{teacher}→{student}]"
+    return method

@@ -38,13 +38,17 @@ from xner.tracking.names import (
     ENVIRONMENT_ARTIFACT,
     EXPERIMENT_TAGS,
     FULL_NAME_TAG,
+    GIT_COMMIT_TAG,
+    GIT_DIRTY_TAG,
     HOST_TAG,
     OVERRIDES_ARTIFACT,
+    PARENT_ROLE,
     PARENT_TAG,
     PID_TAG,
-    PROJECTION_METHODS,
     ROLE_TAG,
     TEACHER_STUDENT,
+    VERSION_TAG,
+    variant_name,
 )
 
 log = logging.getLogger(__name__)
@@ -277,18 +281,6 @@ def config_hash(config: Mapping) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def variant_name(
-    method: str, projector: str | None, teacher: str | None = None, student: str | None = None
-) -> str:
-    """The gap table's column: projection methods are split by projector, teacher-student
-    by teacher and student when they differ (``teacher_student[xlmr_large→xlmr_base]``)."""
-    if method in PROJECTION_METHODS and projector:
-        return f"{method}[{projector}]"
-    if method == TEACHER_STUDENT and teacher and student and teacher != student:
-        return f"{method}[{teacher}→{student}]"
-    return method
-
-
 def checkpoint_name(checkpoint: str) -> str:
     """A short name of a checkpoint: the last part of its hub id or folder."""
     return str(checkpoint).rstrip("/").rsplit("/", 1)[-1]
@@ -428,9 +420,9 @@ def job_tags(
         "lang": resolved.get("lang", ""),
         "dataset": choices.get("data", ""),
         "seed": resolved.get("seed", ""),
-        "git_commit": commit,
-        "git_dirty": str(dirty).lower(),
-        "xner_version": __version__,
+        GIT_COMMIT_TAG: commit,
+        GIT_DIRTY_TAG: str(dirty).lower(),
+        VERSION_TAG: __version__,
         APP_TAG: app,
         CONFIG_HASH_TAG: config_hash(resolved),
         HOST_TAG: socket.gethostname(),
@@ -467,8 +459,8 @@ def _log_job_files(
         {
             "python": platform.python_version(),
             "packages": package_versions(),
-            "git_commit": commit,
-            "git_dirty": dirty,
+            GIT_COMMIT_TAG: commit,
+            GIT_DIRTY_TAG: dirty,
             "app": app,
             "overrides": list(overrides),
             "data_fingerprints": dict(fingerprints or {}),
@@ -532,10 +524,15 @@ def start_parent_run(
     uri: str, experiment: str, name: str, tags: Mapping[str, str], entry_point: str = "train"
 ) -> str:
     experiment_id = ensure_experiment(uri, experiment)
-    tags = {ROLE_TAG: "parent", **source_tags(entry_point), **tags}
+    tags = {ROLE_TAG: PARENT_ROLE, **source_tags(entry_point), **tags}
     name = fitted_name(name, tags)
     run = client(uri).create_run(experiment_id, run_name=name, tags=tags)
     return run.info.run_id
+
+
+def _same_job(cfg_hash: str) -> str:
+    """The search filter of the runs of one job config."""
+    return f"tags.`{CONFIG_HASH_TAG}` = '{cfg_hash}'"
 
 
 def find_finished_run(uri: str, experiment: str, cfg_hash: str) -> str | None:
@@ -545,7 +542,7 @@ def find_finished_run(uri: str, experiment: str, cfg_hash: str) -> str | None:
         return None
     runs = client(uri).search_runs(
         [found.experiment_id],
-        filter_string=f"tags.`xner.config_hash` = '{cfg_hash}' and attributes.status = 'FINISHED'",
+        filter_string=f"{_same_job(cfg_hash)} and attributes.status = 'FINISHED'",
         max_results=1,
     )
     return runs[0].info.run_id if runs else None
@@ -572,7 +569,7 @@ def mark_abandoned_runs(uri: str, experiment: str, cfg_hash: str) -> list[str]:
         return []
     runs = client(uri).search_runs(
         [found.experiment_id],
-        filter_string=f"tags.`xner.config_hash` = '{cfg_hash}' and attributes.status = 'RUNNING'",
+        filter_string=f"{_same_job(cfg_hash)} and attributes.status = 'RUNNING'",
     )
     host = socket.gethostname()
     marked = []

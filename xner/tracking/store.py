@@ -1,13 +1,17 @@
-"""Read-side access to the MLflow store shared by the report, diff and rerun commands."""
+"""Read-side access to the MLflow store: clients, run lookup, run records and searches, shared by
+the report, diff and rerun commands and the sweep callbacks."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xner.errors import ConfigError, DataError
+from xner.tracking.names import PARENT_TAG, REUSED_TAG
 from xner.tracking.runs import tracking_uri
 
 if TYPE_CHECKING:
@@ -15,6 +19,20 @@ if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
 SQLITE_PREFIX = "sqlite:///"
+UNFINISHED = ("FAILED", "KILLED")  # the end statuses of a job that did not finish
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What the report needs of one MLflow run."""
+
+    run_id: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=dict)
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    parent_id: str | None = None
+    run_name: str = ""
+    start_time: int = 0
 
 
 def open_client(uri: str | None = None) -> MlflowClient:
@@ -74,3 +92,84 @@ def require_text(client: MlflowClient, run_id: str, path: str) -> str:
     if text is None:
         raise DataError(f"run {run_id} has no artifact {path}: was it logged by train.py?")
     return text
+
+
+def record_of(run: Run) -> RunRecord:
+    """RunRecord from an mlflow.entities.Run."""
+    tags = dict(run.data.tags)
+    return RunRecord(
+        run_id=run.info.run_id,
+        tags=tags,
+        params=dict(run.data.params),
+        metrics=dict(run.data.metrics),
+        parent_id=tags.get(PARENT_TAG),
+        run_name=run.info.run_name or "",
+        start_time=run.info.start_time or 0,
+    )
+
+
+def experiment_id(client: MlflowClient, experiment: str) -> str:
+    """The id of an experiment by name; an unknown name lists the store's experiments."""
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        names = sorted(e.name for e in client.search_experiments())
+        raise ConfigError(
+            f"no experiment {experiment!r} in {client.tracking_uri}; "
+            f"experiments: {', '.join(names) or 'none'}"
+        )
+    return found.experiment_id
+
+
+def search_all(
+    client: MlflowClient, experiment_ids: list[str], filter_string: str, page_size: int = 1000
+) -> list:
+    """Every matching run, following the pagination tokens."""
+    runs, token = [], None
+    while True:
+        page = client.search_runs(
+            experiment_ids, filter_string, max_results=page_size, page_token=token
+        )
+        runs.extend(page)
+        token = page.token
+        if not token:
+            return runs
+
+
+def children_filter(parent: str) -> str:
+    """The search filter of a parent run's child runs."""
+    return f"tags.`{PARENT_TAG}` = '{parent}'"
+
+
+def load_runs(
+    uri: str | None = None,
+    experiment: str = "xner",
+    parent: str | None = None,
+    filters: str = "",
+    page_size: int = 1000,
+) -> list[RunRecord]:
+    """The finished runs of an experiment.
+
+    With `parent`: its child runs, plus the finished runs a restarted sweep reused (tags
+    `xner.reused.<job>` on the parent).
+    """
+    client = open_client(uri)
+    clauses = ["attributes.status = 'FINISHED'"]
+    if parent:
+        clauses.append(children_filter(parent))
+    if filters:
+        clauses.append(filters)
+    found = experiment_id(client, experiment)
+    runs = search_all(client, [found], " and ".join(clauses), page_size)
+    if parent:
+        seen = {run.info.run_id for run in runs}
+        tags = client.get_run(parent).data.tags
+        reused = sorted({v for k, v in tags.items() if k.startswith(f"{REUSED_TAG}.")} - seen)
+        runs += [client.get_run(run_id) for run_id in reused]
+    return [record_of(run) for run in runs]
+
+
+def load_failed_runs(uri: str | None, experiment: str, parent: str) -> list[RunRecord]:
+    """The child runs of a sweep that FAILED or were KILLED (their reason: tag xner.error)."""
+    client = open_client(uri)
+    runs = search_all(client, [experiment_id(client, experiment)], children_filter(parent))
+    return [record_of(r) for r in runs if r.info.status in UNFINISHED]

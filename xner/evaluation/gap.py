@@ -1,0 +1,311 @@
+"""The gap table: target languages x methods over run records, projection − teacher-student.
+
+The projection column of the gap is chosen without target test labels: by a preference list
+(``--prefer``, default :data:`DEFAULT_PREFERENCE`) or by a validation metric the runs logged
+(``--choose-by val/f1``). Each gap carries a paired-bootstrap 95 % interval over the test
+sentences when both runs logged their per-sentence counts.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from xner.errors import ConfigError
+from xner.evaluation.bootstrap import Difference, paired_bootstrap
+from xner.tracking.names import (
+    ERROR_TAG,
+    PARENT_ROLE,
+    PROJECTION_METHODS,
+    REPORT_ROLE,
+    RERUN_TAG,
+    ROLE_TAG,
+    TEACHER_STUDENT,
+    variant_name,
+)
+
+if TYPE_CHECKING:
+    from xner.evaluation.counts import RunCounts
+    from xner.tracking.store import RunRecord
+
+METHOD_ORDER = ("supervised", "model_transfer", *PROJECTION_METHODS, TEACHER_STUDENT)
+SPLITS = ("test", "val", "dev", "train")
+EXCLUDED_ROLES = (PARENT_ROLE, REPORT_ROLE)
+GAP = "gap"
+# Data transfer first: translate-train, like teacher-student, trains a target-language model.
+DEFAULT_PREFERENCE = (
+    "translate_train[ilp]",
+    "translate_train[heuristic]",
+    "translate_test[ilp]",
+    "translate_test[heuristic]",
+)
+INTERVAL_METRIC = "test/f1"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Mean over seeds; std is the sample standard deviation, None for a single seed."""
+
+    mean: float
+    std: float | None
+    run_ids: tuple[str, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.run_ids)
+
+
+@dataclass(frozen=True)
+class Table:
+    """The gap table; values are the metric times `scale` (F1 in points for scale=100)."""
+
+    metric: str
+    scale: float
+    rows: list[str]
+    columns: list[str]
+    cells: dict[tuple[str, str], Cell]
+    gaps: dict[str, float | None]
+    best: dict[str, str | None]
+    means: dict[str, float | None]
+    rule: str = ""
+    intervals: dict[str, Difference] = field(default_factory=dict)
+    failed: dict[tuple[str, str], str] = field(default_factory=dict)  # (row, column) -> reason
+
+    @property
+    def multi_seed(self) -> bool:
+        return any(cell.n > 1 for cell in self.cells.values())
+
+    @property
+    def run_ids(self) -> list[str]:
+        return sorted({rid for cell in self.cells.values() for rid in cell.run_ids})
+
+
+def metric_name(name: str) -> str:
+    """Accept `test_f1` for `test/f1`: the first underscore after a split prefix is a slash."""
+    split, sep, rest = name.partition("_")
+    if "/" not in name and sep and split in SPLITS and rest:
+        return f"{split}/{rest}"
+    return name
+
+
+def variant_of(tags: Mapping[str, str]) -> str | None:
+    """The table column of a run: tag `variant`, else method[projector] for projection methods."""
+    if tags.get("variant"):
+        return tags["variant"]
+    return variant_name(tags.get("method") or "", tags.get("projector")) or None
+
+
+def method_family(variant: str) -> str:
+    return variant.split("[", 1)[0]
+
+
+def is_projection(variant: str) -> bool:
+    return method_family(variant) in PROJECTION_METHODS
+
+
+def column_key(variant: str) -> tuple[int, str]:
+    family = method_family(variant)
+    rank = METHOD_ORDER.index(family) if family in METHOD_ORDER else len(METHOD_ORDER)
+    return rank, variant
+
+
+def _source_lang(run: RunRecord) -> str | None:
+    return run.tags.get("source_lang") or run.params.get("source_lang")
+
+
+def _seed(run: RunRecord) -> str:
+    return run.tags.get("seed") or run.params.get("seed") or run.run_id
+
+
+def _countable(run: RunRecord, metric: str) -> bool:
+    tags = run.tags
+    return (
+        metric in run.metrics
+        and not math.isnan(run.metrics[metric])
+        and bool(tags.get("lang"))
+        and variant_of(tags) is not None
+        and tags.get(ROLE_TAG) not in EXCLUDED_ROLES
+        and RERUN_TAG not in tags
+        and tags["lang"] != _source_lang(run)
+    )
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    """Mean over every entry, None when any is missing: the mean row compares the same rows."""
+    if not values or any(v is None for v in values):
+        return None
+    return statistics.fmean(values)  # type: ignore[arg-type]
+
+
+def student_column(row: str, columns: Sequence[str], cells: Mapping) -> str | None:
+    """The teacher-student column of a row's gap: plain ``teacher_student``, else the only
+    ``teacher_student[teacher→student]`` column present; several such columns give no gap."""
+    present = [c for c in columns if method_family(c) == TEACHER_STUDENT and (row, c) in cells]
+    if TEACHER_STUDENT in present:
+        return TEACHER_STUDENT
+    return present[0] if len(present) == 1 else None
+
+
+def choose_projection(
+    present: Sequence[str],
+    prefer: Sequence[str],
+    scores: Mapping[str, float] | None = None,
+) -> str | None:
+    """The gap's projection column: the highest selection score if any column has one, else
+    the first of ``prefer`` present, else the first present (never a test score)."""
+    if not present:
+        return None
+    if scores:
+        scored = [c for c in present if c in scores]
+        if scored:
+            return max(scored, key=lambda c: scores[c])
+    return next((c for c in prefer if c in present), present[0])
+
+
+def check_selection_metric(metric: str | None) -> str | None:
+    if metric is None:
+        return None
+    metric = metric_name(metric)
+    if metric.startswith("test/"):
+        raise ConfigError(
+            f"--choose-by {metric}: the gap column is never chosen with target test labels; "
+            "use a validation metric such as val/f1, or --prefer"
+        )
+    return metric
+
+
+def describe_rule(prefer: Sequence[str], choose_by: str | None) -> str:
+    order = " > ".join(prefer) if prefer else "column order"
+    if choose_by:
+        return f"highest {choose_by}, else preference {order}"
+    return f"preference {order}"
+
+
+def gap_table(
+    runs: Sequence[RunRecord],
+    metric: str = "test/f1",
+    scale: float = 100.0,
+    prefer: Sequence[str] = DEFAULT_PREFERENCE,
+    choose_by: str | None = None,
+) -> Table:
+    """Group runs by (language, variant), average seeds; the latest run wins per seed."""
+    metric = metric_name(metric)
+    choose_by = check_selection_metric(choose_by)
+    grouped = _latest_by_cell([r for r in runs if _countable(r, metric)])
+    cells = {}
+    for key, group in grouped.items():
+        values = [run.metrics[metric] * scale for run in group]
+        std = statistics.stdev(values) if len(values) > 1 else None
+        cells[key] = Cell(statistics.fmean(values), std, tuple(r.run_id for r in group))
+
+    rows = sorted({row for row, _ in cells})
+    columns = sorted({col for _, col in cells}, key=column_key)
+    projections = [c for c in columns if is_projection(c)]
+    gaps: dict[str, float | None] = {}
+    best: dict[str, str | None] = {}
+    for row in rows:
+        present = [c for c in projections if (row, c) in cells]
+        selection = _selection_scores(grouped, row, present, choose_by)
+        best[row] = choose_projection(present, prefer, selection)
+        student = cells.get((row, student_column(row, columns, cells) or ""))
+        gap = None
+        if best[row] is not None and student is not None:
+            gap = cells[(row, best[row])].mean - student.mean  # type: ignore[index]
+        gaps[row] = gap
+    means = {
+        col: _mean([cells[(row, col)].mean if (row, col) in cells else None for row in rows])
+        for col in columns
+    }
+    means[GAP] = _mean([gaps[row] for row in rows])
+    rule = describe_rule(prefer, choose_by)
+    return Table(metric, scale, rows, columns, cells, gaps, best, means, rule)
+
+
+def _latest_by_cell(runs: Sequence[RunRecord]) -> dict[tuple[str, str], list[RunRecord]]:
+    """The runs of each (row, column), one per seed: the latest started wins."""
+    datasets = {r.tags.get("dataset", "") for r in runs}
+
+    def row_of(run: RunRecord) -> str:
+        lang = run.tags["lang"]
+        return f"{lang} ({run.tags.get('dataset', '')})" if len(datasets) > 1 else lang
+
+    latest: dict[tuple[str, str, str], RunRecord] = {}
+    for run in sorted(runs, key=lambda r: (r.start_time, r.run_id)):
+        latest[(row_of(run), variant_of(run.tags), _seed(run))] = run  # type: ignore[index]
+
+    grouped: dict[tuple[str, str], list[RunRecord]] = {}
+    for (row, variant, _), run in sorted(latest.items()):
+        grouped.setdefault((row, variant), []).append(run)
+    return grouped
+
+
+def _selection_scores(
+    grouped: Mapping[tuple[str, str], list[RunRecord]],
+    row: str,
+    present: Sequence[str],
+    metric: str | None,
+) -> dict[str, float]:
+    """Mean ``metric`` of each present column whose runs all logged it."""
+    if metric is None:
+        return {}
+    scores = {}
+    for col in present:
+        values = [r.metrics.get(metric) for r in grouped[(row, col)]]
+        if values and all(v is not None and not math.isnan(v) for v in values):
+            scores[col] = statistics.fmean(values)  # type: ignore[arg-type]
+    return scores
+
+
+def with_intervals(
+    table: Table,
+    counts_of: Callable[[str], RunCounts | None],
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> Table:
+    """The table with a paired-bootstrap interval on each gap whose runs logged their counts."""
+    if table.metric != INTERVAL_METRIC:
+        return table
+    intervals = {}
+    for row in table.rows:
+        column = student_column(row, table.columns, table.cells) or ""
+        chosen, student = table.best[row], table.cells.get((row, column))
+        if chosen is None or student is None:
+            continue
+        projection = [counts_of(r) for r in table.cells[(row, chosen)].run_ids]
+        students = [counts_of(r) for r in student.run_ids]
+        found = [c for c in [*projection, *students] if c is not None]
+        if len(found) < len(projection) + len(students):
+            continue
+        if any(found[0].comparable(c) for c in found[1:]):
+            continue
+        intervals[row] = paired_bootstrap(
+            [c.matrix for c in projection],  # type: ignore[union-attr]
+            [c.matrix for c in students],  # type: ignore[union-attr]
+            n_resamples,
+            seed,
+            table.scale,
+        )
+    return replace(table, intervals=intervals)
+
+
+def with_failures(table: Table, failed: Sequence[RunRecord]) -> Table:
+    """Mark the cells of failed runs (``failed: <reason>``) that no finished run fills."""
+    marks = dict(table.failed)
+    for run in failed:
+        column, lang = variant_of(run.tags), run.tags.get("lang")
+        if not column or not lang:
+            continue
+        row = next((r for r in table.rows if r == lang or r.startswith(f"{lang} (")), lang)
+        if (row, column) not in table.cells:
+            marks[(row, column)] = run.tags.get(ERROR_TAG) or "no reason recorded"
+    rows = sorted({*table.rows, *(row for row, _ in marks)})
+    columns = sorted({*table.columns, *(col for _, col in marks)}, key=column_key)
+    gaps = {row: table.gaps.get(row) for row in rows}
+    best = {row: table.best.get(row) for row in rows}
+    means = {col: table.means.get(col) for col in columns} | {GAP: table.means.get(GAP)}
+    return replace(
+        table, rows=rows, columns=columns, gaps=gaps, best=best, means=means, failed=marks
+    )

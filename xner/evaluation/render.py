@@ -1,0 +1,182 @@
+"""The gap table as text (markdown, CSV, JSON) and as a bar chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import TYPE_CHECKING
+
+from xner.errors import ConfigError
+from xner.evaluation.gap import GAP, Cell, Table
+from xner.tracking.names import TEACHER_STUDENT
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+EMPTY = "—"
+FORMATS = ("markdown", "csv", "json")
+
+
+def _cell_text(table: Table, row: str, col: str, digits: int) -> str:
+    if (row, col) not in table.cells and (row, col) in table.failed:
+        reason = table.failed[(row, col)]
+        return "failed: " + (reason if len(reason) <= 60 else reason[:57] + "...")
+    return _fmt_cell(table.cells.get((row, col)), digits)
+
+
+def _fmt(value: float | None, digits: int, signed: bool = False) -> str:
+    if value is None:
+        return EMPTY
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def _fmt_cell(cell: Cell | None, digits: int) -> str:
+    if cell is None:
+        return EMPTY
+    if cell.std is None:
+        return _fmt(cell.mean, digits)
+    return f"{cell.mean:.{digits}f} ± {cell.std:.{digits}f}"
+
+
+def _fmt_gap(table: Table, row: str, digits: int) -> str:
+    interval = table.intervals.get(row)
+    value = _fmt(table.gaps[row], digits, signed=True)
+    if interval is None or table.gaps[row] is None:
+        return value
+    return f"{value} [{interval.low:+.{digits}f}, {interval.high:+.{digits}f}]"
+
+
+def caption(table: Table) -> str:
+    scale = f" × {table.scale:g}" if table.scale != 1 else ""
+    seeds = ", mean ± std over seeds" if table.multi_seed else ""
+    lines = [
+        f"{table.metric}{scale}{seeds}; {GAP} = projection − {TEACHER_STUDENT}, the projection "
+        f"column chosen without test labels ({table.rule}); mean row over all languages"
+    ]
+    if table.intervals:
+        n = next(iter(table.intervals.values())).n_resamples
+        lines.append(
+            f"[low, high]: 95 % paired-bootstrap interval over test sentences ({n} resamples); "
+            "an interval that excludes 0 is a gap larger than test-set noise"
+        )
+    return "\n".join(lines)
+
+
+def to_markdown(table: Table, digits: int = 1) -> str:
+    header = ["lang", *table.columns, GAP]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join([":---", *["---:"] * (len(header) - 1)]) + "|",
+    ]
+    for row in table.rows:
+        values = [_cell_text(table, row, col, digits) for col in table.columns]
+        values.append(_fmt_gap(table, row, digits))
+        lines.append("| " + " | ".join([row, *values]) + " |")
+    values = [_fmt(table.means[col], digits) for col in table.columns]
+    values.append(_fmt(table.means[GAP], digits, signed=True))
+    lines.append("| " + " | ".join(["mean", *values]) + " |")
+    failures = [f"- {col} {row} failed: {why}" for (row, col), why in sorted(table.failed.items())]
+    return "\n".join([*lines, "", caption(table), *([""] + failures if failures else [])]) + "\n"
+
+
+def to_csv(table: Table, digits: int = 2) -> str:
+    """Wide CSV; `<column> std` columns follow each column when some cell has several seeds."""
+
+    def num(value: float | None) -> str:
+        return "" if value is None else f"{value:.{digits}f}"
+
+    header = ["lang"]
+    for col in table.columns:
+        header += [col, f"{col} std"] if table.multi_seed else [col]
+    bounds = [f"{GAP} low", f"{GAP} high", f"{GAP} p"] if table.intervals else []
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*header, GAP, *bounds])
+    for row in table.rows:
+        values = [row]
+        for col in table.columns:
+            cell = table.cells.get((row, col))
+            values.append(num(cell.mean if cell else None))
+            if table.multi_seed:
+                values.append(num(cell.std if cell else None))
+        interval = table.intervals.get(row)
+        limits = [interval.low, interval.high] if interval else [None, None]
+        extra = [num(v) for v in limits] + [f"{interval.p_value:.4f}" if interval else ""]
+        writer.writerow([*values, num(table.gaps[row]), *(extra if bounds else [])])
+    values = ["mean"]
+    for col in table.columns:
+        values += [num(table.means[col]), ""] if table.multi_seed else [num(table.means[col])]
+    writer.writerow([*values, num(table.means[GAP]), *([""] * len(bounds))])
+    return out.getvalue()
+
+
+def to_dict(table: Table) -> dict:
+    rows = []
+    for row in table.rows:
+        cells = {
+            col: {"mean": cell.mean, "std": cell.std, "n": cell.n, "run_ids": list(cell.run_ids)}
+            for col in table.columns
+            if (cell := table.cells.get((row, col))) is not None
+        }
+        interval = table.intervals.get(row)
+        rows.append(
+            {
+                "lang": row,
+                "cells": cells,
+                "best_projection": table.best[row],
+                GAP: table.gaps[row],
+                "gap_interval": interval.as_dict() if interval else None,
+            }
+        )
+    return {
+        "metric": table.metric,
+        "scale": table.scale,
+        "gap_rule": table.rule,
+        "columns": table.columns,
+        "rows": rows,
+        "mean": table.means,
+        "failed": [
+            {"lang": row, "column": col, "reason": why}
+            for (row, col), why in sorted(table.failed.items())
+        ],
+    }
+
+
+def to_json(table: Table) -> str:
+    return json.dumps(to_dict(table), indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERERS = {"markdown": to_markdown, "csv": to_csv, "json": to_json}
+
+
+def render(table: Table, fmt: str = "markdown") -> str:
+    if fmt not in RENDERERS:
+        raise ConfigError(f"unknown report format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    return RENDERERS[fmt](table)
+
+
+def save_bar_chart(table: Table, path: Path) -> None:
+    """Grouped bars: one group per language (and the mean), one bar per column, std as error bar."""
+    from matplotlib.figure import Figure
+
+    groups = [*table.rows, "mean"]
+    width = 0.8 / max(len(table.columns), 1)
+    fig = Figure(figsize=(max(6.0, 1.2 * len(groups) * max(len(table.columns), 1) * 0.5), 4.5))
+    ax = fig.add_subplot()
+    for i, col in enumerate(table.columns):
+        heights, errors = [], []
+        for row in table.rows:
+            cell = table.cells.get((row, col))
+            heights.append(cell.mean if cell else 0.0)
+            errors.append((cell.std or 0.0) if cell else 0.0)
+        heights.append(table.means[col] or 0.0)
+        errors.append(0.0)
+        xs = [g + (i - (len(table.columns) - 1) / 2) * width for g in range(len(groups))]
+        ax.bar(xs, heights, width, yerr=errors, label=col, capsize=2)
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylabel(f"{table.metric}" + (f" × {table.scale:g}" if table.scale != 1 else ""))
+    ax.set_title(f"{table.metric} by target language and method")
+    ax.legend(fontsize="small", ncols=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
