@@ -20,6 +20,14 @@ from xner.tracking.runs import JobRun
 log = logging.getLogger(__name__)
 
 
+def method_of(cfg: DictConfig) -> str:
+    """``translate_test`` for ``xner.methods.translate_test.TranslateTest`` (project.py: task)."""
+    if not isinstance(cfg.get("method"), DictConfig):
+        return str(cfg.get("task", ""))
+    target = str(cfg.method.get("_target_", ""))
+    return target.rsplit(".", 2)[-2] if target.count(".") >= 2 else target
+
+
 @dataclass
 class RunContext:
     """One job's config, its data (splits read once, fingerprinted and logged), cache and run."""
@@ -65,8 +73,6 @@ class RunContext:
         Decided from the label inventories of the source training split and the target test
         split; a supervised run on target data alone keeps every type.
         """
-        from xner.run.preflight import method_of
-
         if method_of(self.cfg) == "supervised" or self.cfg.get("source_data") is None:
             return []
         langs = (

@@ -14,15 +14,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from xner.config import build
 from xner.errors import XnerError
+from xner.methods.context import method_of
 from xner.tracking.names import PROJECTION_METHODS
-
-
-def method_of(cfg: DictConfig) -> str:
-    """``translate_test`` for ``xner.methods.translate_test.TranslateTest`` (project.py: task)."""
-    if not isinstance(cfg.get("method"), DictConfig):
-        return str(cfg.get("task", ""))
-    target = str(cfg.method.get("_target_", ""))
-    return target.rsplit(".", 2)[-2] if target.count(".") >= 2 else target
 
 
 def problems(cfg: DictConfig) -> list[str]:
