@@ -16,7 +16,14 @@ picks it for ``source_lang``. ``data=`` and ``data@source_data=`` always win.
 from collections.abc import Sequence
 from pathlib import Path
 
-from xner.translate.langcodes import MASAKHANER2
+# The languages of the multilingual corpora (their dataset codes).
+MASAKHANER2 = (
+    "bam bbj ewe fon hau ibo kin lug luo mos nya pcm sna swa tsn twi wol xho yor zul".split()
+)
+WIKIANN = (
+    "af ar bg bn de el en es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr ms my nl pt ru "
+    "sw ta te th tl tr ur vi yo zh"
+).split()
 
 FALLBACK = "wikiann"
 # (corpus, its languages, whether the corpus files must be present under paths.shared)

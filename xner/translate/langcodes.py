@@ -9,6 +9,7 @@ ConfigError naming the language and the model.
 
 from collections.abc import Mapping
 
+from xner.data.corpora import MASAKHANER2, WIKIANN
 from xner.errors import ConfigError
 
 FAMILIES = ("nllb", "m2m100", "marian")
@@ -100,13 +101,6 @@ M2M100: dict[str, str] = {
     },
 }
 
-MASAKHANER2 = (
-    "bam bbj ewe fon hau ibo kin lug luo mos nya pcm sna swa tsn twi wol xho yor zul".split()
-)
-WIKIANN = (
-    "af ar bg bn de el en es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr ms my nl pt ru "
-    "sw ta te th tl tr ur vi yo zh"
-).split()
 KNOWN = frozenset([*MASAKHANER2, *WIKIANN, "en", "eng", "de", "es", "it"])
 TABLES: dict[str, dict[str, str]] = {"nllb": NLLB, "m2m100": M2M100}
 

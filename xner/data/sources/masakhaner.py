@@ -3,6 +3,7 @@
 import os
 
 from xner.data.conll import TaggedSentence
+from xner.data.corpora import MASAKHANER2
 from xner.data.sources.base import FileSource
 
 
@@ -31,10 +32,7 @@ class MasakhaNER2(FolderSource):
     """MasakhaNER 2.0: ``{root}/{lang}/{train,dev,test}.txt`` (masakhane-ner MasakhaNER2.0/data)."""
 
     name = "masakhaner2"
-    languages = (
-        "bam", "bbj", "ewe", "fon", "hau", "ibo", "kin", "lug", "luo", "mos",
-        "nya", "pcm", "sna", "swa", "tsn", "twi", "wol", "xho", "yor", "zul",
-    )  # fmt: skip
+    languages = tuple(MASAKHANER2)
     DEFAULT_ROOT = (
         "https://raw.githubusercontent.com/masakhane-io/masakhane-ner/main/MasakhaNER2.0/data"
     )
