@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Pipeline:
     """One run's configured stages and the cache they share (built once from the config by
-    :func:`xner.pipeline.build.build_pipeline`)."""
+    :func:`xner.pipeline.from_config.build_pipeline`)."""
 
     cache: StageCache
     src_lang: str
