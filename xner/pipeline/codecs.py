@@ -84,6 +84,7 @@ def _words(data: Sequence[Sequence[str]]) -> list[list[str]]:
 # stage -> (encode, decode)
 CODECS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "translate": (_same, _words),
+    "translate_marked": (_same, list),
     "label": (encode_labels, decode_labels),
     "backtranslate": (encode_marked, decode_marked),
     "align": (encode_links, decode_links),

@@ -20,7 +20,8 @@ from xner.pipeline.cache import StageCache
 from xner.pipeline.guards import LENGTH_SLACK, MAX_LENGTH_RATIO
 from xner.pipeline.pipeline import Pipeline
 from xner.pipeline.side_inputs import SideInputs
-from xner.pipeline.stages import Align, BackTranslate, Label, Project, Translate
+from xner.pipeline.stages import Align, BackTranslate, Label, Project, Translate, TranslateMarked
+from xner.project.markers import MarkerProjector
 from xner.translate.base import Translator
 
 TASKS = ("translate_test", "translate_train")
@@ -79,6 +80,17 @@ class PipelineSettings:
             self.max_translation_ratio,
             self.translation_length_slack,
         )
+
+    def marker_translation(
+        self, translate: Translate, projector: MarkerProjector, task: str
+    ) -> TranslateMarked:
+        """The translator markers go through: translate-train's own; translate-test's
+        back-translation translator (``pipeline.backtranslation.translator``, default the
+        ``translator``)."""
+        node = self.backtranslation.get("translator") if task == "translate_test" else None
+        translator = build(node) if node else translate.translator
+        config = group_config(node) if node else translate.config
+        return TranslateMarked(translator, config, projector.style_for(translator))
 
     def backtranslate(self, translator: DictConfig) -> BackTranslate:
         """The back-translation stage; its translator defaults to the ``translator`` node."""
@@ -150,14 +162,22 @@ def build_pipeline(
     langs = (str(cfg.get("source_lang", "en")), str(cfg.lang))
     forward = langs[::-1] if task == "translate_test" else langs
     _check_languages(translate, back, [forward, langs])
-    parallel_text = _parallel_text(translate.translator, aligner, langs)
+    projector = build(cfg.projector)
+    mark, parallel_text = None, []
+    if isinstance(projector, MarkerProjector):
+        if back is not None:
+            raise ConfigError("projector=markers uses no aligner: drop aligner.via=backtranslation")
+        mark = own.marker_translation(translate, projector, task)
+    else:
+        parallel_text = _parallel_text(translate.translator, aligner, langs)
     return Pipeline(
         cache,
         *langs,
         translate=translate,
         align=Align(aligner, group_config(cfg.aligner), parallel_text),
-        project=Project(build(cfg.projector), group_config(cfg.projector)),
+        project=Project(projector, group_config(cfg.projector)),
         label=_labeler(cfg, source_checkpoint) if task == "translate_test" else None,
         backtranslate=back,
         side_inputs=own.side_inputs,
+        mark=mark,
     )

@@ -32,8 +32,17 @@ from xner.data.tags import entities, tags_from_entities
 from xner.errors import ConfigError, DataError
 from xner.pipeline.cache import StageCache, fingerprint
 from xner.pipeline.guards import TranslationCheck, shown
+from xner.pipeline.marked import project_test, project_train, translate_marked
 from xner.pipeline.side_inputs import SideInputs
-from xner.pipeline.stages import Align, BackTranslate, Label, Project, Rows, Translate
+from xner.pipeline.stages import (
+    Align,
+    BackTranslate,
+    Label,
+    Project,
+    Rows,
+    Translate,
+    TranslateMarked,
+)
 from xner.project.base import Projection
 
 log = logging.getLogger(__name__)
@@ -53,6 +62,7 @@ class Pipeline:
     label: Label | None = None  # test: labels translations; train: relabels the source
     backtranslate: BackTranslate | None = None  # aligner.via=backtranslation
     side_inputs: SideInputs = field(default_factory=SideInputs)
+    mark: TranslateMarked | None = None  # projector=markers: no alignment, markers instead
 
 
 @dataclass
@@ -68,6 +78,7 @@ class PipelineResult:
     keys: dict[str, str] = field(default_factory=dict)
     kept: list[int] = field(default_factory=list)
     source: list[TaggedSentence] = field(default_factory=list)
+    marker_counts: dict[str, int] = field(default_factory=dict)  # projector=markers
 
     @property
     def projected_share(self) -> float:
@@ -85,6 +96,7 @@ class PipelineResult:
             "projection/truncated_translations": self.n_truncated_translations,
             "projection/unmet_constraints": self.n_unmet,
             "projection/projected_share": self.projected_share,
+            **{f"projection/markers_{k}": v for k, v in self.marker_counts.items()},
         }
 
 
@@ -211,6 +223,20 @@ def _counts(
     }
 
 
+def _train_by_markers(
+    p: Pipeline, words: list[list[str]], src_entities: list[list[Entity]], keys: dict[str, str]
+) -> tuple[TranslationCheck, list[Projection], dict[str, int]]:
+    """translate-train by markers: the marked translation is the silver sentence."""
+    assert p.mark is not None
+    langs = (p.src_lang, p.tgt_lang)
+    reads, keys["translate_marked"] = translate_marked(p.mark, p.cache, words, src_entities, langs)
+    raw = ([r.words for r in reads], keys["translate_marked"])
+    check, keys["translate"] = p.translate.checked(p.cache, words, raw, IF_EMPTY["train"])
+    limits = [len(words) for words in check.translations]
+    projections, counts = project_train(p.project.projector, reads, src_entities, limits)
+    return check, projections, counts
+
+
 def translate_test(pipeline: Pipeline, target: Sequence[TaggedSentence]) -> PipelineResult:
     """Label ``target`` (in the target language) through a translation into the source language.
 
@@ -226,8 +252,18 @@ def translate_test(pipeline: Pipeline, target: Sequence[TaggedSentence]) -> Pipe
         pipeline.cache, translations, tr.key, skip_empty=True
     )
     src_entities = [entities(lab.tags) for lab in labels]
-    t = _Transfer(translations, src_entities, tgt_words, keys["label"], tr.key, tr.words_key)
-    projections, unmet = _align_and_project(pipeline, t, keys)
+    marker_counts: dict[str, int] = {}
+    if pipeline.mark is None:
+        t = _Transfer(translations, src_entities, tgt_words, keys["label"], tr.key, tr.words_key)
+        projections, unmet = _align_and_project(pipeline, t, keys)
+    else:
+        langs = (pipeline.src_lang, pipeline.tgt_lang)
+        reads, keys["translate_marked"] = translate_marked(
+            pipeline.mark, pipeline.cache, translations, src_entities, langs
+        )
+        projector = pipeline.project.projector
+        projections, marker_counts = project_test(projector, reads, src_entities, tgt_words)
+        unmet = 0
     sentences = [
         TaggedSentence(list(words), _tagged(words, proj, i))
         for i, (words, proj) in enumerate(zip(tgt_words, projections, strict=True))
@@ -240,6 +276,7 @@ def translate_test(pipeline: Pipeline, target: Sequence[TaggedSentence]) -> Pipe
         keys=keys,
         kept=list(range(len(sentences))),
         source=source,
+        marker_counts=marker_counts,
         **_counts(src_entities, projections, tr.check, unmet),
     )
 
@@ -254,17 +291,29 @@ def translate_train(
     ``keep_incomplete``; ``kept`` lists the source indices of the returned sentences. A
     sentence whose translation came back empty is always dropped (counted, logged).
     """
-    tr = _translate(pipeline, source, "train")
-    src_words, translations, keys = tr.words, tr.check.translations, tr.keys
+    src_words = [list(s.words) for s in source]
+    keys: dict[str, str] = {}
     if pipeline.label is None:
         tags = [list(s.tags) for s in source]
         keys["label"] = fingerprint(source)
     else:
-        labels, keys["label"] = pipeline.label.run(pipeline.cache, src_words, tr.words_key)
+        labels, keys["label"] = pipeline.label.run(
+            pipeline.cache, src_words, fingerprint(src_words)
+        )
         tags = [lab.tags for lab in labels]
     src_entities = [entities(t) for t in tags]
-    t = _Transfer(src_words, src_entities, translations, keys["label"], tr.key, tr.key)
-    projections, unmet = _align_and_project(pipeline, t, keys)
+    marker_counts: dict[str, int] = {}
+    if pipeline.mark is None:
+        tr = _translate(pipeline, source, "train")
+        keys.update(tr.keys)
+        check, translations = tr.check, tr.check.translations
+        t = _Transfer(src_words, src_entities, translations, keys["label"], tr.key, tr.key)
+        projections, unmet = _align_and_project(pipeline, t, keys)
+    else:
+        check, projections, marker_counts = _train_by_markers(
+            pipeline, src_words, src_entities, keys
+        )
+        translations, unmet = check.translations, 0
     sentences, kept = [], []
     for i, (words, proj) in enumerate(zip(translations, projections, strict=True)):
         if (proj.dropped and not keep_incomplete) or not words:
@@ -277,5 +326,6 @@ def translate_train(
         keys=keys,
         kept=kept,
         source=[TaggedSentence(list(w), list(t)) for w, t in zip(src_words, tags, strict=True)],
-        **_counts(src_entities, projections, tr.check, unmet),
+        marker_counts=marker_counts,
+        **_counts(src_entities, projections, check, unmet),
     )

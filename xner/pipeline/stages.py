@@ -95,6 +95,29 @@ class Translate:
         return check, cache.key("translate_checked", limits, [raw_key], code=code)
 
 
+@dataclass(frozen=True)
+class TranslateMarked:
+    """``projector=markers``: the translator that carries the markers, its config and the
+    marker style (translations of marked text are cached like every translation)."""
+
+    translator: Translator
+    config: Mapping[str, Any]
+    style: str
+
+    def run(
+        self, cache: StageCache, texts: list[str], langs: tuple[str, str]
+    ) -> tuple[list[str], str]:
+        """The raw translations of the marked ``texts`` and their key."""
+        config = {"translator": self.config, "style": self.style}
+        return _cached(
+            cache,
+            "translate_marked",
+            config,
+            [fingerprint(texts), *langs],
+            lambda: self.translator.translate_texts(texts, *langs, markup=self.style),
+        )
+
+
 def _label_nonempty(labeler: Labeler, sentences: Sequence[Sequence[str]]) -> list[Labelled]:
     """Labels of every sentence; empty ones get an empty label without asking the labeller."""
     todo = [i for i, words in enumerate(sentences) if words]
@@ -279,6 +302,7 @@ class Project:
 STAGE_CODE: dict[str, tuple[Callable[..., Any] | str, ...]] = {
     "translate": (),
     "translate_checked": (guard_translations,),
+    "translate_marked": (),
     "label": (_label_nonempty, *CODECS["label"]),
     "backtranslate": (backtranslate_marked, *CODECS["backtranslate"]),
     "align": (_align, *CODECS["align"]),

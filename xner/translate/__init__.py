@@ -1,5 +1,6 @@
 """Translators: word-tokenised sentences in one language -> word lists in another."""
 
+from xner.translate.apertium import ApertiumTranslator
 from xner.translate.base import Translator
 from xner.translate.hf import HFTranslator
 from xner.translate.lexicon import LexiconTranslator
@@ -7,6 +8,7 @@ from xner.translate.reference import ReferenceTranslator
 from xner.translate.wordtok import word_tokenize
 
 __all__ = [
+    "ApertiumTranslator",
     "HFTranslator",
     "LexiconTranslator",
     "ReferenceTranslator",

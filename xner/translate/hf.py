@@ -44,6 +44,8 @@ def guess_family(model: str, tokenizer: object | None = None) -> str | None:
 
 
 class HFTranslator(Translator):
+    markup = ("brackets", "html")  # EasyProject's NLLB checkpoints are trained on brackets
+
     def __init__(
         self,
         model: str,
@@ -136,8 +138,10 @@ class HFTranslator(Translator):
         texts = [" ".join(words) for words in sentences]
         return [word_tokenize(text) for text in self.translate_texts(texts, src_lang, tgt_lang)]
 
-    def translate_texts(self, texts: Sequence[str], src_lang: str, tgt_lang: str) -> list[str]:
-        """Raw strings in, raw translations out (same order)."""
+    def translate_texts(
+        self, texts: Sequence[str], src_lang: str, tgt_lang: str, markup: str | None = None
+    ) -> list[str]:
+        """Raw strings in, raw translations out (same order); markers are plain text here."""
         import torch
 
         out = [""] * len(texts)

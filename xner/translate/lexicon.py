@@ -47,6 +47,8 @@ def _first_wins(pairs: Sequence[tuple[str, list[str]]], lowercase: bool) -> dict
 
 
 class LexiconTranslator(Translator):
+    markup = ("brackets", "html")  # markers are words it does not know: copied in place
+
     def __init__(
         self,
         path: str | os.PathLike | None = None,
@@ -98,3 +100,12 @@ class LexiconTranslator(Translator):
     ) -> list[list[str]]:
         table = self._table(src_lang, tgt_lang)
         return [[out for word in sent for out in self._word(table, word)] for sent in sentences]
+
+    def translate_texts(
+        self, texts: Sequence[str], src_lang: str, tgt_lang: str, markup: str | None = None
+    ) -> list[str]:
+        """Whitespace-separated tokens translated one by one (markers are copied unchanged)."""
+        return [
+            " ".join(words)
+            for words in self.translate([t.split() for t in texts], src_lang, tgt_lang)
+        ]
