@@ -4,8 +4,9 @@ A sweep asks them of every job before it creates any MLflow run (all jobs failin
 ``error:`` line, exit 2); a job that fails them alone ends as a FAILED run with the reason.
 Checked: the corpora (a local ``root`` that is missing, a download that cannot happen
 offline, a language the corpus lacks), the checkpoints on the Hugging Face hub (offline and
-not cached), the translator (its languages, its model, a lexicon file) and the settings
-(``score_mode``, unknown keys under ``model``, ``teacher``, ``student`` and ``trainer``).
+not cached), the translator (its languages, its model, a lexicon file, whether it carries
+markers for ``projector=markers``) and the settings (``score_mode``, unknown keys under
+``model``, ``teacher``, ``student`` and ``trainer``).
 """
 
 from pathlib import Path
@@ -35,6 +36,7 @@ def problems(cfg: DictConfig) -> list[str]:
     if method in PROJECTION_METHODS:
         src, tgt = (lang, source_lang) if method == "translate_test" else (source_lang, lang)
         found += _translator(cfg, src, tgt)
+        found += _markers(cfg)
         found += _checkpoint(cfg.aligner.get("model"), "aligner.model")
         if not _gold_labels(cfg) and not OmegaConf.is_missing(cfg.labeler, "checkpoint"):
             found += _checkpoint(cfg.labeler.get("checkpoint"), "labeler.checkpoint")
@@ -119,6 +121,19 @@ def _translator(cfg: DictConfig, src: str, tgt: str) -> list[str]:
         return []
     try:
         build(node).check(src, tgt)
+    except XnerError as err:
+        return [str(err)]
+    return []
+
+
+def _markers(cfg: DictConfig) -> list[str]:
+    """``projector=markers`` needs a translator that carries markers through translation."""
+    if not str(cfg.projector.get("_target_", "")).endswith("MarkerProjector"):
+        return []
+    back = (cfg.get("pipeline") or {}).get("backtranslation") or {}
+    node = back.get("translator") if method_of(cfg) == "translate_test" else None
+    try:
+        build(cfg.projector).style_for(build(node or cfg.translator))
     except XnerError as err:
         return [str(err)]
     return []
