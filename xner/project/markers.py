@@ -201,13 +201,13 @@ def locate(
 class MarkerProjector:
     """``projector=markers``: the settings of marker-based projection (no aligner).
 
-    ``style``: ``auto`` takes the translator's preferred style (Apertium: html; NLLB and the
-    lexicon translator: brackets).
+    ``style``: ``auto`` takes the translator's preferred style (brackets for every shipped
+    translator; Apertium also carries html).
     """
 
     style: str = "auto"
     on_broken: str = "entity"
-    threshold: float = 0.5
+    threshold: float = 0.8
 
     def __post_init__(self) -> None:
         if self.style not in ("auto", *STYLES):

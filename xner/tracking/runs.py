@@ -431,7 +431,7 @@ def job_tags(
     }
     roles = role_tags(method, resolved)
     tags.update(roles)
-    tags["variant"] = variant_name(method, tags["projector"], **roles)
+    tags["variant"] = resolved.get("column") or variant_name(method, tags["projector"], **roles)
     tags.update({k: str(v) for k, v in (track.get("tags") or {}).items()})
     tags.update(source_tags(app, commit))
     if parent_run_id:
