@@ -73,9 +73,8 @@ def throughput(src, repeat: int, per_sentence: int) -> None:
     print(f"throughput en->es, {len(src)} sentences, mean of {repeat} (sentences/s):")
     print(f"  bare apertium, one process:       {b:8.1f}")
     print(f"  pipeline translate stage:         {s:8.1f}  ({100 * s / b:.0f} % of bare)")
-    print(
-        f"  one process per sentence ({per_sentence}):    {one:8.1f}  ({100 * one / b:.1f} % of bare)"
-    )
+    label = f"one process per sentence ({per_sentence}):"
+    print(f"  {label:<34}{one:8.1f}  ({100 * one / b:.1f} % of bare)")
 
 
 def marked(src_words, src_ents, style: str, langs: tuple[str, str]) -> list:
