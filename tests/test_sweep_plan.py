@@ -17,7 +17,8 @@ def test_the_language_picks_the_corpus_from_one_table(tmp_path, shared_dir):
     assert corpus_for("syn", shared_dir) == "synthetic"
     assert corpus_for("de", shared_dir) == "europarl"  # its file is in ../shared
     assert corpus_for("de", tmp_path) == "wikiann"  # ... and here it is not
-    assert corpus_for("es", shared_dir) == "wikiann"
+    assert corpus_for("es", shared_dir) == "europarl"  # es joined ../shared with issue 20
+    assert corpus_for("es", tmp_path) == "wikiann"
     assert corpus_for("hau", shared_dir) == corpus_for("zul", shared_dir) == "masakhaner2"
     assert corpus_for("fr", shared_dir) == "wikiann"
     assert corpus_for("en", shared_dir) == "conll2003"
@@ -46,6 +47,10 @@ def test_a_bare_multirun_sweeps_the_gap_columns_of_the_projector_given():
     assert [j for job in jobs for j in job if j.startswith("+variant=")] == [
         f"+variant={c}" for c in columns.split(",")
     ]
+    markers = plan(["projector=markers", "-m"], TRAIN, multirun=True)
+    assert (
+        "+variant=model_transfer,translate_test_markers,translate_train_markers,teacher_student"
+    ) in markers
     both = plan(["projector=heuristic,ilp", "-m"], TRAIN, multirun=True)
     assert (
         "+variant=model_transfer,translate_test_heuristic,translate_test_ilp,"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from helpers import run_app, store_uri
+from helpers import composed, run_app, store_uri
 from sweep_support import TINY
 from xner.errors import ConfigError
 from xner.tracking.names import FULL_NAME_TAG, variant_name
@@ -14,6 +14,7 @@ from xner.tracking.runs import (
     config_hash,
     fitted_name,
     flatten,
+    job_tags,
     log_inputs_racing,
     refusal,
     tracking_uri,
@@ -108,6 +109,20 @@ def test_config_hash_ignores_tracking_and_paths_but_not_the_method():
 def test_variant_splits_projection_methods_by_projector():
     assert variant_name("translate_test", "ilp") == "translate_test[ilp]"
     assert variant_name("teacher_student", "ilp") == "teacher_student"
+
+
+def test_a_variant_file_with_a_column_names_its_own_variant_tag():
+    """The human-translation columns of experiment=europarl_mt sit beside the MT ones."""
+    choices = {"method": "translate_test", "projector": "ilp", "translator": "reference"}
+    for column, expected in ((None, "translate_test[ilp]"), ("x[ilp@reference]", None)):
+        tags = job_tags({"column": column, "lang": "es"}, "train", choices, None, "c", False)
+        assert tags["variant"] == (expected or column)
+    cfg = composed("train", "experiment=europarl_mt", "+variant=translate_test_ilp_reference")
+    assert cfg.column == "translate_test[ilp@reference]"
+    assert cfg.translator._target_.endswith("ReferenceTranslator")
+    assert composed("train", "experiment=europarl_mt").translator._target_.endswith(
+        "ApertiumTranslator"
+    )
 
 
 def _project(repo_root, tmp_path, *overrides, multirun=False):
