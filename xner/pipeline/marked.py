@@ -15,8 +15,14 @@ from xner.data.entity import Entity
 from xner.pipeline.cache import StageCache
 from xner.pipeline.stages import TranslateMarked
 from xner.project.base import Projection
-from xner.project.markers import COUNTS, MarkedText, MarkerProjector, insert_markers, locate
-from xner.project.markers import read_markers as _read
+from xner.project.markers import (
+    COUNTS,
+    MarkedText,
+    MarkerProjector,
+    insert_markers,
+    locate,
+    read_markers,
+)
 
 
 def translate_marked(
@@ -29,7 +35,8 @@ def translate_marked(
     """Every sentence marked, translated from ``langs[0]`` into ``langs[1]`` and read back."""
     texts = [insert_markers(w, ents, stage.style) for w, ents in zip(words, entities, strict=True)]
     raw, key = stage.run(cache, texts, langs)
-    reads = [_read(t, len(ents), stage.style) for t, ents in zip(raw, entities, strict=True)]
+    style = stage.style
+    reads = [read_markers(t, len(e), style) for t, e in zip(raw, entities, strict=True)]
     return reads, key
 
 

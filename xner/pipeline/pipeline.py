@@ -9,6 +9,10 @@ aligned with their translations, and their entities are projected onto the trans
 (a silver training set); sentences whose entities could not all be projected are dropped
 unless ``keep_incomplete`` is set.
 
+With ``projector=markers`` there is no alignment: the entities travel through the translation
+inside markers (:mod:`xner.pipeline.marked`; translate-train's silver sentences are the marked
+translations, markers removed), and the marker counts join the summary.
+
 With back-translation (``aligner.via=backtranslation``, :mod:`xner.pipeline.backtranslation`)
 the labelled back-translation of each source sentence is aligned with the target sentence (a
 same-language alignment) and projected onto it; those links replace the direct ones.
