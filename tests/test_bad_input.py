@@ -37,6 +37,29 @@ LONG_TAGS = ["O", "B-PER", "I-PER", "O", "B-LOC"] * 1000
 # (case, file bytes, read_conll options, expected tags per sentence or an error regex)
 CONLL_CASES = [
     ("crlf line endings", CANONICAL.replace("\n", "\r\n").encode(), {}, TAGS),
+    ("cr-only line endings (old Mac)", CANONICAL.replace("\n", "\r").encode(), {}, TAGS),
+    ("cr cr lf (converted twice)", CANONICAL.replace("\n", "\r\r\n").encode(), {}, TAGS),
+    ("mixed line endings", b"John\tB-PER\r\nSmith\tI-PER\rvisited\tO\nLagos\tB-LOC\r\r"
+     b"The\tO\r\nUN\tB-ORG\nmet\tO\r", {}, TAGS),
+    ("byte order mark mid-file", CANONICAL.replace("\n\n", "\n\n\ufeff").encode(), {}, TAGS),
+    ("byte order mark before -DOCSTART-", b"\xef\xbb\xbf" + CANONICAL.replace(
+     "\n\n", "\n\n\ufeff-DOCSTART- O\n\n").encode(), {}, TAGS),
+    ("zero-width space in a tag", CANONICAL.replace("B-LOC", "B-LOC\u200b").encode(), {},
+     r"f\.conll:4: sentence 0: tag 'B-LOC\\u200b' holds invisible characters "
+     r"\(U\+200B ZERO WIDTH SPACE\); delete them$"),
+    *((f"U+{ord(ch):04X} in a tag", f"a\tO\n\nb\tB-{ch}PER\n".encode(), {},
+       rf"f\.conll:3: sentence 1: tag .* holds invisible characters \(U\+{ord(ch):04X} ")
+      for ch in "\u200c\u200d\u2060\ufeff\xa0\u2028\u2029"),
+    ("tag followed by a no-break space", b"a\tO\xc2\xa0\n", {},
+     r"f\.conll:1: sentence 0: tag 'O\\xa0' holds invisible characters \(U\+00A0 NO-BREAK"),
+    ("token that is only a no-break space", b"a\tO\n\xc2\xa0\tO\n", {},
+     r"f\.conll:2: sentence 0: token '\\xa0' is only invisible characters "
+     r"\(U\+00A0 NO-BREAK SPACE\); write the word or delete the line$"),
+    ("token that is only a line separator", "a\tO\n\nb\tO\n\u2028\tB-PER\n".encode(), {},
+     r"f\.conll:4: sentence 1: token '\\u2028' is only invisible characters "
+     r"\(U\+2028 LINE SEPARATOR\)"),
+    ("line that is only zero-width spaces", "a\tO\n\u200b\u200b\n".encode(), {},
+     r"f\.conll:2: sentence 0: token '\\u200b\\u200b' is only invisible characters"),
     ("byte order mark", b"\xef\xbb\xbf" + CANONICAL.encode(), {}, TAGS),
     ("trailing whitespace", CANONICAL.replace("\n", " \t \n").encode(), {}, TAGS),
     ("several blank lines", CANONICAL.replace("\n\n", "\n\n\n\n").encode() + b"\n\n", {}, TAGS),
@@ -96,6 +119,58 @@ def test_orphans_are_counted_and_reported_once(tmp_path: Path, caplog):
     (record,) = [r for r in caplog.records if "orphan" in r.getMessage()]
     assert f"2 orphan I- tag(s) (an I-X after O or another type, first at {path}:2)" in (
         record.getMessage()
+    )
+
+
+def test_invisible_characters_and_mid_file_boms_are_reported_once(tmp_path: Path, caplog):
+    path = tmp_path / "f.conll"
+    text = "New\xa0York\tB-LOC\nis\tO\n\n\ufeffZ\u200bu\tB-PER\n\n\ufeffa\u2028b\tO\n"
+    path.write_text(text, encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        sentences = read_conll(path)
+    assert [s.words for s in sentences] == [["New\xa0York", "is"], ["Z\u200bu"], ["a\u2028b"]]
+    assert [s.tags for s in sentences] == [["B-LOC", "O"], ["B-PER"], ["O"]]
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [
+        f"{path}: 2 byte order mark(s) inside the file (files concatenated?), first at {path}:4, "
+        "removed",
+        f"{path}: 3 word(s) hold invisible characters (U+00A0 NO-BREAK SPACE, U+200B ZERO WIDTH "
+        f"SPACE, U+2028 LINE SEPARATOR), first at {path}:1; read as written",
+    ]
+
+
+def test_a_bom_at_the_file_start_is_not_reported(tmp_path: Path, caplog):
+    path = tmp_path / "f.conll"
+    path.write_bytes(b"\xef\xbb\xbf" + CANONICAL.encode())
+    with caplog.at_level(logging.WARNING):
+        read_conll(path)
+    assert not caplog.records
+
+
+def test_score_reads_cr_only_files_exactly(repo_root, tmp_path):
+    for name in ("pred.conll", "gold.conll"):
+        (tmp_path / name).write_bytes(CANONICAL.replace("\n", "\r").encode())
+    done = subprocess.run(
+        [sys.executable, "evaluate.py", "score", str(tmp_path / "pred.conll"),
+         str(tmp_path / "gold.conll")],
+        cwd=repo_root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("P = 1.0000  R = 1.0000  F1 = 1.0000  (gold entities: 3)")
+
+
+def test_score_refuses_a_zero_width_tag_in_one_line(repo_root, tmp_path):
+    (tmp_path / "pred.conll").write_text(CANONICAL.replace("B-PER", "B-PER\u200b"))
+    (tmp_path / "gold.conll").write_text(CANONICAL)
+    done = subprocess.run(
+        [sys.executable, "evaluate.py", "score", str(tmp_path / "pred.conll"),
+         str(tmp_path / "gold.conll")],
+        cwd=repo_root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"error: {tmp_path}/pred.conll:1: sentence 0: tag 'B-PER\\u200b' holds invisible "
+        "characters (U+200B ZERO WIDTH SPACE); delete them\n"
     )
 
 
