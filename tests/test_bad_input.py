@@ -440,6 +440,25 @@ def test_missing_local_data_folder(repo_root, tmp_path):
     assert no_cache_entries(tmp_path) and not (tmp_path / "mlflow.db").exists()
 
 
+@pytest.mark.parametrize("what", ["missing", "folder"])
+def test_a_missing_split_file_names_the_path_looked_for(repo_root, tmp_path, what):
+    (tmp_path / "data" / "yor").mkdir(parents=True)
+    (tmp_path / "data" / "yor" / "train.txt").write_text(CANONICAL)
+    test_file = tmp_path / "data" / "yor" / "test.txt"
+    if what == "folder":
+        test_file.mkdir()
+    done = run_app_here(
+        repo_root, tmp_path, "train.py", "data=masakhaner2", f"data.root={tmp_path}/data",
+        "lang=yor", "method=supervised",
+    )  # fmt: skip
+    state = "is a folder, not a file" if what == "folder" else "does not exist"
+    assert error_line(done) == (
+        f"error: masakhaner2: no test split for 'yor': {test_file} {state} "
+        "(set data.root=/local/folder holding it)"
+    )
+    assert not (tmp_path / "mlflow.db").exists()
+
+
 def test_unreachable_hub_while_offline(repo_root, tmp_path):
     done = run_app_here(
         repo_root,
