@@ -147,14 +147,19 @@ def test_a_bom_at_the_file_start_is_not_reported(tmp_path: Path, caplog):
     assert not caplog.records
 
 
+def score_files(repo_root: Path, folder: Path) -> subprocess.CompletedProcess:
+    """``evaluate.py score`` of ``folder``'s pred.conll against its gold.conll."""
+    return subprocess.run(
+        [sys.executable, "evaluate.py", "score", str(folder / "pred.conll"),
+         str(folder / "gold.conll")],
+        cwd=repo_root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
 def test_score_reads_cr_only_files_exactly(repo_root, tmp_path):
     for name in ("pred.conll", "gold.conll"):
         (tmp_path / name).write_bytes(CANONICAL.replace("\n", "\r").encode())
-    done = subprocess.run(
-        [sys.executable, "evaluate.py", "score", str(tmp_path / "pred.conll"),
-         str(tmp_path / "gold.conll")],
-        cwd=repo_root, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = score_files(repo_root, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("P = 1.0000  R = 1.0000  F1 = 1.0000  (gold entities: 3)")
 
@@ -162,11 +167,7 @@ def test_score_reads_cr_only_files_exactly(repo_root, tmp_path):
 def test_score_refuses_a_zero_width_tag_in_one_line(repo_root, tmp_path):
     (tmp_path / "pred.conll").write_text(CANONICAL.replace("B-PER", "B-PER\u200b"))
     (tmp_path / "gold.conll").write_text(CANONICAL)
-    done = subprocess.run(
-        [sys.executable, "evaluate.py", "score", str(tmp_path / "pred.conll"),
-         str(tmp_path / "gold.conll")],
-        cwd=repo_root, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = score_files(repo_root, tmp_path)
     assert done.returncode == 2
     assert done.stderr == (
         f"error: {tmp_path}/pred.conll:1: sentence 0: tag 'B-PER\\u200b' holds invisible "
@@ -195,11 +196,7 @@ def test_prediction_and_gold_token_counts_differ():
 def test_prediction_and_gold_sentence_counts_differ_on_the_cli(repo_root, tmp_path: Path):
     (tmp_path / "pred.conll").write_text("a\tO\n\nb\tO\n")
     (tmp_path / "gold.conll").write_text("a\tO\n\nb\tO\nc\tO\n")
-    done = subprocess.run(
-        [sys.executable, "evaluate.py", "score", str(tmp_path / "pred.conll"),
-         str(tmp_path / "gold.conll")],
-        cwd=repo_root, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = score_files(repo_root, tmp_path)
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1
     assert "differ at sentence 1 (0-based): 1 vs 2 tokens" in done.stderr
