@@ -25,6 +25,14 @@ def invisible(text: str) -> list[str]:
     return [ch for ch in text if ch not in " \t" and unicodedata.category(ch) in _INVISIBLE]
 
 
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control and invisible characters as escapes
+    (``\\x1b``, ``\\u202e``), so a stored value cannot move the cursor or recolour the screen."""
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
 def describe(chars: list[str]) -> str:
     """``U+200B ZERO WIDTH SPACE, U+00A0 NO-BREAK SPACE``: each distinct character once."""
     seen = dict.fromkeys(chars)
