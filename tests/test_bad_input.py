@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import error_line, run_app, run_app_here
+from helpers import CONF_DIR, error_line, run_app, run_app_here
 from xner.align.base import Aligner
 from xner.data.conll import TaggedSentence, read_conll
 from xner.errors import ConfigError, DataError
@@ -503,3 +503,41 @@ def test_a_parallel_corpus_with_a_missing_sentence_names_where_it_diverges(tmp_p
     message = str(err.value)
     assert "has 3 sentences" in message and "has 4" in message
     assert "near sentence 1" in message
+
+
+# --- +debug=tiny with every choice --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("aligner", sorted(p.stem for p in (CONF_DIR / "aligner").glob("*.yaml")))
+def test_debug_tiny_builds_every_aligner(aligner: str):
+    from helpers import composed
+    from xner.config import build
+
+    overrides = ["+debug=tiny", f"aligner={aligner}"]
+    if isinstance(composed("project", *overrides).aligner.get("model"), str):
+        overrides += ["aligner.model=minilm", "aligner.layer=3"]  # the bundled encoder
+    assert build(composed("project", *overrides).aligner) is not None
+
+
+def test_debug_tiny_with_another_corpus_is_one_line_naming_the_keys(repo_root, tmp_path):
+    done = run_app_here(
+        repo_root, tmp_path, "train.py", "+debug=tiny", "data=masakhaner2",
+        f"data.root={tmp_path}", "lang=yor", "method=supervised",
+    )  # fmt: skip
+    assert error_line(done) == (
+        "error: data.n_train, data.n_dev, data.n_test: xner.data.sources.MasakhaNER2 takes no "
+        "such option; remove it (~data.n_train ~data.n_dev ~data.n_test)"
+    )
+
+
+def test_an_option_the_target_does_not_take_is_named_in_a_nested_node():
+    from xner.config import build
+
+    node = {"_target_": "xner.translate.ReferenceTranslator", "source": {
+        "_target_": "xner.data.sources.Synthetic", "n_train": 4, "n_tarin": 4}}  # fmt: skip
+    with pytest.raises(ConfigError) as err:
+        build(node)
+    assert str(err.value) == (
+        "source.n_tarin: xner.data.sources.Synthetic takes no such option; remove it "
+        "(~source.n_tarin)"
+    )
