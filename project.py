@@ -17,6 +17,7 @@ from xner.pipeline.from_config import build_pipeline
 from xner.pipeline.pipeline import translate_test, translate_train
 from xner.run.app import one_line_errors, run_job
 from xner.run.choices import checked_choices
+from xner.run.stdout import stdout_may_close
 from xner.run.sweep import planned
 from xner.tracking.runs import JobRun
 
@@ -52,6 +53,7 @@ def project(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
     return metrics
 
 
+@stdout_may_close
 @checked_choices
 @planned("project", columns=False)
 @hydra.main(config_path="conf", config_name="project", version_base="1.3")

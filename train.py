@@ -13,6 +13,7 @@ from xner.config import build, register_resolvers
 from xner.methods.context import RunContext
 from xner.run.app import one_line_errors, run_job
 from xner.run.choices import checked_choices
+from xner.run.stdout import stdout_may_close
 from xner.run.sweep import planned
 from xner.tracking.runs import JobRun
 
@@ -28,6 +29,7 @@ def train(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
     return metrics
 
 
+@stdout_may_close
 @checked_choices
 @planned("train")
 @hydra.main(config_path="conf", config_name="train", version_base="1.3")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import error_line, run_app, run_app_here
+from helpers import CONF_DIR, error_line, run_app, run_app_here
 from xner.align.base import Aligner
 from xner.data.conll import TaggedSentence, read_conll
 from xner.errors import ConfigError, DataError
@@ -37,6 +37,29 @@ LONG_TAGS = ["O", "B-PER", "I-PER", "O", "B-LOC"] * 1000
 # (case, file bytes, read_conll options, expected tags per sentence or an error regex)
 CONLL_CASES = [
     ("crlf line endings", CANONICAL.replace("\n", "\r\n").encode(), {}, TAGS),
+    ("cr-only line endings (old Mac)", CANONICAL.replace("\n", "\r").encode(), {}, TAGS),
+    ("cr cr lf (converted twice)", CANONICAL.replace("\n", "\r\r\n").encode(), {}, TAGS),
+    ("mixed line endings", b"John\tB-PER\r\nSmith\tI-PER\rvisited\tO\nLagos\tB-LOC\r\r"
+     b"The\tO\r\nUN\tB-ORG\nmet\tO\r", {}, TAGS),
+    ("byte order mark mid-file", CANONICAL.replace("\n\n", "\n\n\ufeff").encode(), {}, TAGS),
+    ("byte order mark before -DOCSTART-", b"\xef\xbb\xbf" + CANONICAL.replace(
+     "\n\n", "\n\n\ufeff-DOCSTART- O\n\n").encode(), {}, TAGS),
+    ("zero-width space in a tag", CANONICAL.replace("B-LOC", "B-LOC\u200b").encode(), {},
+     r"f\.conll:4: sentence 0: tag 'B-LOC\\u200b' holds invisible characters "
+     r"\(U\+200B ZERO WIDTH SPACE\); delete them$"),
+    *((f"U+{ord(ch):04X} in a tag", f"a\tO\n\nb\tB-{ch}PER\n".encode(), {},
+       rf"f\.conll:3: sentence 1: tag .* holds invisible characters \(U\+{ord(ch):04X} ")
+      for ch in "\u200c\u200d\u2060\ufeff\xa0\u2028\u2029"),
+    ("tag followed by a no-break space", b"a\tO\xc2\xa0\n", {},
+     r"f\.conll:1: sentence 0: tag 'O\\xa0' holds invisible characters \(U\+00A0 NO-BREAK"),
+    ("token that is only a no-break space", b"a\tO\n\xc2\xa0\tO\n", {},
+     r"f\.conll:2: sentence 0: token '\\xa0' is only invisible characters "
+     r"\(U\+00A0 NO-BREAK SPACE\); write the word or delete the line$"),
+    ("token that is only a line separator", "a\tO\n\nb\tO\n\u2028\tB-PER\n".encode(), {},
+     r"f\.conll:4: sentence 1: token '\\u2028' is only invisible characters "
+     r"\(U\+2028 LINE SEPARATOR\)"),
+    ("line that is only zero-width spaces", "a\tO\n\u200b\u200b\n".encode(), {},
+     r"f\.conll:2: sentence 0: token '\\u200b\\u200b' is only invisible characters"),
     ("byte order mark", b"\xef\xbb\xbf" + CANONICAL.encode(), {}, TAGS),
     ("trailing whitespace", CANONICAL.replace("\n", " \t \n").encode(), {}, TAGS),
     ("several blank lines", CANONICAL.replace("\n\n", "\n\n\n\n").encode() + b"\n\n", {}, TAGS),
@@ -99,6 +122,59 @@ def test_orphans_are_counted_and_reported_once(tmp_path: Path, caplog):
     )
 
 
+def test_invisible_characters_and_mid_file_boms_are_reported_once(tmp_path: Path, caplog):
+    path = tmp_path / "f.conll"
+    text = "New\xa0York\tB-LOC\nis\tO\n\n\ufeffZ\u200bu\tB-PER\n\n\ufeffa\u2028b\tO\n"
+    path.write_text(text, encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        sentences = read_conll(path)
+    assert [s.words for s in sentences] == [["New\xa0York", "is"], ["Z\u200bu"], ["a\u2028b"]]
+    assert [s.tags for s in sentences] == [["B-LOC", "O"], ["B-PER"], ["O"]]
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [
+        f"{path}: 2 byte order mark(s) inside the file (files concatenated?), first at {path}:4, "
+        "removed",
+        f"{path}: 3 word(s) hold invisible characters (U+00A0 NO-BREAK SPACE, U+200B ZERO WIDTH "
+        f"SPACE, U+2028 LINE SEPARATOR), first at {path}:1; read as written",
+    ]
+
+
+def test_a_bom_at_the_file_start_is_not_reported(tmp_path: Path, caplog):
+    path = tmp_path / "f.conll"
+    path.write_bytes(b"\xef\xbb\xbf" + CANONICAL.encode())
+    with caplog.at_level(logging.WARNING):
+        read_conll(path)
+    assert not caplog.records
+
+
+def score_files(repo_root: Path, folder: Path) -> subprocess.CompletedProcess:
+    """``evaluate.py score`` of ``folder``'s pred.conll against its gold.conll."""
+    return subprocess.run(
+        [sys.executable, "evaluate.py", "score", str(folder / "pred.conll"),
+         str(folder / "gold.conll")],
+        cwd=repo_root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_score_reads_cr_only_files_exactly(repo_root, tmp_path):
+    for name in ("pred.conll", "gold.conll"):
+        (tmp_path / name).write_bytes(CANONICAL.replace("\n", "\r").encode())
+    done = score_files(repo_root, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("P = 1.0000  R = 1.0000  F1 = 1.0000  (gold entities: 3)")
+
+
+def test_score_refuses_a_zero_width_tag_in_one_line(repo_root, tmp_path):
+    (tmp_path / "pred.conll").write_text(CANONICAL.replace("B-PER", "B-PER\u200b"))
+    (tmp_path / "gold.conll").write_text(CANONICAL)
+    done = score_files(repo_root, tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"error: {tmp_path}/pred.conll:1: sentence 0: tag 'B-PER\\u200b' holds invisible "
+        "characters (U+200B ZERO WIDTH SPACE); delete them\n"
+    )
+
+
 # --- prediction and gold files that do not line up -------------------------------------------
 
 
@@ -120,11 +196,7 @@ def test_prediction_and_gold_token_counts_differ():
 def test_prediction_and_gold_sentence_counts_differ_on_the_cli(repo_root, tmp_path: Path):
     (tmp_path / "pred.conll").write_text("a\tO\n\nb\tO\n")
     (tmp_path / "gold.conll").write_text("a\tO\n\nb\tO\nc\tO\n")
-    done = subprocess.run(
-        [sys.executable, "evaluate.py", "score", str(tmp_path / "pred.conll"),
-         str(tmp_path / "gold.conll")],
-        cwd=repo_root, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = score_files(repo_root, tmp_path)
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1
     assert "differ at sentence 1 (0-based): 1 vs 2 tokens" in done.stderr
@@ -365,6 +437,25 @@ def test_missing_local_data_folder(repo_root, tmp_path):
     assert no_cache_entries(tmp_path) and not (tmp_path / "mlflow.db").exists()
 
 
+@pytest.mark.parametrize("what", ["missing", "folder"])
+def test_a_missing_split_file_names_the_path_looked_for(repo_root, tmp_path, what):
+    (tmp_path / "data" / "yor").mkdir(parents=True)
+    (tmp_path / "data" / "yor" / "train.txt").write_text(CANONICAL)
+    test_file = tmp_path / "data" / "yor" / "test.txt"
+    if what == "folder":
+        test_file.mkdir()
+    done = run_app_here(
+        repo_root, tmp_path, "train.py", "data=masakhaner2", f"data.root={tmp_path}/data",
+        "lang=yor", "method=supervised",
+    )  # fmt: skip
+    state = "is a folder, not a file" if what == "folder" else "does not exist"
+    assert error_line(done) == (
+        f"error: masakhaner2: no test split for 'yor': {test_file} {state} "
+        "(set data.root=/local/folder holding it)"
+    )
+    assert not (tmp_path / "mlflow.db").exists()
+
+
 def test_unreachable_hub_while_offline(repo_root, tmp_path):
     done = run_app_here(
         repo_root,
@@ -412,3 +503,41 @@ def test_a_parallel_corpus_with_a_missing_sentence_names_where_it_diverges(tmp_p
     message = str(err.value)
     assert "has 3 sentences" in message and "has 4" in message
     assert "near sentence 1" in message
+
+
+# --- +debug=tiny with every choice --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("aligner", sorted(p.stem for p in (CONF_DIR / "aligner").glob("*.yaml")))
+def test_debug_tiny_builds_every_aligner(aligner: str):
+    from helpers import composed
+    from xner.config import build
+
+    overrides = ["+debug=tiny", f"aligner={aligner}"]
+    if isinstance(composed("project", *overrides).aligner.get("model"), str):
+        overrides += ["aligner.model=minilm", "aligner.layer=3"]  # the bundled encoder
+    assert build(composed("project", *overrides).aligner) is not None
+
+
+def test_debug_tiny_with_another_corpus_is_one_line_naming_the_keys(repo_root, tmp_path):
+    done = run_app_here(
+        repo_root, tmp_path, "train.py", "+debug=tiny", "data=masakhaner2",
+        f"data.root={tmp_path}", "lang=yor", "method=supervised",
+    )  # fmt: skip
+    assert error_line(done) == (
+        "error: data.n_train, data.n_dev, data.n_test: xner.data.sources.MasakhaNER2 takes no "
+        "such option; remove it (~data.n_train ~data.n_dev ~data.n_test)"
+    )
+
+
+def test_an_option_the_target_does_not_take_is_named_in_a_nested_node():
+    from xner.config import build
+
+    node = {"_target_": "xner.translate.ReferenceTranslator", "source": {
+        "_target_": "xner.data.sources.Synthetic", "n_train": 4, "n_tarin": 4}}  # fmt: skip
+    with pytest.raises(ConfigError) as err:
+        build(node)
+    assert str(err.value) == (
+        "source.n_tarin: xner.data.sources.Synthetic takes no such option; remove it "
+        "(~source.n_tarin)"
+    )

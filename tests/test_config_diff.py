@@ -242,3 +242,57 @@ def test_stage_code_differences_name_the_stage_and_the_module():
     assert not diff.identical and "stage code: 3 differences" in format_diff(diff)
     older = diff_documents(CONFIG_A, CONFIG_A, ENV_A, env_a, "A", "B")  # logged before this
     assert older.sections["stage code"] == [("all stages", MISSING, "<recorded>")]
+
+
+def test_diff_escapes_control_characters_in_keys_and_values():
+    config_b = {**CONFIG_A, "lang": "\x1b[2J\x1b[31mde\u202e", "\x1b]0;title\x07": 1}
+    text = format_diff(diff_documents(CONFIG_A, config_b, ENV_A, ENV_A, "A", "B"))
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert text.endswith(
+        "  key               A          B\n"
+        "  lang              de         \\x1b[2J\\x1b[31mde\\u202e\n"
+        "  \\x1b]0;title\\x07  <missing>  1\n"
+    )
+
+
+# --- crafted artifacts: refused in one line, nothing run --------------------------------------
+
+PAYLOAD = "!!python/object/apply:os.system ['touch {marker}']\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "artifact"),
+    [("diff", "config/config.yaml"), ("rerun", "config/overrides.yaml")],
+)
+def test_a_crafted_yaml_artifact_is_refused_in_one_line(tmp_path, command, artifact):
+    uri, client, exp = mlflow_store(tmp_path)
+    marker = tmp_path / "payload-ran"
+    ids = []
+    for name in ("crafted", "plain"):
+        run_id = client.create_run(exp, run_name=name).info.run_id
+        client.log_text(run_id, yaml.safe_dump(CONFIG_A), "config/config.yaml")
+        client.log_text(run_id, "[]\n", "config/overrides.yaml")
+        ids.append(run_id)
+        client.set_terminated(run_id)
+    client.log_text(ids[0], PAYLOAD.format(marker=marker), artifact)
+    result = subprocess.run(
+        [sys.executable, "evaluate.py", command, *ids[: 2 if command == "diff" else 1]],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "MLFLOW_TRACKING_URI": uri},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr == (
+        f"error: run {ids[0]}: artifact {artifact} line 1 is not plain YAML (could not determine a "
+        "constructor for the tag 'tag:yaml.org,2002:python/object/apply:os.system'); refused\n"
+    )
+    assert not marker.exists()
+
+
+def test_a_broken_environment_artifact_is_refused_in_one_line(store):
+    client, run_id = store["client"], store["ids"]["c"]
+    client.log_text(run_id, "{not json", "config/environment.json")
+    with pytest.raises(DataError, match=r"artifact config/environment.json is not valid JSON"):
+        diff_runs(client, store["ids"]["a"], run_id)

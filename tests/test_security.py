@@ -144,6 +144,20 @@ def test_pickled_payload_in_a_checkpoint_is_refused_not_run(poisoned_checkpoint)
     assert not marker.exists()
 
 
+def test_a_pickled_cached_model_is_refused_in_one_line(poisoned_checkpoint):
+    """The source model a method trains is cached as a folder and loaded back like this."""
+    from xner.models.classifier import TokenClassifier
+
+    folder, marker = poisoned_checkpoint
+    with pytest.raises(ConfigError) as err:
+        TokenClassifier(str(folder), label_names=["O", "B-PER", "I-PER"])
+    assert str(err.value) == (
+        f"model checkpoint {str(folder)!r}: its weights file holds pickled objects other than "
+        "tensors; refused (torch.load weights_only=True). Use a safetensors checkpoint you trust"
+    )
+    assert not marker.exists()
+
+
 @pytest.mark.parametrize(
     "target",
     [

@@ -61,6 +61,13 @@ def test_masakhaner2_errors(tmp_path):
     source = MasakhaNER2(masakha_folder(tmp_path))
     with pytest.raises(DataError, match=r"masakhaner2: no train split for 'yor': .*yor/train.txt"):
         source.split("yor", "train")
+    (tmp_path / "yor" / "dev.txt").mkdir(parents=True)
+    with pytest.raises(DataError, match=r"no dev split for 'yor': .*yor/dev.txt is a folder, not"):
+        source.split("yor", "dev")
+    assert source.missing("yor", "dev") == (
+        f"masakhaner2: no dev split for 'yor': {tmp_path}/yor/dev.txt is a folder, not a file "
+        "(set data.root=/local/folder holding it)"
+    )
     with pytest.raises(ConfigError, match="unknown language 'xyz'; choose one of bam, bbj"):
         source.split("xyz", "train")
     with pytest.raises(ConfigError, match="unknown split 'validation'"):

@@ -7,7 +7,7 @@ from xner.data.corpora import corpus_for, overrides_for, source_corpus_for
 from xner.errors import ConfigError
 from xner.evaluation.gap import gap_table, with_failures
 from xner.evaluation.render import to_dict, to_markdown
-from xner.run.sweep import defaults_of, job_overrides, plan, refusal
+from xner.run.sweep import defaults_of, job_overrides, plan, refusal, shared_output
 from xner.tracking.store import RunRecord
 
 TRAIN = defaults_of("train")
@@ -102,6 +102,27 @@ def test_offline_sweep_without_masakhaner_files_is_refused_before_any_run(repo_r
     assert line.startswith("error: no job of this sweep can run: masakhaner2: offline")
     assert "data.root=" in line and "source_data.root=" in line
     assert not (tmp_path / "mlflow.db").exists()  # no store, so no RUNNING run
+
+
+def test_one_out_file_for_several_jobs_is_refused():
+    jobs = job_overrides(["-m", "projector=heuristic,ilp", "out=/tmp/x.conll"])
+    assert shared_output(jobs) == (
+        "out=/tmp/x.conll is the file of 2 jobs of this sweep: each would overwrite the last; "
+        "give each job its own file (out='preds/${hydra:job.num}.conll')"
+    )
+    assert shared_output(job_overrides(["-m", "projector=heuristic", "out=a,b"])) is None
+    named = ["-m", "projector=heuristic,ilp", "out=preds/${hydra:job.num}.conll"]
+    assert shared_output(job_overrides(named)) is None
+    assert shared_output(job_overrides(["-m", "projector=heuristic,ilp"])) is None
+    assert shared_output(job_overrides(["out=/tmp/x.conll"])) is None  # a single run
+
+
+@pytest.mark.parametrize("app", ["project.py", "train.py"])
+def test_a_sweep_writing_one_out_file_stops_before_any_run(repo_root, tmp_path, app):
+    out = tmp_path / "x.conll"
+    done = run_app(repo_root, tmp_path, app, "+debug=tiny", "seed=1,2", f"out={out}", multirun=True)
+    assert error_line(done).startswith(f"error: out={out} is the file of ")
+    assert not out.exists() and not (tmp_path / "mlflow.db").exists()
 
 
 def test_parent_ends_failed_only_when_every_job_failed(tmp_path):

@@ -1,5 +1,7 @@
 """Hydra/OmegaConf glue: resolvers, safe instantiation, and the job's choices and overrides."""
 
+import inspect
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +22,8 @@ ALLOWED_TARGET_PREFIXES = (
     "torch.optim.",
 )
 META_KEYS = ("name",)
+_UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
+_HYDRA_KEY = re.compile(r"^full_key: ([\w.]+)$", re.M)  # the nested node Hydra failed to build
 
 
 def register_resolvers() -> None:
@@ -77,7 +81,48 @@ def build(node: DictConfig | Mapping, **kwargs: Any) -> Any:
             cause = cause.__cause__
         if isinstance(cause, XnerError):
             raise cause from None
+        found = _UNEXPECTED.search(str(cause)) if isinstance(cause, TypeError) else None
+        if found:
+            raise _unknown_options(node, plain, str(err), found[1]) from None
         raise
+
+
+def _unknown_options(node: Any, plain: Mapping, message: str, first: str) -> ConfigError:
+    """The keys of the (possibly nested) node whose ``_target_`` refused a keyword, all named
+    in one line; ``message`` is Hydra's, which names that target and its key."""
+    from hydra._internal.utils import _locate
+
+    inner = _HYDRA_KEY.search(message)
+    path = inner[1].split(".") if inner else []
+    for part in path:
+        plain = plain.get(part, {}) if isinstance(plain, Mapping) else {}
+    target = str(plain.get("_target_", "")) if isinstance(plain, Mapping) else ""
+    try:
+        accepted = _parameters(_locate(target)) if target else None
+    except ImportError:
+        accepted = None
+    unknown = [k for k in plain if k != "_target_" and accepted is not None and k not in accepted]
+    where = node._get_full_key(None) if isinstance(node, DictConfig) else ""
+    prefix = "".join(f"{p}." for p in [where, *path] if p)
+    keys = [f"{prefix}{k}" for k in unknown or [first]]
+    return ConfigError(
+        f"{', '.join(keys)}: {target} takes no such option; remove it "
+        f"({' '.join('~' + k for k in keys)})"
+    )
+
+
+def _parameters(target: Any) -> set[str] | None:
+    """The keyword arguments a class accepts, following ``**options`` up its bases; None when
+    that cannot be told (a function with ``**kwargs``)."""
+    names: set[str] = set()
+    for klass in inspect.getmro(target) if inspect.isclass(target) else ():
+        if "__init__" not in vars(klass):
+            continue
+        params = inspect.signature(klass.__init__).parameters.values()
+        names |= {p.name for p in params if p.kind is not p.VAR_KEYWORD}
+        if all(p.kind is not p.VAR_KEYWORD for p in params):
+            return names - {"self"}
+    return None
 
 
 def group_config(node: DictConfig | Mapping | None) -> dict:

@@ -1,8 +1,14 @@
 """CoNLL files: one token per line, token in the first column and tag in the last.
 
 Sentences are separated by blank lines; ``-DOCSTART-`` lines are skipped. Columns may be
-separated by tabs or spaces. Reading validates and converts to IOB2; every problem is
-reported with the file, line and sentence it occurs in.
+separated by tabs or spaces; lines may end in LF, CR LF or CR alone, mixed in one file. Reading
+validates and converts to IOB2; every problem is reported with the file, line and sentence it
+occurs in.
+
+Invisible characters (``text.py``: zero-width, no-break spaces, line separators, controls) are
+refused in a tag and in a token made of nothing else; inside a word they are kept as written and
+reported once per file. A byte order mark at the start of a line (files concatenated) is removed,
+and reported when it is not the file's first.
 
 Published files (MasakhaNER 2.0 among them) contain *orphan* tags: an ``I-X`` after ``O`` or
 after another type. They are read as the CoNLL script reads them, as the start of a new
@@ -18,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xner.data.tags import OUTSIDE, PREFIXES, orphan_inside, repair_iob2, split_tag, to_iob2
+from xner.data.text import BOM, describe, invisible, split_lines
 from xner.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -51,12 +58,18 @@ def _decode(path: Path, raw: bytes) -> str:
             f"{path}:{line}: not valid UTF-8 (byte {raw[err.start]:#04x}); "
             "re-encode the file as UTF-8"
         ) from None
-    return text.removeprefix("\ufeff")
+    return text.removeprefix(BOM)
 
 
 def _check_tag(
     path: Path, lineno: int, sent_idx: int, tag: str, labels: set[str] | None, scheme: str
 ) -> None:
+    hidden = invisible(tag)
+    if hidden:
+        raise DataError(
+            f"{path}:{lineno}: sentence {sent_idx}: tag {tag!r} holds invisible characters "
+            f"({describe(hidden)}); delete them"
+        )
     try:
         prefix, label = split_tag(tag)
     except ValueError:
@@ -86,17 +99,66 @@ class _Block:
     middles: list[list[str]] = field(default_factory=list)
 
 
-def _blocks(text: str, path: Path, known: set[str] | None, scheme: str) -> Iterator[_Block]:
+@dataclass
+class _Findings:
+    """What reading repaired or kept as written, reported once per file: line numbers."""
+
+    orphans: list[int] = field(default_factory=list)  # each orphan I- tag
+    boms: list[int] = field(default_factory=list)  # each byte order mark removed mid-file
+    hidden: list[int] = field(default_factory=list)  # each word holding invisible characters
+    chars: list[str] = field(default_factory=list)  # the invisible characters in those words
+
+    def report(self, path: Path) -> None:
+        if self.orphans:
+            log.warning(
+                "%s: %d orphan I- tag(s) (an I-X after O or another type, first at %s:%d) "
+                "read as conlleval reads them: each starts a new entity",
+                path, len(self.orphans), path, self.orphans[0],
+            )  # fmt: skip
+        if self.boms:
+            log.warning(
+                "%s: %d byte order mark(s) inside the file (files concatenated?), first at "
+                "%s:%d, removed",
+                path, len(self.boms), path, self.boms[0],
+            )  # fmt: skip
+        if self.hidden:
+            log.warning(
+                "%s: %d word(s) hold invisible characters (%s), first at %s:%d; read as written",
+                path, len(self.hidden), describe(self.chars), path, self.hidden[0],
+            )  # fmt: skip
+
+
+def _cells(line: str, lineno: int, found: _Findings) -> list[str]:
+    """The columns of one line, a byte order mark at its start removed (and noted mid-file)."""
+    if line.startswith(BOM):
+        line = line.lstrip(BOM)
+        if lineno > 1:
+            found.boms.append(lineno)
+    line = line.strip(" \t")
+    return _SEPARATOR.split(line) if line else []
+
+
+def _blocks(
+    text: str, path: Path, known: set[str] | None, scheme: str, found: _Findings
+) -> Iterator[_Block]:
     """The sentences of CoNLL text as raw blocks, each token's tag checked on its line."""
     block, n = _Block(), 0
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        line = line.rstrip()
-        cells = _SEPARATOR.split(line.strip()) if line else []
+    for lineno, line in enumerate(split_lines(text), start=1):
+        cells = _cells(line, lineno, found)
         if not cells or cells[0] == "-DOCSTART-":
             if block.words:
                 yield block
                 block, n = _Block(), n + 1
             continue
+        hidden = invisible(cells[0])
+        if len(hidden) == len(cells[0]):
+            raise DataError(
+                f"{path}:{lineno}: sentence {n}: token {cells[0]!r} is only invisible "
+                f"characters ({describe(hidden)}); write the word or delete the line"
+            )
+        if hidden:
+            found.hidden.append(lineno)
+            found.chars.extend(hidden)
         if len(cells) < 2:
             raise DataError(
                 f"{path}:{lineno}: sentence {n}: token {cells[0]!r} has no tag "
@@ -112,8 +174,9 @@ def _blocks(text: str, path: Path, known: set[str] | None, scheme: str) -> Itera
 
 
 def _sentence(
-    block: _Block, path: Path, sent_idx: int, scheme: str, orphans: str, hint: str, found: list
-) -> TaggedSentence:
+    block: _Block, path: Path, sent_idx: int, scheme: str, orphans: str, hint: str,
+    found: _Findings,
+) -> TaggedSentence:  # fmt: skip
     """One block as an IOB2 sentence; the line of each orphan tag is added to ``found``."""
     try:
         iob2 = to_iob2(block.tags, scheme)
@@ -129,7 +192,7 @@ def _sentence(
             )
         begun = repair_iob2(iob2)
         changed = (k for k, (a, b) in enumerate(zip(iob2, begun, strict=True)) if a != b)
-        found.extend(block.starts[k] for k in changed)
+        found.orphans.extend(block.starts[k] for k in changed)
         if orphans == "begin":
             iob2 = begun
     columns = block.middles if any(block.middles) else []
@@ -155,22 +218,14 @@ def parse_conll(
         raise ValueError(f"orphans must be one of {', '.join(ORPHANS)}, not {orphans!r}")
     path = Path(path)
     known = set(labels) if labels is not None else None
-    found: list[int] = []  # line of each orphan tag
+    found = _Findings()
     sentences = [
         _sentence(block, path, i, scheme, orphans, hint, found)
-        for i, block in enumerate(_blocks(text, path, known, scheme))
+        for i, block in enumerate(_blocks(text, path, known, scheme, found))
     ]
     if not sentences and not allow_empty:
         raise DataError(f"{path}: empty file (no sentences)")
-    if found:
-        log.warning(
-            "%s: %d orphan I- tag(s) (an I-X after O or another type, first at %s:%d) read as "
-            "conlleval reads them: each starts a new entity",
-            path,
-            len(found),
-            path,
-            found[0],
-        )
+    found.report(path)
     return sentences
 
 

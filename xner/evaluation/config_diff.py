@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from xner.data.text import printable
 from xner.errors import DataError
 from xner.tracking.names import (
     CONFIG_ARTIFACT,
@@ -19,7 +18,13 @@ from xner.tracking.names import (
     GIT_DIRTY_TAG,
     VERSION_TAG,
 )
-from xner.tracking.store import download_text, open_client, require_text, resolve_run
+from xner.tracking.store import (
+    download_text,
+    open_client,
+    parse_json,
+    require_yaml,
+    resolve_run,
+)
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -153,7 +158,7 @@ def _is_true(value: Any) -> bool:
 def _environment(client: MlflowClient, run) -> dict:
     """environment.json of a run; git commit/dirty from the tags when the file lacks them."""
     text = download_text(client, run.info.run_id, ENVIRONMENT_ARTIFACT)
-    env = json.loads(text) if text else {}
+    env = parse_json(text, run.info.run_id, ENVIRONMENT_ARTIFACT) if text else {}
     for tag in TAG_FALLBACKS:
         if tag not in env and tag in run.data.tags:
             env[tag] = run.data.tags[tag]
@@ -161,8 +166,7 @@ def _environment(client: MlflowClient, run) -> dict:
 
 
 def load_config(client: MlflowClient, run_id: str) -> dict:
-    text = require_text(client, run_id, CONFIG_ARTIFACT)
-    config = yaml.safe_load(text)
+    config = require_yaml(client, run_id, CONFIG_ARTIFACT)
     if not isinstance(config, Mapping):
         raise DataError(f"run {run_id}: artifact {CONFIG_ARTIFACT} is not a YAML mapping")
     return dict(config)
@@ -193,16 +197,17 @@ def diff_runs(client: MlflowClient, run_a: str, run_b: str, ignore: Sequence[str
 
 
 def show(value: Any) -> str:
+    """A config value as the diff prints it; control characters escaped (see ``printable``)."""
     if value is MISSING:
         return "<missing>"
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, default=str)
+        return printable(value)
+    return printable(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def format_differences(rows: Sequence[Difference], header: tuple[str, str, str]) -> str:
     """Aligned three-column text table."""
-    cells = [header, *((key, show(a), show(b)) for key, a, b in rows)]
+    cells = [header, *((printable(key), show(a), show(b)) for key, a, b in rows)]
     widths = [max(len(row[i]) for row in cells) for i in range(2)]
     return "\n".join(f"  {k:<{widths[0]}}  {a:<{widths[1]}}  {b}".rstrip() for k, a, b in cells)
 

@@ -13,13 +13,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-import yaml
-
 from xner.errors import DataError, XnerError
 from xner.evaluation.config_diff import Difference, diff_configs, load_config
 from xner.paths import PROJECT_ROOT
 from xner.tracking.names import APP_TAG, CONFIG_ARTIFACT, OVERRIDES_ARTIFACT, RERUN_TAG
-from xner.tracking.store import open_client, require_text, resolve_run, tracking_uri
+from xner.tracking.store import open_client, require_yaml, resolve_run, tracking_uri
 
 DEFAULT_APP = "train.py"
 DEFAULT_METRICS = ("test/*", "val/*")
@@ -144,7 +142,7 @@ def rerun(
     client = open_client(uri)
     original = resolve_run(client, run_ref)
     run_id = original.info.run_id
-    overrides = yaml.safe_load(require_text(client, run_id, OVERRIDES_ARTIFACT)) or []
+    overrides = require_yaml(client, run_id, OVERRIDES_ARTIFACT) or []
     if not isinstance(overrides, list):
         raise DataError(f"run {run_id}: artifact {OVERRIDES_ARTIFACT} is not a YAML list")
     app = original.data.tags.get(APP_TAG, DEFAULT_APP)

@@ -22,6 +22,7 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from xner.evaluation.metrics import metric_dict, score
+from xner.hub import LOAD_ERRORS, load_error
 from xner.models.decoding import DECODERS, decode
 from xner.models.features import (
     effective_window,
@@ -93,7 +94,10 @@ class TokenClassifier(pl.LightningModule):
         super().__init__()
         if decode not in DECODERS:
             raise ValueError(f"model.decode={decode!r}: choose one of {', '.join(DECODERS)}")
-        self.tokenizer, self.model, names = load_token_model(checkpoint, label_names)
+        try:
+            self.tokenizer, self.model, names = load_token_model(checkpoint, label_names)
+        except LOAD_ERRORS as err:
+            raise load_error(err, "model checkpoint", checkpoint) from None
         self.model.train()  # from_pretrained returns eval mode; Lightning keeps modules' modes
         self.label_names = names
         self.max_length, self.stride = effective_window(

@@ -82,7 +82,7 @@ def _corpus(cfg: DictConfig, key: str, lang: str, split: str) -> list[str]:
             other = " or data@source_data=europarl (any local English corpus)"
             return [f"{missing}; set {key}.root=/local/folder{other if key != 'data' else ''}"]
         if not source.has_split(lang, split):
-            return [f"{source.name}: no {split} split for {lang!r} (set {key}.root=...)"]
+            return [_in_terms_of(source.missing(lang, split), key)]
     except XnerError as err:
         return [_in_terms_of(str(err), key)]
     return []

@@ -4,7 +4,8 @@
 - ``-m`` with no ``method``/``variant``/``experiment`` sweeps the gap table's columns for the
   projector(s) given: model_transfer, translate_test[p], translate_train[p], teacher_student.
 - Before any MLflow run exists every job of a sweep is checked (:mod:`xner.run.preflight`): when
-  none can run, one ``error:`` line and exit status 2.
+  none can run, one ``error:`` line and exit status 2; the same when two jobs would write one
+  ``out=`` file.
 - A sweep interrupted (Ctrl-C, SIGTERM) or crashing ends its parent run KILLED or FAILED.
 """
 
@@ -143,6 +144,24 @@ def sweep_problems(config_name: str, jobs: Sequence[Sequence[str]]) -> list[list
     return found
 
 
+def shared_output(jobs: Sequence[Sequence[str]]) -> str | None:
+    """The refusal when two jobs of a sweep would write the same ``out=`` file, else None."""
+    outputs: dict[str, int] = {}
+    for job in jobs:
+        for override in _parse(job) or []:
+            value = override.value()
+            # an interpolation (``${hydra:job.num}``) differs from job to job
+            if override.key_or_group == "out" and isinstance(value, str) and "${" not in value:
+                outputs[value] = outputs.get(value, 0) + 1
+    shared = next((out for out, count in outputs.items() if count > 1), None)
+    if shared is None:
+        return None
+    return (
+        f"out={shared} is the file of {outputs[shared]} jobs of this sweep: each would overwrite "
+        "the last; give each job its own file (out='preds/${hydra:job.num}.conll')"
+    )
+
+
 def refusal(found: Sequence[Sequence[str]]) -> str | None:
     """The one-line refusal when no job can run: the reasons every job shares, else each first."""
     if not found or not all(found):
@@ -172,7 +191,8 @@ def planned(
             try:
                 argv = plan(sys.argv[1:], defaults_of(config_name), multirun, columns)
                 if multirun:
-                    reason = refusal(sweep_problems(config_name, job_overrides(argv)))
+                    jobs = job_overrides(argv)
+                    reason = shared_output(jobs) or refusal(sweep_problems(config_name, jobs))
                     if reason:
                         raise ConfigError(reason)
             except ConfigError as err:

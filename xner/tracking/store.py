@@ -3,13 +3,15 @@ the report, diff and rerun commands and the sweep callbacks."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from xner.data.text import printable
 from xner.errors import ConfigError, DataError
 from xner.tracking.names import PARENT_TAG, REUSED_TAG
 from xner.tracking.runs import tracking_uri
@@ -92,6 +94,29 @@ def require_text(client: MlflowClient, run_id: str, path: str) -> str:
     if text is None:
         raise DataError(f"run {run_id} has no artifact {path}: was it logged by train.py?")
     return text
+
+
+def require_yaml(client: MlflowClient, run_id: str, path: str) -> Any:
+    """Artifact ``path`` of a run read as plain YAML (``safe_load``): a tag that would build a
+    Python object, or broken YAML, is a one-line error, never a traceback."""
+    import yaml
+
+    try:
+        return yaml.safe_load(require_text(client, run_id, path))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or type(err).__name__
+        message = f"run {run_id}: artifact {path}{where} is not plain YAML ({problem}); refused"
+        raise DataError(printable(message)) from None
+
+
+def parse_json(text: str, run_id: str, path: str) -> Any:
+    """Artifact ``path`` of a run read as JSON; broken JSON is a one-line error."""
+    try:
+        return json.loads(text)
+    except ValueError as err:
+        raise DataError(f"run {run_id}: artifact {path} is not valid JSON ({err})") from None
 
 
 def record_of(run: Run) -> RunRecord:

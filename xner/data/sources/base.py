@@ -85,6 +85,10 @@ class Source:
         self._check(lang, split)
         return self._has(lang, split)
 
+    def missing(self, lang: str, split: str) -> str:
+        """Why ``split`` of ``lang`` is not there (where it was looked for), for an error line."""
+        return f"{self.name}: no {split} split for {lang!r}"
+
     def unavailable(self, lang: str, split: str) -> str | None:
         """Why ``split`` cannot be read offline (a download that is not cached), else None.
 
@@ -139,11 +143,14 @@ class FileSource(Source):
         self.root.check(self.name)
         path = self.root.open(relative)
         if path is None:
-            raise self._missing(lang, split, self.root.where(relative))
+            raise DataError(self._missing(lang, split, relative))
         return read_conll(path, scheme=self.scheme, orphans=self.orphans, hint=DATA_HINT)
 
-    def _missing(self, lang: str, split: str, expected: str) -> DataError:
-        return DataError(
-            f"{self.name}: no {split} split for {lang!r}: {expected} does not exist "
+    def missing(self, lang: str, split: str) -> str:
+        return self._missing(lang, split, self._file(lang, split))
+
+    def _missing(self, lang: str, split: str, *relatives: str) -> str:
+        return (
+            f"{self.name}: no {split} split for {lang!r}: {self.root.absence(*relatives)} "
             f"(set data.root=/local/folder holding it)"
         )

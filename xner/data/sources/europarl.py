@@ -54,13 +54,18 @@ class Europarl(FileSource):
                 f"the {total} sentences of {lang}"
             )
         if split == "dev" and not dev:
-            raise DataError(f"{self.name}: no dev split (dev_size is 0)")
+            raise DataError(self.missing(lang, split))
         bounds = {"train": (0, train), "dev": (total - test - dev, total - test)}
         start, end = bounds.get(split, (total - test, total))
         return sentences[start:end]
 
     def _has(self, lang: str, split: str) -> bool:
         return self.sizes[split] > 0
+
+    def missing(self, lang: str, split: str) -> str:
+        if not self.sizes[split]:
+            return f"{self.name}: no {split} split ({split}_size is 0)"
+        return super().missing(lang, split)
 
     def _check_parallel(self, lang: str, count: int) -> None:
         """Splits are by position, so every language file present here must be as long."""

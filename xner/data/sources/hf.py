@@ -10,7 +10,7 @@ from pathlib import Path
 
 from xner.data.conll import TaggedSentence, parse_conll
 from xner.data.sources.base import DATA_HINT, FileSource
-from xner.errors import ConfigError
+from xner.errors import ConfigError, DataError
 from xner.offline import offline
 
 _WHITESPACE = re.compile(r"\s")
@@ -181,11 +181,14 @@ class CoNLL2003(HFSource):
         self.root.check(self.name)
         found = [name for name in names if self.root.has(name)]
         if not found:
-            raise self._missing(lang, split, " or ".join(self.root.where(n) for n in names))
+            raise DataError(self._missing(lang, split, *names))
         return self._read_relative(found[0], lang, split)
 
     def _has_files(self, lang: str, split: str) -> bool:
         return any(self.root.has(name) for name in self.files[split])
+
+    def missing(self, lang: str, split: str) -> str:
+        return self._missing(lang, split, *self.files[split])
 
     def _file(self, lang: str, split: str) -> str:
         return self.files[split][0]

@@ -90,6 +90,17 @@ class Root:
         """``root/relative`` as an error message names it."""
         return f"{self}/{relative}"
 
+    def is_folder(self, relative: str) -> bool:
+        """Whether ``root/relative`` is a local folder (where a file was expected)."""
+        return False
+
+    def absence(self, *relatives: str) -> str:
+        """Why none of ``root/relative...`` can be read: the paths looked for, and what is there."""
+        folder = next((r for r in relatives if self.is_folder(r)), None)
+        if folder is not None:
+            return f"{self.where(folder)} is a folder, not a file"
+        return f"{' or '.join(self.where(r) for r in relatives)} does not exist"
+
     def check(self, name: str, key: str = "data") -> None:
         """Refuse a root that cannot be there (a local folder that does not exist)."""
 
@@ -134,6 +145,9 @@ class LocalRoot(Root):
 
     def where(self, relative: str) -> str:
         return str(self.path / relative)
+
+    def is_folder(self, relative: str) -> bool:
+        return (self.path / relative).is_dir()
 
     def check(self, name: str, key: str = "data") -> None:
         if not self.path.is_dir():
