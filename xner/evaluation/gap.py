@@ -39,10 +39,8 @@ GAP = "gap"
 DEFAULT_PREFERENCE = (
     "translate_train[ilp]",
     "translate_train[heuristic]",
-    "translate_train[markers]",
     "translate_test[ilp]",
     "translate_test[heuristic]",
-    "translate_test[markers]",
 )
 INTERVAL_METRIC = "test/f1"
 
