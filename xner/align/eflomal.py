@@ -1,10 +1,12 @@
 """Statistical word alignment with eflomal, with lexical priors and optional link voting.
 
-eflomal is a Gibbs sampler without a seed: two runs on the same text give different links. It
+eflomal is a Gibbs sampler; ``seed`` makes it repeatable (same seed, same text: same links; see
+:mod:`xner.align.eflomal_seed`), ``seed=None`` samples from ``/dev/urandom`` as eflomal does. It
 sums its ``n_samplers`` samplers' distributions before the final argmax, so more samplers (at
-fewer iterations, for the same time) stabilise one run; ``runs`` independent runs can also be
-voted (links found in at least ``min_votes`` runs are kept). Lexical priors tie identical names
-and numbers, and capitalised source words to similarly spelt target words (``ortho_prior``).
+fewer iterations, for the same time) stabilise one run; ``runs`` independent runs (each seeded
+from ``seed`` and its index) can also be voted (links found in at least ``min_votes`` runs are
+kept). Lexical priors tie identical names and numbers, and capitalised source words to
+similarly spelt target words (``ortho_prior``).
 """
 
 import os
@@ -13,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
 from xner.align.base import Aligner, Link, SentencePair, check_links
+from xner.align.eflomal_seed import run_eflomal
 from xner.errors import ConfigError, DataError
 
 SYMMETRIZE = ("forward", "reverse", "intersection", "union", "grow-diag-final-and")
@@ -101,7 +104,7 @@ class EflomalAligner(Aligner):
     ``align(pairs, training)``: ``training`` pairs (e.g. the other splits of a parallel corpus)
     and the files ``extra_source``/``extra_target`` (tokenised parallel text, one sentence a
     line) are learnt from; links come back for ``pairs`` only. ``lowercase`` is eflomal's own
-    ``read_text`` option.
+    ``read_text`` option. ``seed``: the sampler seed (None: unseeded, links differ run to run).
     """
 
     learns_from_text = True
@@ -124,6 +127,7 @@ class EflomalAligner(Aligner):
         extra_source: str | None = None,
         extra_target: str | None = None,
         via: str = "direct",
+        seed: int | None = None,
     ) -> None:
         if symmetrize not in SYMMETRIZE:
             raise ConfigError(
@@ -157,6 +161,7 @@ class EflomalAligner(Aligner):
         self.extra_source = extra_source
         self.extra_target = extra_target
         self.via = via
+        self.seed = None if seed is None else int(seed)
 
     def align(
         self, pairs: Sequence[SentencePair], training: Sequence[SentencePair] = ()
@@ -200,7 +205,10 @@ class EflomalAligner(Aligner):
         src_lines += [" ".join(map(self.form, line.split())) for line in extra_src]
         tgt_lines += [" ".join(map(self.form, line.split())) for line in extra_tgt]
         priors = lexical_priors(text, self.identical_prior, self.ortho_prior, self.ortho_threshold)
-        return [self._run_once(src_lines, tgt_lines, len(pairs), priors) for _ in range(self.runs)]
+        return [
+            self._run_once(src_lines, tgt_lines, len(pairs), priors, run)
+            for run in range(self.runs)
+        ]
 
     def form(self, word: str) -> str:
         """The token eflomal sees: one whitespace-free token, cut to ``stem`` letters when set
@@ -239,6 +247,7 @@ class EflomalAligner(Aligner):
         tgt_lines: list[str],
         n: int,
         priors: list[tuple[str, str, float]] | None,
+        run: int = 0,
     ) -> tuple[list[set[Link]], list[set[Link]]]:
         import eflomal
         from eflomal import cython as ef
@@ -259,17 +268,18 @@ class EflomalAligner(Aligner):
                     eflomal.to_eflomal_priors_file(
                         (priors, {}, {}, [], []), src_index, tgt_index, f
                     )
-            ef.align(
+            run_eflomal(
                 paths["src"],
                 paths["tgt"],
-                links_filename_fwd=paths["fwd"],
-                links_filename_rev=paths["rev"],
+                paths["fwd"],
+                paths["rev"],
                 model=self.model,
                 n_samplers=self.n_samplers,
-                quiet=True,
                 rel_iterations=self.rel_iterations,
                 null_prior=self.null_prior,
-                priors_filename=paths["priors"] if priors else None,
+                priors=paths["priors"] if priors else None,
+                seed=self.seed,
+                run=run,
             )
             return _read_links(paths["fwd"], n), _read_links(paths["rev"], n)
 
