@@ -118,3 +118,102 @@ def test_stemmed_alignment_links_inflected_forms_within_bounds():
     assert len(links) == len(PAIRS)
     for (src, tgt), sent in zip(PAIRS, links, strict=True):
         assert all(0 <= i < len(src) and 0 <= j < len(tgt) for i, j in sent)
+
+
+# --- seeded sampling (xner.align.eflomal_seed) -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic_pairs():
+    """150 pairs of the synthetic corpus: enough text for the samplers' choices to show."""
+    from xner.data.synthetic import generate
+
+    corpus = generate(seed=0, n_train=150, n_dev=0, n_test=0)
+    return [
+        (en.words, syn.words)
+        for en, syn in zip(corpus.split("en", "train"), corpus.split("syn", "train"), strict=True)
+    ]
+
+
+def seeded(seed, runs=1, **kw):
+    return EflomalAligner(seed=seed, runs=runs, min_votes=1, n_samplers=6, rel_iterations=0.2, **kw)
+
+
+@pytest.fixture(scope="module")
+def seed3(synthetic_pairs):
+    """The forward and reverse links of one run seeded 3."""
+    return seeded(3).align_directions(synthetic_pairs)
+
+
+def test_same_seed_gives_identical_links_twice(synthetic_pairs, seed3):
+    aligner = seeded(3)
+    again = aligner.align_directions(synthetic_pairs)
+    assert again == seed3
+    links = aligner.combine(again)
+    assert links == aligner.combine(seed3) and sum(map(len, links)) > len(synthetic_pairs)
+
+
+def test_another_seed_changes_the_links(synthetic_pairs, seed3):
+    other = seeded(4).align_directions(synthetic_pairs)
+    assert other != seed3
+    assert seeded(4).combine(other) != seeded(3).combine(seed3)
+
+
+def test_voted_runs_are_seeded_apart(synthetic_pairs, seed3):
+    """Run k is seeded by (seed, k): run 0 is the one-run alignment, run 1 differs from it
+    (a vote over identical copies would vote nothing)."""
+    first, second = seeded(3, runs=2).align_directions(synthetic_pairs)
+    assert [first] == seed3
+    assert first != second
+
+
+def test_seeded_alignment_leaves_no_temporary_files(synthetic_pairs, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    seeded(5).align(synthetic_pairs[:20])
+    with pytest.raises(DataError):
+        seeded(5).align([(["a"], [])])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_patched_binary_differs_only_in_the_seed_path(tmp_path):
+    from xner.align.eflomal_seed import SEED_FILE, URANDOM, installed_binary, seeded_binary
+
+    original = installed_binary().read_bytes()
+    copy = seeded_binary(tmp_path)
+    patched = copy.read_bytes()
+    assert len(SEED_FILE) == len(URANDOM) and len(patched) == len(original)
+    diff = [k for k, (a, b) in enumerate(zip(original, patched, strict=True)) if a != b]
+    start = original.index(URANDOM + b"\0")
+    assert diff and start <= diff[0] and diff[-1] < start + len(URANDOM)
+    assert seeded_binary(tmp_path) == copy and len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_binary_without_one_urandom_path_is_refused():
+    from xner.align.eflomal_seed import patched
+
+    with pytest.raises(ConfigError, match="aligner.seed=null"):
+        patched(b"\x7fELF no seed path here\0", "eflomal")
+    with pytest.raises(ConfigError, match="holds 2"):
+        patched(b"/dev/urandom\0/dev/urandom\0", "eflomal")
+
+
+def test_seed_state_is_a_function_of_seed_and_run():
+    from xner.align.eflomal_seed import seed_state
+
+    assert seed_state(1) == seed_state(1, 0) and len(seed_state(1)) == 8
+    assert len({seed_state(1), seed_state(2), seed_state(1, 1)}) == 3
+
+
+def test_the_run_seed_enters_the_alignment_config_and_key():
+    from helpers import composed
+    from xner.config import group_config
+    from xner.pipeline.cache import StageCache
+
+    configs = [group_config(composed("train", f"seed={s}").aligner) for s in (1, 2)]
+    assert [c["seed"] for c in configs] == [1, 2]
+    cache = StageCache(enabled=False)
+    keys = {cache.key("align", c, ["pairs"]) for c in configs}
+    assert len(keys) == 2
+    assert group_config(composed("train", "aligner.seed=null").aligner)["seed"] is None
