@@ -40,13 +40,15 @@ EXPECTED_MARKDOWN = """\
 | lang | supervised | model_transfer | translate_test[heuristic] | translate_test[ilp] \
 | translate_train[heuristic] | teacher_student | gap |
 |:---|---:|---:|---:|---:|---:|---:|---:|
-| de | 90.0 | 51.0 ± 1.4 | 65.0 | 71.0 ± 1.4 | — | 61.0 ± 1.4 | +10.0 |
+| de | 90.0 | 51.0 ± 1.4 (n=2) | 65.0 | 71.0 ± 1.4 (n=2) | — | 61.0 ± 1.4 (n=2) | +10.0 |
 | es | — | 40.0 | 55.0 | 53.0 | 58.0 | 50.0 | +8.0 |
 | mean | — | 45.5 | 60.0 | 62.0 | — | 55.5 | +9.0 |
 
 test/f1 × 100, mean ± std over seeds; gap = projection − teacher_student, the projection \
 column chosen without test labels (preference translate_train[ilp] > translate_train[heuristic] \
 > translate_test[ilp] > translate_test[heuristic]); mean row over all languages
+± std (n=k): run-to-run variance, the standard deviation over k seeds (a seed fixes \
+initialisation, data order and alignment); a cell without it ran one seed
 """
 
 EXPECTED_CSV = """\
@@ -204,6 +206,7 @@ def test_json_rendering():
         "std": None,
         "n": 1,
         "run_ids": ["run00"],
+        "nondeterministic": [],
     }
     assert data["mean"]["gap"] == pytest.approx(9.0)
     assert data["mean"]["supervised"] is None
@@ -228,6 +231,37 @@ def test_single_seed_table_has_no_std_and_no_gap_without_teacher_student():
         == "lang,model_transfer,translate_test[ilp],teacher_student,gap"
     )
     assert "± std" not in to_markdown(table)
+
+
+def test_cells_of_nondeterministic_runs_and_their_gap_are_marked():
+    unseeded = {"xner.nondeterministic": "aligner unseeded (aligner.seed=null)"}
+    gpu = {"xner.nondeterministic": "training on GPU; aligner unseeded (aligner.seed=null)"}
+    runs = [
+        record(1, "hau", {"method": "translate_test", "projector": "ilp", **unseeded}, 1, 0.5),
+        record(2, "hau", {"method": "translate_test", "projector": "ilp"}, 2, 0.6),
+        record(3, "hau", {"method": "teacher_student"}, 1, 0.375),
+        record(4, "yor", {"method": "teacher_student", **gpu}, 1, 0.25),
+        record(5, "yor", {"method": "model_transfer"}, 1, 0.2),
+    ]
+    table = gap_table(runs)
+    assert table.cells[("hau", "translate_test[ilp]")].nondeterministic == (
+        "aligner unseeded (aligner.seed=null)",
+    )
+    assert table.cells[("hau", "teacher_student")].nondeterministic == ()
+    lines = to_markdown(table).splitlines()
+    assert lines[2] == "| hau | — | 55.0 ± 7.1 (n=2)† | 37.5 | +17.5† |"
+    assert lines[3] == "| yor | 20.0 | — | 25.0† | — |"
+    assert lines[-1] == (
+        "†: a run of the cell is tagged xner.nondeterministic (aligner unseeded "
+        "(aligner.seed=null); training on GPU): a cold rerun with the same seed may move it"
+    )
+    assert "± std (n=k): run-to-run variance" in lines[-2]
+    row = to_dict(table)["rows"][1]
+    assert row["cells"]["teacher_student"]["nondeterministic"] == [
+        "aligner unseeded (aligner.seed=null)",
+        "training on GPU",
+    ]
+    assert "†" not in to_markdown(gap_table(runs[1:3]))
 
 
 def test_rows_name_the_dataset_when_several():
@@ -366,7 +400,8 @@ def test_report_command_in_process(store, capsys):
     assert report_command(args) == 0
     out = capsys.readouterr().out
     assert (
-        out.splitlines()[2] == "| de | 90.0 | 51.0 ± 1.4 | 65.0 | 71.0 ± 1.4 | 61.0 ± 1.4 | +10.0 |"
+        out.splitlines()[2]
+        == "| de | 90.0 | 51.0 ± 1.4 (n=2) | 65.0 | 71.0 ± 1.4 (n=2) | 61.0 ± 1.4 (n=2) | +10.0 |"
     )
     assert to_dict(gap_table(load_runs(store["uri"], "xner", store["parents"][1])))["rows"][0][
         "gap"

@@ -18,6 +18,7 @@ from xner.errors import ConfigError
 from xner.evaluation.bootstrap import Difference, paired_bootstrap
 from xner.tracking.names import (
     ERROR_TAG,
+    NONDETERMINISTIC_TAG,
     PARENT_ROLE,
     PROJECTION_METHODS,
     REPORT_ROLE,
@@ -47,11 +48,14 @@ INTERVAL_METRIC = "test/f1"
 
 @dataclass(frozen=True)
 class Cell:
-    """Mean over seeds; std is the sample standard deviation, None for a single seed."""
+    """Mean over seeds; std is the sample standard deviation, None for a single seed;
+    ``nondeterministic``: what its runs' ``xner.nondeterministic`` tags name (a cold rerun
+    may move the cell)."""
 
     mean: float
     std: float | None
     run_ids: tuple[str, ...]
+    nondeterministic: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -81,6 +85,11 @@ class Table:
     @property
     def run_ids(self) -> list[str]:
         return sorted({rid for cell in self.cells.values() for rid in cell.run_ids})
+
+    @property
+    def nondeterministic(self) -> list[str]:
+        """Every part some cell's runs are tagged nondeterministic for."""
+        return sorted({p for cell in self.cells.values() for p in cell.nondeterministic})
 
 
 def metric_name(name: str) -> str:
@@ -118,6 +127,12 @@ def _source_lang(run: RunRecord) -> str | None:
 
 def _seed(run: RunRecord) -> str:
     return run.tags.get("seed") or run.params.get("seed") or run.run_id
+
+
+def _nondeterministic(runs: Sequence[RunRecord]) -> tuple[str, ...]:
+    """The parts the runs' ``xner.nondeterministic`` tags name ("; "-separated), sorted."""
+    tags = (run.tags.get(NONDETERMINISTIC_TAG) or "" for run in runs)
+    return tuple(sorted({p.strip() for tag in tags for p in tag.split(";") if p.strip()}))
 
 
 def _countable(run: RunRecord, metric: str) -> bool:
@@ -199,7 +214,8 @@ def gap_table(
     for key, group in grouped.items():
         values = [run.metrics[metric] * scale for run in group]
         std = statistics.stdev(values) if len(values) > 1 else None
-        cells[key] = Cell(statistics.fmean(values), std, tuple(r.run_id for r in group))
+        ids = tuple(r.run_id for r in group)
+        cells[key] = Cell(statistics.fmean(values), std, ids, _nondeterministic(group))
 
     rows = sorted({row for row, _ in cells})
     columns = sorted({col for _, col in cells}, key=column_key)

@@ -8,13 +8,14 @@ import json
 from typing import TYPE_CHECKING
 
 from xner.errors import ConfigError
-from xner.evaluation.gap import GAP, Cell, Table
-from xner.tracking.names import TEACHER_STUDENT
+from xner.evaluation.gap import GAP, Cell, Table, student_column
+from xner.tracking.names import NONDETERMINISTIC_TAG, TEACHER_STUDENT
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 EMPTY = "—"
+DAGGER = "†"  # a cell whose runs are tagged nondeterministic: a cold rerun may move it
 FORMATS = ("markdown", "csv", "json")
 
 
@@ -22,7 +23,8 @@ def _cell_text(table: Table, row: str, col: str, digits: int) -> str:
     if (row, col) not in table.cells and (row, col) in table.failed:
         reason = table.failed[(row, col)]
         return "failed: " + (reason if len(reason) <= 60 else reason[:57] + "...")
-    return _fmt_cell(table.cells.get((row, col)), digits)
+    cell = table.cells.get((row, col))
+    return _fmt_cell(cell, digits) + (DAGGER if cell and cell.nondeterministic else "")
 
 
 def _fmt(value: float | None, digits: int, signed: bool = False) -> str:
@@ -36,12 +38,21 @@ def _fmt_cell(cell: Cell | None, digits: int) -> str:
         return EMPTY
     if cell.std is None:
         return _fmt(cell.mean, digits)
-    return f"{cell.mean:.{digits}f} ± {cell.std:.{digits}f}"
+    return f"{cell.mean:.{digits}f} ± {cell.std:.{digits}f} (n={cell.n})"
+
+
+def _gap_marked(table: Table, row: str) -> bool:
+    """Whether either cell of a row's gap is marked nondeterministic."""
+    student = student_column(row, table.columns, table.cells)
+    cells = [table.cells.get((row, c)) for c in (table.best.get(row), student) if c]
+    return any(cell and cell.nondeterministic for cell in cells)
 
 
 def _fmt_gap(table: Table, row: str, digits: int) -> str:
     interval = table.intervals.get(row)
     value = _fmt(table.gaps[row], digits, signed=True)
+    if table.gaps[row] is not None and _gap_marked(table, row):
+        value += DAGGER
     if interval is None or table.gaps[row] is None:
         return value
     return f"{value} [{interval.low:+.{digits}f}, {interval.high:+.{digits}f}]"
@@ -54,11 +65,21 @@ def caption(table: Table) -> str:
         f"{table.metric}{scale}{seeds}; {GAP} = projection − {TEACHER_STUDENT}, the projection "
         f"column chosen without test labels ({table.rule}); mean row over all languages"
     ]
+    if table.multi_seed:
+        lines.append(
+            "± std (n=k): run-to-run variance, the standard deviation over k seeds (a seed fixes "
+            "initialisation, data order and alignment); a cell without it ran one seed"
+        )
     if table.intervals:
         n = next(iter(table.intervals.values())).n_resamples
         lines.append(
             f"[low, high]: 95 % paired-bootstrap interval over test sentences ({n} resamples); "
             "an interval that excludes 0 is a gap larger than test-set noise"
+        )
+    if parts := table.nondeterministic:
+        lines.append(
+            f"{DAGGER}: a run of the cell is tagged {NONDETERMINISTIC_TAG} ({'; '.join(parts)}): "
+            "a cold rerun with the same seed may move it"
         )
     return "\n".join(lines)
 
@@ -115,7 +136,13 @@ def to_dict(table: Table) -> dict:
     rows = []
     for row in table.rows:
         cells = {
-            col: {"mean": cell.mean, "std": cell.std, "n": cell.n, "run_ids": list(cell.run_ids)}
+            col: {
+                "mean": cell.mean,
+                "std": cell.std,
+                "n": cell.n,
+                "run_ids": list(cell.run_ids),
+                "nondeterministic": list(cell.nondeterministic),
+            }
             for col in table.columns
             if (cell := table.cells.get((row, col))) is not None
         }

@@ -27,6 +27,9 @@ METRIC_TAG = "xner.metric"  # on a report run: the metric of its table
 GAP_RULE_TAG = "xner.gap_rule"  # on a report run: how the projection column was chosen
 SCORE_MODE_TAG = "xner.score_mode"  # the scoring mode a run's metrics were computed with
 TARGET_DEV_TAG = "xner.target_dev_selection"  # a model selected on target-language dev data
+# The parts of a job a cold rerun with the same seed may not repeat ("; "-separated); absent when
+# none: the gap report marks the cells of such runs.
+NONDETERMINISTIC_TAG = "xner.nondeterministic"
 # A job's code version: tags on its run and keys of its environment.json alike.
 GIT_COMMIT_TAG, GIT_DIRTY_TAG, VERSION_TAG = "git_commit", "git_dirty", "xner_version"
 

@@ -29,6 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 from xner import __version__
 from xner.errors import ConfigError, XnerError
 from xner.paths import PROJECT_ROOT
+from xner.tracking.determinism import nondeterministic_parts
 from xner.tracking.names import (
     ABANDONED_TAG,
     APP_TAG,
@@ -41,6 +42,7 @@ from xner.tracking.names import (
     GIT_COMMIT_TAG,
     GIT_DIRTY_TAG,
     HOST_TAG,
+    NONDETERMINISTIC_TAG,
     OVERRIDES_ARTIFACT,
     PARENT_ROLE,
     PARENT_TAG,
@@ -432,6 +434,8 @@ def job_tags(
     roles = role_tags(method, resolved)
     tags.update(roles)
     tags["variant"] = resolved.get("column") or variant_name(method, tags["projector"], **roles)
+    if parts := nondeterministic_parts(resolved, method):
+        tags[NONDETERMINISTIC_TAG] = "; ".join(parts)
     tags.update({k: str(v) for k, v in (track.get("tags") or {}).items()})
     tags.update(source_tags(app, commit))
     if parent_run_id:
