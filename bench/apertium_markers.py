@@ -121,7 +121,7 @@ def markers_table(src, tgt) -> dict[str, float]:
 
 
 def projector_speed(src, tgt, speeds: dict[str, float]) -> None:
-    aligner = load("aligner/eflomal.yaml")
+    aligner = load("aligner/eflomal.yaml", seed=0)
     links = aligner.align([(s.words, t.words) for s, t in zip(src, tgt, strict=True)])
     for name in ("heuristic", "ilp"):
         projector = load(f"projector/{name}.yaml")

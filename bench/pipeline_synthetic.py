@@ -53,7 +53,7 @@ def node(group: str, name: str, **overrides):
 def train_pipeline(args: argparse.Namespace, data: Synthetic, cache: StageCache) -> Pipeline:
     """en -> syn: the lexicon translator, the chosen aligner, the heuristic projector."""
     if args.aligner == "eflomal":
-        aligner_cfg = node("aligner", "eflomal")
+        aligner_cfg = node("aligner", "eflomal", seed=args.seed)
         aligner = instantiate(aligner_cfg)
     else:
         aligner_cfg = OmegaConf.create({"name": "sameword"})

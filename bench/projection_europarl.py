@@ -14,8 +14,8 @@ default iterations, no priors, both directions) on the same pairs in the same pr
 just before it.
 
 Projectors: the defaults (conf/projector/heuristic.yaml, ilp.yaml exact and greedy) and the
-reference presets (heuristic_paper.yaml, ilp_paper.yaml). eflomal samples without a seed:
-``--repeat N`` re-aligns N times and prints the mean and min-max of each column.
+reference presets (heuristic_paper.yaml, ilp_paper.yaml). ``--repeat N`` re-aligns N times,
+alignment k seeded k (the plain run unseeded), and prints the mean and min-max of each column.
 ``--grid`` also sweeps the projectors' parameters and lists every setting by dev F1 (test F1
 alongside, never used to choose). ``--links DIR`` stores the raw alignments (every run, both
 directions; one folder per language) and reuses them.
@@ -101,8 +101,7 @@ def alignments(src, tgt, repeat: int, folder: str | None) -> tuple[list[list], l
     """``repeat`` eflomal alignments of all pairs (each: every run's forward and reverse links),
     stored in / reused from ``folder``, and (aligner seconds, plain eflomal seconds) of each
     alignment computed here."""
-    aligner = load("aligner/eflomal.yaml")
-    plain = load("aligner/eflomal.yaml", **PLAIN)
+    plain = load("aligner/eflomal.yaml", **PLAIN, seed=None)
     pairs = [(s.words, t.words) for s, t in zip(src, tgt, strict=True)]
     out, times = [], []
     for rep in range(repeat):
@@ -112,6 +111,7 @@ def alignments(src, tgt, repeat: int, folder: str | None) -> tuple[list[list], l
             sets = [tuple([{tuple(x) for x in s} for s in side] for side in run) for run in data]
             out.append(sets)
             continue
+        aligner = load("aligner/eflomal.yaml", seed=rep)
         t0 = time.perf_counter()
         plain.align(pairs)
         t1 = time.perf_counter()
@@ -197,7 +197,7 @@ def bench_language(args, lang: str) -> None:
             f"aligner {mine:.1f} s, one plain eflomal run {plain:.1f} s on the same 799 pairs "
             f"(mean of {len(times)}): {mine / plain:.2f}x"
         )
-    aligner = load("aligner/eflomal.yaml")
+    aligner = load("aligner/eflomal.yaml", seed=None)
     runs = [aligner.combine(d[: aligner.runs]) for d in directions]
     width = 38 if args.grid else 18
     print(f"\n{len(runs)} alignment(s); F1 mean [min-max]")
