@@ -20,6 +20,7 @@ REUSED_TAG = "xner.reused"  # on a parent run: finished runs a restarted sweep d
 ERROR_TAG = "xner.error"  # on a failed job's run: its one-line reason
 FAILED_JOBS_TAG = "xner.failed_jobs"  # on a sweep's parent run: the run names of failed jobs
 FULL_NAME_TAG = "xner.full_run_name"  # a run name longer than a PostgreSQL store keeps
+SLURM_JOB_TAG = "xner.slurm_job"  # <array job>_<task> of a job run under SLURM
 HOST_TAG, PID_TAG = "xner.host", "xner.pid"  # who runs a job: lets a rerun spot a killed one
 ABANDONED_TAG = "xner.abandoned"
 SWEEP_DIR_TAG = "xner.sweep_dir"  # on a parent run: the sweep's output folder

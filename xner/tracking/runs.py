@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from omegaconf import DictConfig, OmegaConf
 
 from xner import __version__
+from xner.cluster.slurm_job import current_job, job_gone
 from xner.errors import ConfigError, XnerError
 from xner.paths import PROJECT_ROOT
 from xner.tracking.names import (
@@ -46,6 +47,7 @@ from xner.tracking.names import (
     PARENT_TAG,
     PID_TAG,
     ROLE_TAG,
+    SLURM_JOB_TAG,
     TEACHER_STUDENT,
     VERSION_TAG,
     variant_name,
@@ -427,6 +429,7 @@ def job_tags(
         CONFIG_HASH_TAG: config_hash(resolved),
         HOST_TAG: socket.gethostname(),
         PID_TAG: os.getpid(),
+        **({SLURM_JOB_TAG: slurm} if (slurm := current_job()) else {}),
         **{group: choices.get(group, "") for group in TAG_GROUPS},
     }
     roles = role_tags(method, resolved)
@@ -558,6 +561,17 @@ def _process_gone(pid: int) -> bool:
     return False
 
 
+def _gone(tags: dict[str, str], host: str) -> str | None:
+    """Why the job of a RUNNING run is known to be gone, or None when it may be alive."""
+    slurm = tags.get(SLURM_JOB_TAG)
+    if slurm and job_gone(slurm):
+        return f"SLURM job {slurm} ended"
+    pid = tags.get(PID_TAG, "")
+    if tags.get(HOST_TAG) == host and pid.isdigit() and _process_gone(int(pid)):
+        return "process gone"
+    return None
+
+
 def mark_abandoned_runs(uri: str, experiment: str, cfg_hash: str) -> list[str]:
     """Mark KILLED the RUNNING runs of this job config whose process on this host is gone.
 
@@ -575,10 +589,10 @@ def mark_abandoned_runs(uri: str, experiment: str, cfg_hash: str) -> list[str]:
     marked = []
     for run in runs:
         tags = run.data.tags
-        pid = tags.get(PID_TAG, "")
-        if tags.get(HOST_TAG) != host or not pid.isdigit() or not _process_gone(int(pid)):
+        why = _gone(tags, host)
+        if why is None:
             continue
-        client(uri).set_tag(run.info.run_id, ABANDONED_TAG, "process gone; marked by a rerun")
+        client(uri).set_tag(run.info.run_id, ABANDONED_TAG, f"{why}; marked by a rerun")
         client(uri).set_terminated(run.info.run_id, "KILLED")
         log.warning("run %s was left RUNNING by a killed job; marked KILLED", run.info.run_id)
         marked.append(run.info.run_id)
