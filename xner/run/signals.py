@@ -23,6 +23,9 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
         self.run_id = run_id
 
+    def __reduce__(self) -> tuple:  # a job of a process-pool launcher sends it back whole
+        return (type(self), (self.signum, self.run_id))
+
 
 def _raise(signum: int, frame: Any) -> None:
     raise Interrupted(signum)
