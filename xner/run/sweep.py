@@ -6,7 +6,9 @@
 - Before any MLflow run exists every job of a sweep is checked (:mod:`xner.run.preflight`): when
   none can run, one ``error:`` line and exit status 2; the same when two jobs would write one
   ``out=`` file.
-- A sweep interrupted (Ctrl-C, SIGTERM) or crashing ends its parent run KILLED or FAILED.
+- A sweep interrupted (Ctrl-C, SIGTERM) or crashing ends its parent run KILLED or FAILED; an
+  interrupted run or sweep prints one ``interrupted`` line and exits 130 (SIGINT) or 143
+  (SIGTERM) (:mod:`xner.run.signals`).
 """
 
 import functools
