@@ -15,7 +15,8 @@ from xner.config import check_targets
 from xner.data.sources import check_root
 from xner.errors import ConfigError, XnerError
 from xner.paths import safe_name
-from xner.tracking.names import ERROR_TAG, PARENT_ID_FILE, REUSED_TAG
+from xner.run import signals
+from xner.tracking.names import COMPLETE_TAG, ERROR_TAG, PARENT_ID_FILE, REUSED_TAG
 from xner.tracking.runs import (
     JobRun,
     TrackingError,
@@ -131,15 +132,21 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
         if parent:
             check_before_run(cfg)
         metrics = body(cfg, job)
+        job.set_tags({COMPLETE_TAG: "true"})  # every metric and artifact is logged
+        job.finish("FINISHED")
     except TrackingError:
         log.warning("run %s stays RUNNING (store unreachable); a rerun marks it KILLED", job.run_id)
         raise
     except BaseException as err:
+        signum = signals.signal_of(err)  # Lightning makes SystemExit(1) of a Ctrl-C in fit
+        if signum is not None:
+            signals.ignore()
+            _finish_failed(job, err, f"interrupted ({signals.name(signum)})")
+            raise signals.Interrupted(signum, job.run_id) from None
         _finish_failed(job, err)
         if _from_mlflow(err):
             raise tracking_failure(job.uri, "the job ran", err, job.run_id) from err
         raise
-    job.finish("FINISHED")
     return metrics
 
 
@@ -176,12 +183,12 @@ def reason(err: BaseException) -> str:
     return f"{type(err).__name__}: {first}" if first else type(err).__name__
 
 
-def _finish_failed(job: JobRun, err: BaseException) -> None:
-    """Mark the run FAILED (KILLED when interrupted) with its reason, without hiding the job's
-    own error if the store fails too."""
-    status = "KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED"
+def _finish_failed(job: JobRun, err: BaseException, interrupted: str = "") -> None:
+    """Mark the run FAILED (KILLED when ``interrupted``, the why) with its reason, without hiding
+    the job's own error if the store fails too."""
+    status = "KILLED" if interrupted else "FAILED"
     try:
-        job.set_tags({ERROR_TAG: reason(err)[:5000]})
+        job.set_tags({ERROR_TAG: (interrupted or reason(err))[:5000]})
         job.finish(status)
     except TrackingError as store_err:
         log.warning("could not mark run %s %s: %s", job.run_id, status, store_err)

@@ -30,6 +30,10 @@ SCORE_MODE_TAG = "xner.score_mode"  # the scoring mode a run's metrics were comp
 TARGET_DEV_TAG = "xner.target_dev_selection"  # a model selected on target-language dev data
 # A job's code version: tags on its run and keys of its environment.json alike.
 GIT_COMMIT_TAG, GIT_DIRTY_TAG, VERSION_TAG = "git_commit", "git_dirty", "xner_version"
+# A run's end: set just before FINISHED, once every metric and artifact is logged; a FINISHED run
+# without it was ended before its job was (by Lightning's logger, before xner owned the end).
+COMPLETE_TAG = "xner.complete"
+SWEEP_TAG = "xner.sweep"  # on a parent run: its sweep's app and overrides, the same on a relaunch
 
 # Method names the variant tag and the gap table tell projection from teacher-student by:
 # a new projection-style method added here gets its variant tag, gap column and preflight checks.
