@@ -103,7 +103,7 @@ def slurm_cluster(tmp_path_factory):
     missing = missing_packages()
     if missing:
         pytest.fail(f"the slurm tests need the Debian packages {', '.join(missing)}")
-    cluster = LocalSlurm(tmp_path_factory.mktemp("slurm"))
+    cluster = LocalSlurm(tmp_path_factory.mktemp("slurm"), cpus=4)  # 4 tasks at once
     try:
         cluster.start()
     except ConfigError as err:

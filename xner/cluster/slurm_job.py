@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import subprocess
 
 ALIVE = ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING")
@@ -40,3 +41,14 @@ def job_gone(job: str) -> bool:
         return False
     state = job_state(job)
     return state is None or state not in ALIVE
+
+
+def slurm_reason(signum: int, job: str | None) -> str:
+    """What SLURM's signal means: the time limit near (SIGUSR2), or the job ended (SIGTERM:
+    ``scancel``, the time limit reached, preemption), with the state SLURM shows."""
+    if signum == signal.SIGUSR2:
+        return f"SLURM job {job}'s time limit is near (hydra.launcher.timeout_min)"
+    if signum == signal.SIGTERM:
+        state = job_state(job) if job else None
+        return f"SLURM ended job {job}" + (f" (state {state})" if state else "")
+    return f"SLURM job {job} was signalled"

@@ -70,6 +70,7 @@ def slurm_conf(folder: Path, host: str, cpus: int, memory_mb: int, ports: tuple[
             "SelectType=select/cons_tres",
             "SelectTypeParameters=CR_Core_Memory",
             "ReturnToService=2",
+            "SlurmdParameters=config_overrides",  # CPUs may exceed the cores: tasks share them
             "SchedulerType=sched/backfill",
             "JobAcctGatherType=jobacct_gather/none",
             "AccountingStorageType=accounting_storage/none",

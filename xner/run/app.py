@@ -4,6 +4,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,8 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
     try:
         if parent:
             check_before_run(cfg)
-        metrics = body(cfg, job)
+        with signals.installed(signals.SLURM_TASK) if signals.slurm_task() else nullcontext():
+            metrics = body(cfg, job)
         job.set_tags({COMPLETE_TAG: "true"})  # every metric and artifact is logged
         job.finish("FINISHED")
     except TrackingError:
@@ -141,7 +143,7 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
         signum = signals.signal_of(err)  # Lightning makes SystemExit(1) of a Ctrl-C in fit
         if signum is not None:
             signals.ignore()
-            _finish_failed(job, err, f"interrupted ({signals.name(signum)})")
+            _finish_failed(job, err, signals.why(signum))
             raise signals.Interrupted(signum, job.run_id) from None
         _finish_failed(job, err)
         if _from_mlflow(err):
@@ -206,6 +208,12 @@ def one_line_errors(main: Callable[..., Any]) -> Callable[..., Any]:
         multirun = _in_multirun()
         try:
             return main(*args, **kwargs)
+        except signals.Interrupted as err:
+            if not (multirun and signals.slurm_task()):
+                raise
+            number = HydraConfig.get().job.num  # SLURM stopped this task only: the sweep goes on
+            print(f"error: job {number}: run {err.run_id} ended KILLED", file=sys.stderr)
+            FAILED_JOBS.append(str(number))
         except XnerError as err:
             job = f"job {HydraConfig.get().job.num}: " if multirun else ""
             print(f"error: {job}{err}", file=sys.stderr)

@@ -4,8 +4,15 @@ Both signals raise :class:`Interrupted` in the main thread, so every ``finally``
 block (temporary folders, the job's run) runs on the way out. Lightning turns a
 ``KeyboardInterrupt`` inside ``trainer.fit`` into ``SystemExit(1)``; :func:`signal_of` finds the
 interrupt behind it.
+
+A task of a sweep that submitit sent to SLURM (:func:`slurm_task`) is signalled by SLURM itself:
+SIGTERM on ``scancel`` or at the time limit, SIGUSR2 shortly before the limit (submitit's
+``--signal=USR2@signal_delay_s``). submitit ignores SIGTERM and, for a job it cannot
+checkpoint, raises an error on SIGUSR2; there xner's job takes both, ends its run KILLED with
+the reason, and lets the other tasks of the sweep go on.
 """
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -13,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
+SLURM_TASK = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR2)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -31,14 +39,19 @@ def _raise(signum: int, frame: Any) -> None:
     raise Interrupted(signum)
 
 
+def slurm_task() -> bool:
+    """Whether this process is one task of a sweep that submitit sent to SLURM."""
+    return os.environ.get("SUBMITIT_EXECUTOR") == "slurm"
+
+
 @contextmanager
-def installed() -> Iterator[None]:
-    """SIGINT and SIGTERM raise :class:`Interrupted` inside (a signal handler needs the main
-    thread: elsewhere nothing changes); the previous handlers are put back after."""
+def installed(signums: tuple[int, ...] = HANDLED) -> Iterator[None]:
+    """``signums`` raise :class:`Interrupted` inside (a signal handler needs the main thread:
+    elsewhere nothing changes); the previous handlers are put back after."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {signum: signal.signal(signum, _raise) for signum in HANDLED}
+    previous = {signum: signal.signal(signum, _raise) for signum in signums}
     try:
         yield
     finally:
@@ -50,7 +63,7 @@ def installed() -> Iterator[None]:
 def ignore() -> None:
     """A second Ctrl-C must not cut short the ending of the run after the first."""
     if threading.current_thread() is threading.main_thread():
-        for signum in HANDLED:
+        for signum in SLURM_TASK if slurm_task() else HANDLED:
             signal.signal(signum, signal.SIG_IGN)
 
 
@@ -74,3 +87,12 @@ def exit_status(signum: int) -> int:
 
 def name(signum: int) -> str:
     return signal.Signals(signum).name
+
+
+def why(signum: int) -> str:
+    """The reason a signalled run records: under SLURM, what SLURM did."""
+    if slurm_task():
+        from xner.cluster.slurm_job import current_job, slurm_reason
+
+        return f"interrupted ({name(signum)}): {slurm_reason(signum, current_job())}"
+    return f"interrupted ({name(signum)})"
