@@ -23,7 +23,9 @@ register_resolvers()
 
 def train(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
     method = build(cfg.method)
-    metrics = method.run(RunContext(cfg, job))
+    ctx = RunContext(cfg, job)
+    metrics = method.run(ctx)
+    ctx.log_cache_counts()
     f1 = metrics.get("test/f1", float("nan"))
     print(f"{type(method).__name__} lang={cfg.lang}: test F1 = {f1:.4f}")
     return metrics

@@ -92,3 +92,21 @@ def shared_store(request, postgres_mlflow_server, monkeypatch):
     for name, value in tracking_env(postgres_mlflow_server).items():
         monkeypatch.setenv(name, value)
     return postgres_mlflow_server
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster(tmp_path_factory):
+    """A one-node SLURM cluster (xner.cluster.slurm_local) per module; missing packages fail."""
+    from xner.cluster.slurm_local import LocalSlurm, missing_packages
+    from xner.errors import ConfigError
+
+    missing = missing_packages()
+    if missing:
+        pytest.fail(f"the slurm tests need the Debian packages {', '.join(missing)}")
+    cluster = LocalSlurm(tmp_path_factory.mktemp("slurm"), cpus=4)  # 4 tasks at once
+    try:
+        cluster.start()
+    except ConfigError as err:
+        pytest.fail(str(err))
+    yield cluster
+    cluster.stop()

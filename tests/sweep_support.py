@@ -161,3 +161,54 @@ def stop_group(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def driver_command(hook: str, app: str, tmp: Path, *overrides: str, multirun: bool = False):
+    """``app`` on the tiny synthetic corpus through ``tests/interrupt_driver.py`` with ``hook``,
+    its store, cache and outputs under ``tmp``."""
+    from helpers import app_arguments
+
+    return [
+        *(sys.executable, "tests/interrupt_driver.py", hook, app),
+        *(["-m"] if multirun else []),
+        *TINY,
+        *app_arguments(tmp, *overrides),
+    ]
+
+
+def signalled_command(
+    command: list[str],
+    cwd: Path,
+    sig: int,
+    env: Mapping[str, str],
+    logs: Path,
+    at_mark=None,
+    group: bool = True,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess:
+    """Run a :func:`driver_command` in its own session (its output in files in ``logs``); once
+    its hook prints its mark, call ``at_mark()`` and send ``sig`` to its process group (a
+    terminal's Ctrl-C reaches every process of the group) or, with ``group=False``, to it
+    alone (``kill PID``)."""
+    from interrupt_driver import MARK
+
+    logs.mkdir(parents=True, exist_ok=True)
+    out, err = logs / "signalled.out", logs / "signalled.err"
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=dict(env), stdout=stdout, stderr=stderr, start_new_session=True
+        )
+    try:
+        wait_for(lambda: MARK in err.read_text(), "the hook", timeout, process)
+        if at_mark is not None:
+            at_mark()
+        if group:
+            os.killpg(process.pid, sig)
+        else:
+            os.kill(process.pid, sig)
+        process.wait(timeout=timeout)
+    finally:
+        stop_group(process, signal.SIGKILL)
+    return subprocess.CompletedProcess(
+        command, process.returncode, out.read_text(), err.read_text()
+    )

@@ -282,7 +282,8 @@ def test_report_diff_and_rerun_work_as_on_sqlite_across_a_database_restart(
     for name, value in FAST_FAIL.items():  # a lost connection must show, not be retried away
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", shared_store.url)
-    status, rerun = _evaluate(capsys, "rerun", original.info.run_id)
+    # the job's cache and outputs lie outside the server's store: the rerun is told they may
+    status, rerun = _evaluate(capsys, "rerun", original.info.run_id, "--allow-paths")
     assert status == 0 and rerun.rstrip().endswith("metrics match"), rerun
     runs = all_runs(shared_store.url, experiment)
     assert sorted(r.info.status for r in runs) == ["FINISHED", "FINISHED"]

@@ -107,7 +107,7 @@ def test_out_writes_test_predictions_and_a_rerun_matches(repo_root, tmp_path):
     experiment = client.get_experiment_by_name("xner")
     (run,) = client.search_runs([experiment.experiment_id])
     rerun = subprocess.run(
-        [sys.executable, "evaluate.py", "rerun", run.info.run_id],
+        [sys.executable, "evaluate.py", "rerun", run.info.run_id, "--allow-out"],
         cwd=repo_root,
         capture_output=True,
         text=True,
@@ -115,6 +115,7 @@ def test_out_writes_test_predictions_and_a_rerun_matches(repo_root, tmp_path):
         timeout=900,
     )
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    assert rerun.stdout.startswith(f"rerunning {run.info.run_id}: ")
 
 
 @pytest.mark.slow

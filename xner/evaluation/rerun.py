@@ -1,4 +1,8 @@
-"""Re-execute a logged run from its stored overrides; check its metrics come out the same."""
+"""Re-execute a logged run from its stored overrides; check its metrics come out the same.
+
+The overrides come from the store, which others may write: they are replayed only after
+:func:`xner.run.overrides.checked_replay` accepts each one, and the command is printed first.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,22 @@ import fnmatch
 import math
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from xner.errors import DataError, XnerError
 from xner.evaluation.config_diff import Difference, diff_configs, load_config
 from xner.paths import PROJECT_ROOT
+from xner.run.overrides import NOTHING_ALLOWED, Permissions, app_script, checked_replay
 from xner.tracking.names import APP_TAG, CONFIG_ARTIFACT, OVERRIDES_ARTIFACT, RERUN_TAG
 from xner.tracking.store import open_client, require_yaml, resolve_run, tracking_uri
 
-DEFAULT_APP = "train.py"
+DEFAULT_APP = "train"
 DEFAULT_METRICS = ("test/*", "val/*")
 DRIFT_IGNORED = ("tracking", "paths", "hydra")
 
@@ -100,8 +107,23 @@ def rerun_overrides(overrides: Sequence[str], uri: str, rerun_of: str) -> list[s
 
 def app_command(app: str, overrides: Sequence[str], uri: str, rerun_of: str) -> list[str]:
     """The command line that re-executes `app` (`train` or `train.py`, from the repo root)."""
-    script = PROJECT_ROOT / (app if app.endswith(".py") else f"{app}.py")
+    script = PROJECT_ROOT / app_script(app, rerun_of)
     return [sys.executable, str(script), *rerun_overrides(overrides, uri, rerun_of)]
+
+
+def store_dirs(uri: str) -> list[Path]:
+    """Folders that belong to the store: paths inside them need no ``--allow-paths``."""
+    dirs = [PROJECT_ROOT / "mlruns"]
+    if uri.startswith("sqlite:///"):
+        dirs.append(Path(uri.removeprefix("sqlite:///")).parent)
+    elif uri.startswith("file:"):
+        dirs.append(Path(uri.removeprefix("file://").removeprefix("file:")))
+    return dirs
+
+
+def shown_command(command: Sequence[str]) -> str:
+    """The command as a shell would take it, with any password in a URI hidden."""
+    return re.sub(r"(//[^/:@\s]+:)[^/@\s]+@", r"\1***@", shlex.join(command))
 
 
 def launch(command: Sequence[str], uri: str) -> int:
@@ -136,8 +158,9 @@ def rerun(
     tolerance: float = 0.0,
     patterns: Sequence[str] = DEFAULT_METRICS,
     runner: Callable[[Sequence[str], str], int] = launch,
+    allowed: Permissions = NOTHING_ALLOWED,
 ) -> RerunResult:
-    """Re-execute a run with its stored overrides, then compare metrics and configs."""
+    """Re-execute a run with its checked stored overrides, then compare metrics and configs."""
     uri = tracking_uri(uri)
     client = open_client(uri)
     original = resolve_run(client, run_ref)
@@ -145,8 +168,10 @@ def rerun(
     overrides = require_yaml(client, run_id, OVERRIDES_ARTIFACT) or []
     if not isinstance(overrides, list):
         raise DataError(f"run {run_id}: artifact {OVERRIDES_ARTIFACT} is not a YAML list")
-    app = original.data.tags.get(APP_TAG, DEFAULT_APP)
-    command = app_command(app, [str(o) for o in overrides], uri, run_id)
+    app = app_script(original.data.tags.get(APP_TAG, DEFAULT_APP), run_id)
+    replayed = checked_replay(overrides, app, run_id, allowed, store_dirs(uri))
+    command = app_command(app, replayed, uri, run_id)
+    print(f"rerunning {run_id}: {shown_command(command)}", flush=True)
     started_ms = int(time.time() * 1000) - 1000
     returncode = runner(command, uri)
     if returncode != 0:
@@ -192,10 +217,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"glob of metrics to compare (repeatable; default {' '.join(DEFAULT_METRICS)})",
     )
     parser.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI")
+    allow = parser.add_argument_group(
+        "what a stored run may ask for only with your consent (check who wrote it first)"
+    )
+    allow.add_argument(
+        "--trust-remote-code", action="store_true", help="replay trust_remote_code=true"
+    )
+    allow.add_argument("--allow-out", action="store_true", help="replay out= (writes that file)")
+    allow.add_argument(
+        "--allow-paths", action="store_true", help="replay paths outside the store (mlruns/)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Re-execute a logged run from its stored config and check its metrics (exit 1 on mismatch)."""
-    result = rerun(args.run_ref, args.tracking_uri, args.tolerance, args.metrics or DEFAULT_METRICS)
+    allowed = Permissions(args.trust_remote_code, args.allow_out, args.allow_paths)
+    result = rerun(
+        args.run_ref,
+        args.tracking_uri,
+        args.tolerance,
+        args.metrics or DEFAULT_METRICS,
+        allowed=allowed,
+    )
     print(format_result(result), end="")
     return 0 if result.matches else 1

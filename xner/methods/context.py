@@ -41,6 +41,13 @@ class RunContext:
         self.fingerprints: dict[str, str] = {}
         self._logged_inputs: set[tuple[str, str, str]] = set()
 
+    def log_cache_counts(self) -> None:
+        """The stages this job computed and reused, as metrics ``cache/<stage>.misses|hits``:
+        parallel jobs that share a stage show whether it was computed once."""
+        if self.job is not None and self.cache.stats:
+            counts = {f"cache/{key}": float(n) for key, n in sorted(self.cache.stats.items())}
+            self.job.log_metrics(counts)
+
     @cached_property
     def target(self) -> Any:
         return build(self.cfg.data)

@@ -19,9 +19,15 @@ _OWN_KEYS = ("patience", "progress_refresh_rate", "checkpoint_dir")
 
 class MetricsLogger(MLFlowLogger):
     """MLflow logging of metrics only: a job's params are its resolved config, and the modules
-    one job trains (teachers, student) would log clashing hyperparameters under the same names."""
+    one job trains (teachers, student) would log clashing hyperparameters under the same names.
+
+    The job owns its run's end (:func:`xner.run.app.run_job`): Lightning's logger would mark it
+    FINISHED when ``fit`` ends, before the test metrics and predictions are logged."""
 
     def log_hyperparams(self, params, *args, **kwargs) -> None:
+        return None
+
+    def finalize(self, status: str = "success") -> None:
         return None
 
 

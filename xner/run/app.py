@@ -4,6 +4,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from xner.config import check_targets
 from xner.data.sources import check_root
 from xner.errors import ConfigError, XnerError
 from xner.paths import safe_name
-from xner.tracking.names import ERROR_TAG, PARENT_ID_FILE, REUSED_TAG
+from xner.run import signals
+from xner.tracking.names import COMPLETE_TAG, ERROR_TAG, PARENT_ID_FILE, REUSED_TAG
 from xner.tracking.runs import (
     JobRun,
     TrackingError,
@@ -130,16 +132,23 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
     try:
         if parent:
             check_before_run(cfg)
-        metrics = body(cfg, job)
+        with signals.installed(signals.SLURM_TASK) if signals.slurm_task() else nullcontext():
+            metrics = body(cfg, job)
+        job.set_tags({COMPLETE_TAG: "true"})  # every metric and artifact is logged
+        job.finish("FINISHED")
     except TrackingError:
         log.warning("run %s stays RUNNING (store unreachable); a rerun marks it KILLED", job.run_id)
         raise
     except BaseException as err:
+        signum = signals.signal_of(err)  # Lightning makes SystemExit(1) of a Ctrl-C in fit
+        if signum is not None:
+            signals.ignore()
+            _finish_failed(job, err, signals.why(signum))
+            raise signals.Interrupted(signum, job.run_id) from None
         _finish_failed(job, err)
         if _from_mlflow(err):
             raise tracking_failure(job.uri, "the job ran", err, job.run_id) from err
         raise
-    job.finish("FINISHED")
     return metrics
 
 
@@ -176,12 +185,12 @@ def reason(err: BaseException) -> str:
     return f"{type(err).__name__}: {first}" if first else type(err).__name__
 
 
-def _finish_failed(job: JobRun, err: BaseException) -> None:
-    """Mark the run FAILED (KILLED when interrupted) with its reason, without hiding the job's
-    own error if the store fails too."""
-    status = "KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED"
+def _finish_failed(job: JobRun, err: BaseException, interrupted: str = "") -> None:
+    """Mark the run FAILED (KILLED when ``interrupted``, the why) with its reason, without hiding
+    the job's own error if the store fails too."""
+    status = "KILLED" if interrupted else "FAILED"
     try:
-        job.set_tags({ERROR_TAG: reason(err)[:5000]})
+        job.set_tags({ERROR_TAG: (interrupted or reason(err))[:5000]})
         job.finish(status)
     except TrackingError as store_err:
         log.warning("could not mark run %s %s: %s", job.run_id, status, store_err)
@@ -199,6 +208,12 @@ def one_line_errors(main: Callable[..., Any]) -> Callable[..., Any]:
         multirun = _in_multirun()
         try:
             return main(*args, **kwargs)
+        except signals.Interrupted as err:
+            if not (multirun and signals.slurm_task()):
+                raise
+            number = HydraConfig.get().job.num  # SLURM stopped this task only: the sweep goes on
+            print(f"error: job {number}: run {err.run_id} ended KILLED", file=sys.stderr)
+            FAILED_JOBS.append(str(number))
         except XnerError as err:
             job = f"job {HydraConfig.get().job.num}: " if multirun else ""
             print(f"error: {job}{err}", file=sys.stderr)

@@ -10,6 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from xner.errors import XnerError
 from xner.pipeline.cache import StageCache
+from xner.run import signals
 from xner.tracking.names import (
     ABANDONED_TAG,
     ERROR_TAG,
@@ -19,11 +20,14 @@ from xner.tracking.names import (
     PID_TAG,
     REUSED_TAG,
     SWEEP_DIR_TAG,
+    SWEEP_TAG,
 )
 from xner.tracking.runs import (
     client,
+    end_abandoned_parents,
     ensure_experiment,
     start_parent_run,
+    sweep_key,
     tracking_uri,
 )
 
@@ -51,13 +55,16 @@ class MLflowSweepCallback(Callback):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         _end_killed_parent(uri, sweep_dir / PARENT_ID_FILE)
         # unresolved: an override may hold an interpolation only a job can resolve (${hydra:...})
-        overrides = " ".join(OmegaConf.to_container(config.hydra.overrides.task, resolve=False))
+        words = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
+        entry_point = str(config.hydra.job.get("name") or "train")
+        key = sweep_key(entry_point, words)
+        end_abandoned_parents(uri, experiment, key)  # earlier attempts, in other folders too
         parent = start_parent_run(
             uri,
             experiment,
-            f"sweep {overrides}".strip(),
-            {SWEEP_DIR_TAG: str(sweep_dir)},
-            str(config.hydra.job.get("name") or "train"),
+            f"sweep {' '.join(words)}".strip(),
+            {SWEEP_DIR_TAG: str(sweep_dir), SWEEP_TAG: key},
+            entry_point,
         )
         (sweep_dir / PARENT_ID_FILE).write_text(parent)
         MLflowSweepCallback.open_parent = (uri, parent)
@@ -93,17 +100,21 @@ class MLflowSweepCallback(Callback):
             print(f"{len(failed)} of {len(failed) + finished} jobs failed: {_names(failed)}")
 
     @classmethod
-    def end_interrupted(cls, err: BaseException) -> None:
-        """The sweep stopped early: its parent ends KILLED (interrupt) or FAILED (a crash)."""
+    def end_interrupted(cls, err: BaseException) -> list[str]:
+        """The sweep stopped early: its parent ends KILLED (a signal) or FAILED (a crash).
+
+        Returns what was ended, for the one line an interrupt prints (nothing outside a sweep);
+        a crash is reported on stdout."""
         if cls.open_parent is None:
-            return
+            return []
         uri, parent = cls.open_parent
         cls.open_parent = None
-        status = "KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED"
+        status = "FAILED" if signals.signal_of(err) is None else "KILLED"
+        why = f"sweep stopped: {type(err).__name__}"
         try:
             failed, _ = job_outcomes(uri, parent, also_running=True)
             _end_own_children(uri, parent)
-            end_parent(uri, parent, status, failed, f"sweep stopped: {type(err).__name__}")
+            end_parent(uri, parent, status, failed, why)
         except Exception as store_err:  # the store may be what failed
             cause = (str(store_err).splitlines() or [type(store_err).__name__])[0][:200]
             print(
@@ -111,8 +122,10 @@ class MLflowSweepCallback(Callback):
                 "it KILLED",
                 file=sys.stderr,
             )
-            return
-        print(f"sweep stopped ({type(err).__name__}): parent run {parent} ended {status}")
+            return []
+        if status == "FAILED":
+            print(f"sweep stopped ({type(err).__name__}): parent run {parent} ended {status}")
+        return [f"the sweep's parent run {parent}"]
 
 
 def _end_own_children(uri: str, parent: str) -> None:

@@ -6,8 +6,9 @@ their entry point in :func:`checked_choices`, so an unknown choice of one of xne
 stderr and exit status 2, like every other configuration error.
 
 A ``_target_`` set on the command line inside Hydra's own ``hydra:`` node (callbacks,
-launcher) is instantiated by Hydra before any xner check runs, so it is checked here: only
-Hydra's and its plugins' classes and xner's are allowed there.
+launcher) is instantiated by Hydra before any xner check runs, so it is checked here, in every
+spelling (:func:`xner.run.overrides.hydra_node_problems`): only Hydra's and its plugins'
+classes and xner's are allowed there.
 """
 
 import functools
@@ -18,17 +19,9 @@ from typing import Any
 
 from xner.errors import ConfigError
 from xner.paths import PROJECT_ROOT
+from xner.run.overrides import group_options, hydra_node_problems
 
 CONF_DIR = PROJECT_ROOT / "conf"
-HYDRA_TARGET_PREFIXES = ("hydra._internal.", "hydra_plugins.", "xner.")
-
-
-def group_options(conf_dir: Path, group: str) -> list[str] | None:
-    """The choices of a config group (its YAML file names), or None when it is no group."""
-    folder = conf_dir / group
-    if not folder.is_dir():
-        return None
-    return sorted(p.stem for p in folder.glob("*.yaml"))
 
 
 def check_choices(argv: Sequence[str], conf_dir: Path = CONF_DIR) -> None:
@@ -48,8 +41,9 @@ def check_choices(argv: Sequence[str], conf_dir: Path = CONF_DIR) -> None:
         return  # Hydra reports its own syntax errors
     for override in overrides:
         group = override.key_or_group
-        if group.startswith("hydra.") and group.endswith("._target_"):
-            _check_hydra_target(group, override)
+        refused = hydra_node_problems(override)
+        if refused:
+            raise ConfigError(f"{'; '.join(refused)}; refused")
         if override.is_delete() or group.startswith("hydra"):
             continue
         options = group_options(conf_dir, group)
@@ -67,15 +61,6 @@ def check_choices(argv: Sequence[str], conf_dir: Path = CONF_DIR) -> None:
                     f"unknown {group} {value!r}: choose one of {', '.join(options)} "
                     f"(files in conf/{group}/)"
                 )
-
-
-def _check_hydra_target(key: str, override: Any) -> None:
-    value = override.value() if not override.is_sweep_override() else None
-    if not (isinstance(value, str) and value.startswith(HYDRA_TARGET_PREFIXES)):
-        raise ConfigError(
-            f"{key}={value!r}: Hydra's own node may only name classes of hydra._internal, "
-            "hydra_plugins or xner; refused"
-        )
 
 
 def checked_choices(main: Callable[..., Any]) -> Callable[..., Any]:

@@ -6,12 +6,13 @@
 - Before any MLflow run exists every job of a sweep is checked (:mod:`xner.run.preflight`): when
   none can run, one ``error:`` line and exit status 2; the same when two jobs would write one
   ``out=`` file.
-- A sweep interrupted (Ctrl-C, SIGTERM) or crashing ends its parent run KILLED or FAILED.
+- A sweep interrupted (Ctrl-C, SIGTERM) or crashing ends its parent run KILLED or FAILED; an
+  interrupted run or sweep prints one ``interrupted`` line and exits 130 (SIGINT) or 143
+  (SIGTERM) (:mod:`xner.run.signals`).
 """
 
 import functools
 import logging
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from omegaconf import OmegaConf
 from xner.data.corpora import overrides_for
 from xner.errors import ConfigError
 from xner.paths import PROJECT_ROOT
+from xner.run import signals
 
 log = logging.getLogger(__name__)
 CONF_DIR = PROJECT_ROOT / "conf"
@@ -171,10 +173,6 @@ def refusal(found: Sequence[Sequence[str]]) -> str | None:
     return "no job of this sweep can run: " + "; ".join(reasons)
 
 
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def planned(
     config_name: str, columns: bool = True
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -199,13 +197,18 @@ def planned(
                 print(f"error: {err}", file=sys.stderr)
                 sys.exit(2)
             sys.argv[1:] = argv
-            if multirun and _main_thread():
-                signal.signal(signal.SIGTERM, _raise_interrupt)
-            try:
-                result = main(*args, **kwargs)
-            except BaseException as err:
-                MLflowSweepCallback.end_interrupted(err)
-                raise
+            with signals.installed():
+                try:
+                    result = main(*args, **kwargs)
+                except BaseException as err:
+                    signum = signals.signal_of(err)
+                    if signum is None:
+                        MLflowSweepCallback.end_interrupted(err)
+                        raise
+                    signals.ignore()
+                    ended = [*_run_of(err), *MLflowSweepCallback.end_interrupted(err)]
+                    print(_interrupted_line(signum, ended), file=sys.stderr)
+                    sys.exit(signals.exit_status(signum))
             if MLflowSweepCallback.failed_jobs or FAILED_JOBS:
                 sys.exit(1)
             return result
@@ -215,7 +218,13 @@ def planned(
     return decorate
 
 
-def _main_thread() -> bool:
-    import threading
+def _run_of(err: BaseException) -> list[str]:
+    """The job's run an interrupt ended, if it had one."""
+    run_id = getattr(err, "run_id", None)
+    return [f"run {run_id}"] if run_id else []
 
-    return threading.current_thread() is threading.main_thread()
+
+def _interrupted_line(signum: int, ended: Sequence[str]) -> str:
+    """``interrupted (SIGINT): run … and the sweep's parent run … ended KILLED``: one line."""
+    what = " and ".join(ended) + " ended KILLED" if ended else "no run was started"
+    return f"interrupted ({signals.name(signum)}): {what}"

@@ -20,6 +20,7 @@ REUSED_TAG = "xner.reused"  # on a parent run: finished runs a restarted sweep d
 ERROR_TAG = "xner.error"  # on a failed job's run: its one-line reason
 FAILED_JOBS_TAG = "xner.failed_jobs"  # on a sweep's parent run: the run names of failed jobs
 FULL_NAME_TAG = "xner.full_run_name"  # a run name longer than a PostgreSQL store keeps
+SLURM_JOB_TAG = "xner.slurm_job"  # <array job>_<task> of a job run under SLURM
 HOST_TAG, PID_TAG = "xner.host", "xner.pid"  # who runs a job: lets a rerun spot a killed one
 ABANDONED_TAG = "xner.abandoned"
 SWEEP_DIR_TAG = "xner.sweep_dir"  # on a parent run: the sweep's output folder
@@ -32,6 +33,10 @@ TARGET_DEV_TAG = "xner.target_dev_selection"  # a model selected on target-langu
 NONDETERMINISTIC_TAG = "xner.nondeterministic"
 # A job's code version: tags on its run and keys of its environment.json alike.
 GIT_COMMIT_TAG, GIT_DIRTY_TAG, VERSION_TAG = "git_commit", "git_dirty", "xner_version"
+# A run's end: set just before FINISHED, once every metric and artifact is logged; a FINISHED run
+# without it was ended before its job was (by Lightning's logger, before xner owned the end).
+COMPLETE_TAG = "xner.complete"
+SWEEP_TAG = "xner.sweep"  # on a parent run: its sweep's app and overrides, the same on a relaunch
 
 # Method names the variant tag and the gap table tell projection from teacher-student by:
 # a new projection-style method added here gets its variant tag, gap column and preflight checks.

@@ -27,12 +27,14 @@ from urllib.parse import urlsplit
 from omegaconf import DictConfig, OmegaConf
 
 from xner import __version__
+from xner.cluster.slurm_job import current_job, job_gone
 from xner.errors import ConfigError, XnerError
 from xner.paths import PROJECT_ROOT
 from xner.tracking.determinism import nondeterministic_parts
 from xner.tracking.names import (
     ABANDONED_TAG,
     APP_TAG,
+    COMPLETE_TAG,
     CONFIG_ARTIFACT,
     CONFIG_HASH_TAG,
     DATA_CONTEXT_TAG,
@@ -48,6 +50,8 @@ from xner.tracking.names import (
     PARENT_TAG,
     PID_TAG,
     ROLE_TAG,
+    SLURM_JOB_TAG,
+    SWEEP_TAG,
     TEACHER_STUDENT,
     VERSION_TAG,
     variant_name,
@@ -429,6 +433,7 @@ def job_tags(
         CONFIG_HASH_TAG: config_hash(resolved),
         HOST_TAG: socket.gethostname(),
         PID_TAG: os.getpid(),
+        **({SLURM_JOB_TAG: slurm} if (slurm := current_job()) else {}),
         **{group: choices.get(group, "") for group in TAG_GROUPS},
     }
     roles = role_tags(method, resolved)
@@ -528,7 +533,13 @@ def start_parent_run(
     uri: str, experiment: str, name: str, tags: Mapping[str, str], entry_point: str = "train"
 ) -> str:
     experiment_id = ensure_experiment(uri, experiment)
-    tags = {ROLE_TAG: PARENT_ROLE, **source_tags(entry_point), **tags}
+    tags = {
+        ROLE_TAG: PARENT_ROLE,
+        HOST_TAG: socket.gethostname(),
+        PID_TAG: str(os.getpid()),  # lets a relaunch end the parent of a killed sweep
+        **source_tags(entry_point),
+        **tags,
+    }
     name = fitted_name(name, tags)
     run = client(uri).create_run(experiment_id, run_name=name, tags=tags)
     return run.info.run_id
@@ -540,16 +551,43 @@ def _same_job(cfg_hash: str) -> str:
 
 
 def find_finished_run(uri: str, experiment: str, cfg_hash: str) -> str | None:
-    """A FINISHED run of the same job config, so a restarted sweep does not redo it."""
-    found = client(uri).get_experiment_by_name(experiment)
+    """A complete FINISHED run of the same job config, so a restarted sweep does not redo it.
+
+    A FINISHED run that is not complete (:func:`is_complete`) was ended before its job was:
+    it is marked KILLED, tagged ``xner.abandoned``, and the job runs again.
+    """
+    mlflow_client = client(uri)
+    found = mlflow_client.get_experiment_by_name(experiment)
     if found is None:
         return None
-    runs = client(uri).search_runs(
+    from xner.tracking.store import search_all
+
+    runs = search_all(
+        mlflow_client,
         [found.experiment_id],
-        filter_string=f"{_same_job(cfg_hash)} and attributes.status = 'FINISHED'",
-        max_results=1,
+        f"{_same_job(cfg_hash)} and attributes.status = 'FINISHED'",
     )
-    return runs[0].info.run_id if runs else None
+    done = None
+    for run in runs:  # the store's order: the newest first
+        if not is_complete(run):
+            mlflow_client.set_tag(run.info.run_id, ABANDONED_TAG, INCOMPLETE)
+            mlflow_client.set_terminated(run.info.run_id, "KILLED")
+            log.warning("run %s finished without its test metrics; marked KILLED", run.info.run_id)
+        elif done is None:
+            done = run.info.run_id
+    return done
+
+
+INCOMPLETE = "finished without its test metrics; marked KILLED by a rerun"
+
+
+def is_complete(run: Any) -> bool:
+    """Whether a FINISHED run holds everything its job logs: tagged ``xner.complete`` by xner,
+    or (a run from before that tag) a ``train.py`` run with its ``test/f1``, or another app's."""
+    tags = run.data.tags
+    if COMPLETE_TAG in tags:
+        return tags[COMPLETE_TAG] == "true"
+    return tags.get(APP_TAG) != "train" or "test/f1" in run.data.metrics
 
 
 def _process_gone(pid: int) -> bool:
@@ -562,28 +600,60 @@ def _process_gone(pid: int) -> bool:
     return False
 
 
+def _gone(tags: dict[str, str], host: str) -> str | None:
+    """Why the job of a RUNNING run is known to be gone, or None when it may be alive."""
+    slurm = tags.get(SLURM_JOB_TAG)
+    if slurm and job_gone(slurm):
+        return f"SLURM job {slurm} ended"
+    pid = tags.get(PID_TAG, "")
+    if tags.get(HOST_TAG) == host and pid.isdigit() and _process_gone(int(pid)):
+        return "process gone"
+    return None
+
+
 def mark_abandoned_runs(uri: str, experiment: str, cfg_hash: str) -> list[str]:
-    """Mark KILLED the RUNNING runs of this job config whose process on this host is gone.
+    """Mark KILLED the RUNNING runs of this job config whose process (here) or SLURM job is gone.
 
     A job killed outright (SIGKILL, out of memory, node loss) cannot end its own run; the
     rerun of the job does it. Runs of other hosts, or of live processes, are left alone.
     """
-    found = client(uri).get_experiment_by_name(experiment)
+    return _end_abandoned(uri, experiment, _same_job(cfg_hash), "marked by a rerun")
+
+
+def sweep_key(entry_point: str, overrides: list[str]) -> str:
+    """Identity of a sweep: its app and command-line overrides (tag ``xner.sweep``)."""
+    blob = json.dumps([entry_point, list(overrides)])
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def end_abandoned_parents(uri: str, experiment: str, key: str) -> list[str]:
+    """Mark KILLED the RUNNING parent runs of earlier attempts of the same sweep (``key``) whose
+    process on this host is gone: a sweep killed outright cannot end its parent run."""
+    same_sweep = f"tags.`{SWEEP_TAG}` = '{key}' and tags.`{ROLE_TAG}` = '{PARENT_ROLE}'"
+    return _end_abandoned(uri, experiment, same_sweep, "sweep killed; ended by its relaunch")
+
+
+def _end_abandoned(uri: str, experiment: str, which: str, why: str) -> list[str]:
+    """End KILLED (tagged with how it is known to be gone, and ``why``) the RUNNING runs
+    matching ``which`` whose process or SLURM job is gone."""
+    mlflow_client = client(uri)
+    found = mlflow_client.get_experiment_by_name(experiment)
     if found is None:
         return []
-    runs = client(uri).search_runs(
-        [found.experiment_id],
-        filter_string=f"{_same_job(cfg_hash)} and attributes.status = 'RUNNING'",
+    from xner.tracking.store import search_all
+
+    runs = search_all(
+        mlflow_client, [found.experiment_id], f"{which} and attributes.status = 'RUNNING'"
     )
     host = socket.gethostname()
     marked = []
     for run in runs:
         tags = run.data.tags
-        pid = tags.get(PID_TAG, "")
-        if tags.get(HOST_TAG) != host or not pid.isdigit() or not _process_gone(int(pid)):
+        gone = _gone(tags, host)
+        if gone is None:
             continue
-        client(uri).set_tag(run.info.run_id, ABANDONED_TAG, "process gone; marked by a rerun")
-        client(uri).set_terminated(run.info.run_id, "KILLED")
-        log.warning("run %s was left RUNNING by a killed job; marked KILLED", run.info.run_id)
+        mlflow_client.set_tag(run.info.run_id, ABANDONED_TAG, f"{gone}; {why}")
+        mlflow_client.set_terminated(run.info.run_id, "KILLED")
+        log.warning("run %s was left RUNNING by a killed process; marked KILLED", run.info.run_id)
         marked.append(run.info.run_id)
     return marked
