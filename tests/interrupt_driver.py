@@ -3,7 +3,7 @@ test hook, so a test can signal or kill it at a known moment instead of guessing
 
 HOOK is one of
 - ``training``: at the first training batch print ``MARK`` on stderr, then wait (a long batch);
-- ``aligning``: eflomal's aligner call prints ``MARK`` and waits on a child process, as it does
+- ``aligning``: the eflomal binary's call prints ``MARK`` and waits on a child process, as it does
   on the eflomal binary (both get a terminal's Ctrl-C);
 - ``after_fit``: once the best validation checkpoint is restored, the process SIGKILLs itself
   (before its test metrics are logged);
@@ -42,16 +42,16 @@ def _training() -> None:
 
 
 def _aligning() -> None:
-    from eflomal import cython as ef
+    import xner.align.eflomal as aligner
 
-    align = ef.align
+    align = aligner.run_eflomal
 
     def stalled(*args, **kwargs):
         _mark()
         subprocess.call(["sleep", str(WAIT_S)])  # silent when signalled, as eflomal is
         return align(*args, **kwargs)
 
-    ef.align = stalled
+    aligner.run_eflomal = stalled
 
 
 def _after_fit() -> None:

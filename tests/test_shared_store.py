@@ -289,7 +289,11 @@ def test_report_diff_and_rerun_work_as_on_sqlite_across_a_database_restart(
     assert sorted(r.info.status for r in runs) == ["FINISHED", "FINISHED"]
     [again] = [r for r in runs if r.info.run_id != original.info.run_id]
     assert again.data.tags["xner.rerun_of"] == original.info.run_id
-    assert again.data.metrics == original.data.metrics
+    results = [  # cache/*: this job's stage-cache hits and misses, which a rerun changes
+        {k: v for k, v in run.data.metrics.items() if not k.startswith("cache/")}
+        for run in (again, original)
+    ]
+    assert results[0] == results[1]
 
     ids = (original.info.run_id, again.info.run_id)
     status, diff = _evaluate(capsys, "diff", *ids)

@@ -131,7 +131,7 @@ def hydra_node_problems(override: Any) -> list[str]:
     if _root(package) == "hydra" and _root(key) != "hydra":
         return [f"{override.input_line!r}: a config group may not be placed in Hydra's own node"]
     problems = [
-        f"{override.input_line!r}: {path}={printable(str(target))!r}: Hydra's own node may only "
+        f"{path}={printable(str(target))!r}: Hydra's own node may only "
         f"name classes of {', '.join(p.rstrip('.') for p in HYDRA_TARGET_PREFIXES)}"
         for path, target in _target_values(key, value)
         if not (isinstance(target, str) and target.startswith(HYDRA_TARGET_PREFIXES))
