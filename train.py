@@ -24,6 +24,7 @@ register_resolvers()
 def train(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
     method = build(cfg.method)
     ctx = RunContext(cfg, job)
+    ctx.target_split("test")  # logged first: the UI's Datasets column names the scored set
     metrics = method.run(ctx)
     ctx.log_cache_counts()
     f1 = metrics.get("test/f1", float("nan"))

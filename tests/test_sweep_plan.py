@@ -217,6 +217,8 @@ def test_bare_multirun_on_a_server_fails_some_jobs_and_the_ui_sees_the_compariso
             for i in inputs
         }
         assert ("synthetic-syn", "test") in seen and ("synthetic-en", "train") in seen
+        first = inputs[0]  # the set the run's number is about leads the UI's Datasets column
+        assert (first["dataset"]["name"], first["tags"][0]["value"]) == ("synthetic-syn", "test")
         assert all(len(i["dataset"]["digest"]) >= 16 for i in inputs)
         assert "test/f1" in {m["key"] for m in run["data"]["metrics"]}
 
