@@ -70,12 +70,18 @@ def _signalled(tmp_path, repo_root, hook, app, sig, *overrides, multirun=False, 
     return done, seen
 
 
+def _killed_run(done, tmp_path: Path, sig: signal.Signals):
+    """The one run of a single job ``sig`` stopped: KILLED, one line, the shell's status."""
+    assert done.returncode == 128 + sig, done.stderr[-3000:]
+    (run,) = all_runs(store_uri(tmp_path))
+    assert _one_line(done) == f"interrupted ({sig.name}): run {run.info.run_id} ended KILLED"
+    assert run.info.status == "KILLED"
+    return run
+
+
 def test_ctrl_c_during_training_ends_the_run_killed_in_one_line(repo_root, tmp_path):
     done, seen = _signalled(tmp_path, repo_root, "training", "train.py", signal.SIGINT)
-    assert done.returncode == 130, done.stderr[-3000:]
-    (run,) = all_runs(store_uri(tmp_path))
-    assert _one_line(done) == f"interrupted (SIGINT): run {run.info.run_id} ended KILLED"
-    assert run.info.status == "KILLED"
+    run = _killed_run(done, tmp_path, signal.SIGINT)
     assert run.data.tags["xner.error"] == "interrupted (SIGINT)"
     assert "xner.complete" not in run.data.tags
     assert seen == ["xner-ckpt"] and _ours(tmp_path) == []
@@ -85,19 +91,13 @@ def test_sigterm_during_training_ends_the_run_killed_exit_143(repo_root, tmp_pat
     done, seen = _signalled(
         tmp_path, repo_root, "training", "train.py", signal.SIGTERM, group=False
     )
-    assert done.returncode == 143, done.stderr[-3000:]
-    (run,) = all_runs(store_uri(tmp_path))
-    assert _one_line(done) == f"interrupted (SIGTERM): run {run.info.run_id} ended KILLED"
-    assert run.info.status == "KILLED"
+    _killed_run(done, tmp_path, signal.SIGTERM)
     assert seen == ["xner-ckpt"] and _ours(tmp_path) == []
 
 
 def test_ctrl_c_during_alignment_is_one_line_and_leaves_no_eflomal_folder(repo_root, tmp_path):
     done, seen = _signalled(tmp_path, repo_root, "aligning", "project.py", signal.SIGINT)
-    assert done.returncode == 130, done.stderr[-3000:]
-    (run,) = all_runs(store_uri(tmp_path))
-    assert _one_line(done) == f"interrupted (SIGINT): run {run.info.run_id} ended KILLED"
-    assert run.info.status == "KILLED"
+    _killed_run(done, tmp_path, signal.SIGINT)
     assert seen == ["xner-eflomal"] and _ours(tmp_path) == []
 
 
