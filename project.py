@@ -43,7 +43,7 @@ def project(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
         metrics = publish(ctx, result.sentences, result.summary())
     if job is not None:  # after out= is written: a store that went away loses no output
         job.log_text(format_conll(result.sentences), f"projected/{task}.{split}.conll")
-    ctx.log_cache_counts()
+    ctx.log_cache_use()
     f1 = f"{metrics['test/f1']:.4f}" if "test/f1" in metrics else "n/a (no gold target labels)"
     print(
         f"{task}: {len(result.sentences)} sentences, {result.n_projected} of "

@@ -11,6 +11,7 @@ from omegaconf import DictConfig
 
 from xner.config import build, register_resolvers
 from xner.methods.context import RunContext
+from xner.pipeline.cost import measuring
 from xner.run.app import one_line_errors, run_job
 from xner.run.choices import checked_choices
 from xner.run.stdout import stdout_may_close
@@ -25,8 +26,9 @@ def train(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
     method = build(cfg.method)
     ctx = RunContext(cfg, job)
     ctx.target_split("test")  # logged first: the UI's Datasets column names the scored set
-    metrics = method.run(ctx)
-    ctx.log_cache_counts()
+    with measuring() as cost:
+        metrics = method.run(ctx)
+    ctx.log_cache_use(cost[0])
     f1 = metrics.get("test/f1", float("nan"))
     print(f"{type(method).__name__} lang={cfg.lang}: test F1 = {f1:.4f}")
     return metrics

@@ -15,6 +15,8 @@ from xner.config import build
 from xner.data.conll import TaggedSentence
 from xner.data.tags import filter_labels, iob2_tag_names, label_set
 from xner.pipeline.cache import StageCache, fingerprint
+from xner.pipeline.cost import Cost
+from xner.pipeline.cost_report import cost_metrics
 from xner.tracking.runs import JobRun
 
 log = logging.getLogger(__name__)
@@ -41,12 +43,16 @@ class RunContext:
         self.fingerprints: dict[str, str] = {}
         self._logged_inputs: set[tuple[str, str, str]] = set()
 
-    def log_cache_counts(self) -> None:
-        """The stages this job computed and reused, as metrics ``cache/<stage>.misses|hits``:
-        parallel jobs that share a stage show whether it was computed once."""
-        if self.job is not None and self.cache.stats:
-            counts = {f"cache/{key}": float(n) for key, n in sorted(self.cache.stats.items())}
-            self.job.log_metrics(counts)
+    def log_cache_use(self, job_cost: Cost | None = None) -> None:
+        """The stages this job computed and reused (``cache/<stage>.misses|hits``: parallel jobs
+        that share a stage show whether it was computed once) and what each cost
+        (:func:`xner.pipeline.cost_report.cost_metrics`), as metrics and ``cost.json``."""
+        if self.job is None:
+            return
+        counts = {f"cache/{key}": float(n) for key, n in sorted(self.cache.stats.items())}
+        metrics, record = cost_metrics(self.cache.costs, job_cost)
+        self.job.log_metrics({**counts, **metrics})
+        self.job.log_dict(record, "cost.json")
 
     @cached_property
     def target(self) -> Any:

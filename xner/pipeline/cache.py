@@ -28,6 +28,7 @@ import numpy as np
 
 from xner.errors import ConfigError, DataError
 from xner.pipeline.code_fingerprint import CodeBase, StageCode, default_codebase, root_name, targets
+from xner.pipeline.cost import Cost, measuring
 
 log = logging.getLogger(__name__)
 _STAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -35,6 +36,7 @@ _KEY = re.compile(r"[0-9a-f]{64}")
 _LOCK = re.compile(r"\.[0-9a-f]{64}\.lock")
 _ARRAY = "__ndarray__"
 VALUE_FILE = "value.json"
+COST_FILE = "cost.json"  # what computing the entry cost, for the jobs that reuse it
 Root = str | Callable[..., Any] | type  # code of a stage: "module", "module:qualname" or the object
 
 
@@ -133,6 +135,7 @@ class StageCache:
         self.stats: Counter[str] = Counter()
         self.codebase = code or default_codebase()
         self.used_code: dict[str, dict[str, dict[str, str]]] = {}
+        self.costs: list[tuple[str, Cost, bool]] = []  # (stage, cost, reused) per lookup
 
     def stage_code(
         self, stage: str, config: Mapping[str, Any] | None, code: Iterable[Root] = ()
@@ -228,10 +231,15 @@ class StageCache:
         """
         key, digest = self._key(stage, config, inputs, code)
         if self._lookup(stage, key, digest):
-            return decode(self.load(stage, key)), key
-        value = compute()
+            value = decode(self.load(stage, key))
+            self._reused(stage, self.path(stage, key))
+            return value, key
+        with measuring() as cost:
+            value = compute()
+        self.costs.append((stage, cost[0], False))
         if self.enabled:
-            self.store(stage, key, encode(value))
+            folder = self.store(stage, key, encode(value))
+            _write_cost(folder, cost[0])
         return value, key
 
     def get_or_build_folder(
@@ -252,15 +260,20 @@ class StageCache:
         final = self.path(stage, key)
         if self.enabled and self.contains(stage, key):
             self._lookup(stage, key, digest)
+            self._reused(stage, final)
             return final, key
         final.parent.mkdir(parents=True, exist_ok=True)
         with open(final.parent / f".{key}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if self._lookup(stage, key, digest):
+                self._reused(stage, final)
                 return final, key
             tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key[:16]}-", dir=final.parent))
             try:
-                build_into(tmp)
+                with measuring() as cost:
+                    build_into(tmp)
+                self.costs.append((stage, cost[0], False))
+                _write_cost(tmp, cost[0])
                 (tmp / VALUE_FILE).write_text(json.dumps({"stage": stage}))
                 if final.exists():
                     shutil.rmtree(final)
@@ -268,6 +281,15 @@ class StageCache:
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
         return final, key
+
+    def _reused(self, stage: str, folder: Path) -> None:
+        """A hit costs what computing the entry cost (0 for entries written before costs)."""
+        try:
+            stored = json.loads((folder / COST_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            stored = {}
+        cost = Cost.from_dict(stored) if isinstance(stored, dict) else Cost()
+        self.costs.append((stage, cost, True))
 
     def _lookup(self, stage: str, key: str, code: str) -> bool:
         """Whether the entry is there (and may be used), counting and logging the hit or miss
@@ -338,6 +360,13 @@ class StageCache:
         return f"stage cache {self.dir}: {total[0]} entries, {human_bytes(total[1])}" + (
             f" ({per_stage})" if per_stage else ""
         )
+
+
+def _write_cost(folder: Path, cost: Cost) -> None:
+    try:
+        (folder / COST_FILE).write_text(json.dumps(cost.as_dict()), encoding="utf-8")
+    except OSError as err:  # the value is stored; only its cost is lost
+        log.warning("could not record the cost of cache entry %s: %s", folder, err)
 
 
 def _bytes(path: Path) -> int:

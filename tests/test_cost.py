@@ -1,0 +1,109 @@
+"""Compute accounting: a stage's measured cost, the cost a cache hit reuses, the job's metrics."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from xner.pipeline.cache import COST_FILE, StageCache
+from xner.pipeline.cost import Cost, measuring
+from xner.pipeline.cost_report import cost_metrics
+
+
+def _burn(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_a_sleep_is_wall_time_and_a_burn_is_cpu_time():
+    with measuring() as slept:
+        time.sleep(0.3)
+    with measuring() as burnt:
+        _burn(0.3)
+    assert slept[0].wall_s >= 0.3 and slept[0].cpu_s < 0.15
+    assert burnt[0].cpu_s >= 0.3 and burnt[0].wall_s >= 0.3
+    assert slept[0].gpu_s == burnt[0].gpu_s == 0.0  # no CUDA here
+
+
+def test_the_peak_memory_is_the_stage_s_own():
+    big = np.ones(300 * 2**20 // 8)  # 300 MB, freed before the next stage
+    del big
+    with measuring() as small:
+        np.ones(2**20 // 8)
+    with measuring() as large:
+        block = np.ones(200 * 2**20 // 8)
+        block[::512] = 2.0
+        del block
+    assert large[0].peak_rss_mb - small[0].peak_rss_mb >= 150
+    assert small[0].peak_rss_mb < large[0].peak_rss_mb
+
+
+def test_costs_add_seconds_and_keep_the_higher_peak():
+    a = Cost(wall_s=1, cpu_s=2, peak_rss_mb=100, gpu_s=1, peak_gpu_mb=50)
+    b = Cost(wall_s=3, cpu_s=1, peak_rss_mb=80, gpu_s=0, peak_gpu_mb=70)
+    assert a + b == Cost(wall_s=4, cpu_s=3, peak_rss_mb=100, gpu_s=1, peak_gpu_mb=70)
+    assert Cost.from_dict({"wall_s": 2, "other": "x"}) == Cost(wall_s=2)
+
+
+def test_a_cache_hit_reports_the_stored_cost_and_is_marked_reused(tmp_path):
+    first = StageCache(tmp_path)
+
+    def compute():
+        _burn(0.2)
+        return [1, 2, 3]
+
+    value, key = first.get_or_compute("label", {"k": 1}, [], compute)
+    [(stage, cost, reused)] = first.costs
+    assert (stage, reused, value) == ("label", False, [1, 2, 3]) and cost.cpu_s >= 0.2
+    stored = json.loads((first.path("label", key) / COST_FILE).read_text())
+    assert Cost.from_dict(stored) == Cost.from_dict(cost.as_dict())
+
+    again = StageCache(tmp_path)  # another job: it reuses the entry and its cost
+    assert again.get_or_compute("label", {"k": 1}, [], lambda: pytest.fail("recomputed"))[0] == [
+        1,
+        2,
+        3,
+    ]
+    assert again.costs == [("label", Cost.from_dict(cost.as_dict()), True)]
+
+
+def test_a_cached_folder_reuses_its_build_cost(tmp_path):
+    def build(folder):
+        _burn(0.2)
+        (folder / "weights").write_text("w")
+
+    first = StageCache(tmp_path)
+    first.get_or_build_folder("source_model", {"m": 1}, [], build)
+    [(_, built, reused)] = first.costs
+    assert not reused and built.cpu_s >= 0.2
+    again = StageCache(tmp_path)
+    again.get_or_build_folder("source_model", {"m": 1}, [], lambda f: pytest.fail("rebuilt"))
+    assert again.costs == [("source_model", Cost.from_dict(built.as_dict()), True)]
+
+
+def test_an_entry_from_before_costs_is_reused_at_no_cost(tmp_path):
+    first = StageCache(tmp_path)
+    _, key = first.get_or_compute("label", None, [], lambda: 1)
+    (first.path("label", key) / COST_FILE).unlink()
+    again = StageCache(tmp_path)
+    again.get_or_compute("label", None, [], lambda: 2)
+    assert again.costs == [("label", Cost(), True)]
+
+
+def test_cost_metrics_as_if_alone_and_as_spent():
+    costs = [
+        ("source_model", Cost(wall_s=100, cpu_s=90, peak_rss_mb=900), True),
+        ("teacher_probs", Cost(wall_s=10, cpu_s=8, peak_rss_mb=500), False),
+        ("teacher_probs", Cost(wall_s=5, cpu_s=4, peak_rss_mb=600), False),
+    ]
+    metrics, record = cost_metrics(costs, Cost(wall_s=30, cpu_s=25, peak_rss_mb=1000))
+    assert metrics["cost/source_model/wall_s"] == 100 and metrics["cost/source_model/reused"] == 1
+    assert metrics["cost/teacher_probs/wall_s"] == 15 and metrics["cost/teacher_probs/reused"] == 0
+    assert metrics["cost/teacher_probs/peak_rss_mb"] == 600
+    assert (metrics["cost/alone/wall_s"], metrics["cost/spent/wall_s"]) == (115, 15)
+    assert (metrics["cost/alone/peak_rss_mb"], metrics["cost/spent/peak_rss_mb"]) == (900, 600)
+    assert metrics["cost/job/wall_s"] == 30
+    assert [s["reused"] for s in record["stages"]] == [True, False, False]
+    assert record["alone"]["cpu_s"] == 102 and record["spent"]["cpu_s"] == 12
