@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
 SQLITE_PREFIX = "sqlite:///"
+MAX_LISTED = 10  # same-named runs an ambiguous name lists
 UNFINISHED = ("FAILED", "KILLED")  # the end statuses of a job that did not finish
 
 
@@ -63,13 +64,32 @@ def resolve_run(client: MlflowClient, ref: str) -> Run:
     ids = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
     name = ref.replace("'", "\\'")
     matches = (
-        client.search_runs(ids, f"attributes.run_name = '{name}'", max_results=2) if ids else []
+        client.search_runs(
+            ids,
+            f"attributes.run_name = '{name}'",
+            max_results=MAX_LISTED + 1,
+            order_by=["attributes.start_time DESC"],
+        )
+        if ids
+        else []
     )
     if len(matches) == 1:
         return matches[0]
     if not matches:
         raise ConfigError(f"no run with id or name {ref!r} in {client.tracking_uri}")
-    raise ConfigError(f"run name {ref!r} is not unique in {client.tracking_uri}: give the run id")
+    listed = ", ".join(_described(run) for run in matches[:MAX_LISTED])
+    more = ", ..." if len(matches) > MAX_LISTED else ""
+    raise ConfigError(
+        f"run name {ref!r} is not unique in {client.tracking_uri}: give the run id ({listed}{more})"
+    )
+
+
+def _described(run: Run) -> str:
+    """``<id> (started <UTC time>, <status>)``: enough to tell same-named runs apart."""
+    import datetime
+
+    started = datetime.datetime.fromtimestamp((run.info.start_time or 0) / 1000, datetime.UTC)
+    return f"{run.info.run_id} (started {started:%Y-%m-%d %H:%M:%S} UTC, {run.info.status})"
 
 
 def download_text(client: MlflowClient, run_id: str, path: str) -> str | None:
