@@ -392,7 +392,8 @@ def test_report_command_in_process(store, capsys):
         parent="sweep1",  # a run name works as well as an id
         filter="",
         scale=100.0,
-        no_save=True,
+        save=False,
+        all=False,
         prefer="translate_train[ilp],translate_test[ilp]",
         choose_by=None,
         resamples=1000,
@@ -421,16 +422,84 @@ def _cli(uri: str, *argv: str) -> subprocess.CompletedProcess:
 
 
 def test_cli_report_csv(store):
-    result = _cli(store["uri"], "report", "--format", "csv", "--metric", "test_f1")
+    result = _cli(store["uri"], "report", "--all", "--format", "csv", "--metric", "test_f1")
     assert result.returncode == 0, result.stderr
     assert result.stdout == EXPECTED_CSV
-    assert store["parents"][2] in result.stderr
+    assert result.stderr == "report of every run in experiment 'xner', all sweeps mixed\n"
 
 
-def test_cli_report_errors_are_one_line(store, monkeypatch, capsys):
+def _evaluate():
     spec = importlib.util.spec_from_file_location("evaluate_cli", PROJECT_ROOT / "evaluate.py")
     evaluate = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(evaluate)
+    return evaluate
+
+
+def _stored_reports(store) -> dict[str, dict[str, str]]:
+    """Every parent's report artifacts and tags: what reading must leave as it was."""
+    client, seen = store["client"], {}
+    for parent in store["parents"]:
+        run = client.get_run(parent)
+        files = {a.path: a.file_size for a in client.list_artifacts(parent, "report")}
+        seen[parent] = {**run.data.tags, **{k: str(v) for k, v in files.items()}}
+        seen[parent] |= {f"metric {k}": str(v) for k, v in run.data.metrics.items()}
+    return seen
+
+
+def test_report_reads_the_newest_sweep_and_changes_nothing(store, monkeypatch, capsys):
+    evaluate = _evaluate()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store["uri"])
+    before = _stored_reports(store)
+    assert evaluate.main(["report", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    newest = store["parents"][2]
+    assert err.startswith(f"report of the newest sweep, sweep2 {newest} started ")
+    assert err.endswith(" UTC (--all: every run of the experiment)\n")
+    data = json.loads(out)
+    assert [row["lang"] for row in data["rows"]] == ["de", "es"]
+    assert list(data["rows"][0]["cells"]) == ["teacher_student"]  # reused from sweep1
+    assert evaluate.main(["report", "--all"]) == 0
+    assert evaluate.main(["report", "--parent", "sweep1"]) == 0
+    capsys.readouterr()
+    assert _stored_reports(store) == before
+
+
+def test_report_saves_only_when_asked_and_to_the_parent_given(store, monkeypatch, capsys):
+    evaluate = _evaluate()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store["uri"])
+    assert evaluate.main(["report", "--save"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --save needs --parent RUN: the sweep run the report is saved to\n"
+    )
+    assert evaluate.main(["report", "--save", "--parent", "sweep0"]) == 0
+    err = capsys.readouterr().err
+    assert f"report saved as artifacts report/ of run {store['parents'][0]}" in err
+    assert len(_artifacts(store["client"], store["parents"][0])) == 4
+
+
+def test_report_shows_the_failed_jobs_of_a_sweep_and_of_the_experiment(tmp_path, capsys):
+    uri, client, exp = mlflow_store(tmp_path)
+    base = int(time.time() * 1000) - 10_000
+    parent = _log(client, exp, base, {"xner.role": "parent"}, name="hau-sweep")
+    child = {"lang": "hau", "seed": "1", "mlflow.parentRunId": parent}
+    _log(client, exp, base + 1, {**child, "method": "teacher_student"}, {"test/f1": 0.5})
+    failed = {**child, "method": "translate_test", "projector": "ilp"}
+    _log(client, exp, base + 2, {**failed, "xner.error": "no network"}, status="FAILED")
+    killed = {**child, "method": "model_transfer", "xner.error": "SLURM time limit"}
+    _log(client, exp, base + 3, killed, status="KILLED")
+    evaluate = _evaluate()
+    for scope in ([], ["--all"]):
+        assert evaluate.main(["report", "--tracking-uri", uri, "--resamples", "0", *scope]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[2] == ("| hau | failed: SLURM time limit | failed: no network | 50.0 | — |")
+        assert lines[-2:] == [
+            "- model_transfer hau failed: SLURM time limit",
+            "- translate_test[ilp] hau failed: no network",
+        ]
+
+
+def test_cli_report_errors_are_one_line(store, monkeypatch, capsys):
+    evaluate = _evaluate()
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store["uri"])
     assert evaluate.main(["report", "--experiment", "nope"]) == 2
     err = capsys.readouterr().err

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from xner.data.text import printable
 from xner.errors import ConfigError, DataError
-from xner.tracking.names import PARENT_TAG, REUSED_TAG
+from xner.tracking.names import PARENT_ROLE, PARENT_TAG, REUSED_TAG, ROLE_TAG
 from xner.tracking.runs import tracking_uri
 
 if TYPE_CHECKING:
@@ -213,8 +213,28 @@ def load_runs(
     return [record_of(run) for run in runs]
 
 
-def load_failed_runs(uri: str | None, experiment: str, parent: str) -> list[RunRecord]:
-    """The child runs of a sweep that FAILED or were KILLED (their reason: tag xner.error)."""
+def load_failed_runs(uri: str | None, experiment: str, parent: str | None) -> list[RunRecord]:
+    """The child runs of a sweep (``None``: the runs of the experiment) that FAILED or were
+    KILLED (their reason: tag xner.error)."""
     client = open_client(uri)
-    runs = search_all(client, [experiment_id(client, experiment)], children_filter(parent))
+    found = experiment_id(client, experiment)
+    clauses = [children_filter(parent)] if parent else []
+    runs = [
+        run
+        for status in UNFINISHED
+        for run in search_all(
+            client, [found], " and ".join([*clauses, f"attributes.status = '{status}'"])
+        )
+    ]
     return [record_of(r) for r in runs if r.info.status in UNFINISHED]
+
+
+def newest_sweep(client: MlflowClient, experiment: str) -> Run | None:
+    """The most recently started sweep parent run of an experiment, if any."""
+    runs = client.search_runs(
+        [experiment_id(client, experiment)],
+        f"tags.`{ROLE_TAG}` = '{PARENT_ROLE}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0] if runs else None
