@@ -187,6 +187,57 @@ def test_intervals_render_in_every_format():
     assert with_intervals(gap_table(runs), lambda run_id: None).intervals == {}
 
 
+def test_the_mean_rows_gap_has_a_pooled_interval():
+    import numpy as np
+
+    from xner.evaluation.bootstrap import pooled_bootstrap
+    from xner.evaluation.counts import RunCounts
+
+    # hau as in test_intervals_render_in_every_format; yor: 3 sentences, projection 2 of 3,
+    # the student 1 of 3
+    runs = [
+        record(1, "hau", {"method": "translate_train", "projector": "ilp"}, 1, 6 / 7),
+        record(2, "hau", {"method": "teacher_student"}, 1, 4 / 6),
+        record(3, "yor", {"method": "translate_train", "projector": "ilp"}, 1, 4 / 5),
+        record(4, "yor", {"method": "teacher_student"}, 1, 2 / 4),
+    ]
+    counts = {
+        "run01": np.array([[1, 1, 1], [1, 1, 1], [1, 1, 1], [0, 0, 1]]),
+        "run02": np.array([[1, 1, 1], [1, 1, 1], [0, 0, 1], [0, 0, 1]]),
+        "run03": np.array([[1, 1, 1], [1, 1, 1], [0, 0, 1]]),
+        "run04": np.array([[1, 1, 1], [0, 0, 1], [0, 0, 1]]),
+    }
+
+    def counts_of(run_id: str) -> RunCounts | None:
+        digest = "hau" if run_id in ("run01", "run02") else "yor"  # the test set's sentences
+        return RunCounts(run_id, counts[run_id], "conlleval", (), digest)
+
+    table = with_intervals(gap_table(runs), counts_of)
+    pooled = table.mean_interval
+    assert pooled == pooled_bootstrap(
+        [([counts["run01"]], [counts["run02"]]), ([counts["run03"]], [counts["run04"]])]
+    )
+    assert pooled.delta == pytest.approx(table.means["gap"])
+    assert pooled.n_sentences == 7
+    mean_row = to_markdown(table).splitlines()[4]
+    assert mean_row == (
+        f"| mean | {table.means['translate_train[ilp]']:.1f} | "
+        f"{table.means['teacher_student']:.1f} | "
+        f"+{pooled.delta:.1f} [{pooled.low:+.1f}, {pooled.high:+.1f}] |"
+    )
+    assert "the mean row's resamples each language's sentences apart" in to_markdown(table)
+    assert (
+        to_csv(table)
+        .splitlines()[-1]
+        .endswith(f",{pooled.delta:.2f},{pooled.low:.2f},{pooled.high:.2f},{pooled.p_value:.4f}")
+    )
+    assert to_dict(table)["mean_gap_interval"]["n_sentences"] == 7
+    # a language without counts: its gap has no interval, and neither has the mean
+    partial = with_intervals(gap_table(runs), lambda r: counts_of(r) if r != "run04" else None)
+    assert list(partial.intervals) == ["hau"] and partial.mean_interval is None
+    assert to_dict(partial)["mean_gap_interval"] is None
+
+
 def test_json_rendering():
     data = json.loads(render(gap_table(counted_records()), "json"))
     assert data["metric"] == "test/f1"

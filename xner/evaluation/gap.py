@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from xner.errors import ConfigError
-from xner.evaluation.bootstrap import Difference, paired_bootstrap
+from xner.evaluation.bootstrap import Difference, paired_bootstrap, pooled_bootstrap
 from xner.tracking.names import (
     ERROR_TAG,
     NONDETERMINISTIC_TAG,
@@ -76,6 +76,7 @@ class Table:
     means: dict[str, float | None]
     rule: str = ""
     intervals: dict[str, Difference] = field(default_factory=dict)
+    mean_interval: Difference | None = None  # the mean row's gap, languages resampled apart
     failed: dict[tuple[str, str], str] = field(default_factory=dict)  # (row, column) -> reason
 
     @property
@@ -281,10 +282,11 @@ def with_intervals(
     n_resamples: int = 1000,
     seed: int = 0,
 ) -> Table:
-    """The table with a paired-bootstrap interval on each gap whose runs logged their counts."""
+    """The table with a paired-bootstrap interval on each gap whose runs logged their counts,
+    and on the mean row's gap when every language's gap has one."""
     if table.metric != INTERVAL_METRIC:
         return table
-    intervals = {}
+    intervals, pairs = {}, []
     for row in table.rows:
         column = student_column(row, table.columns, table.cells) or ""
         chosen, student = table.best[row], table.cells.get((row, column))
@@ -297,14 +299,13 @@ def with_intervals(
             continue
         if any(found[0].comparable(c) for c in found[1:]):
             continue
-        intervals[row] = paired_bootstrap(
-            [c.matrix for c in projection],  # type: ignore[union-attr]
-            [c.matrix for c in students],  # type: ignore[union-attr]
-            n_resamples,
-            seed,
-            table.scale,
-        )
-    return replace(table, intervals=intervals)
+        pair = ([c.matrix for c in projection], [c.matrix for c in students])
+        intervals[row] = paired_bootstrap(*pair, n_resamples, seed, table.scale)  # type: ignore[arg-type]
+        pairs.append(pair)
+    pooled = None
+    if table.means.get(GAP) is not None and len(intervals) == len(table.rows):
+        pooled = pooled_bootstrap(pairs, n_resamples, seed, table.scale)  # type: ignore[arg-type]
+    return replace(table, intervals=intervals, mean_interval=pooled)
 
 
 def with_failures(table: Table, failed: Sequence[RunRecord]) -> Table:

@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING
 
 from xner.errors import ConfigError
+from xner.evaluation.bootstrap import Difference
 from xner.evaluation.gap import GAP, Cell, Table, student_column
 from xner.tracking.names import NONDETERMINISTIC_TAG, TEACHER_STUDENT
 
@@ -55,6 +56,12 @@ def _fmt_gap(table: Table, row: str, digits: int) -> str:
         value += DAGGER
     if interval is None or table.gaps[row] is None:
         return value
+    return _with_interval(value, interval, digits)
+
+
+def _with_interval(value: str, interval: Difference | None, digits: int) -> str:
+    if interval is None:
+        return value
     return f"{value} [{interval.low:+.{digits}f}, {interval.high:+.{digits}f}]"
 
 
@@ -75,6 +82,11 @@ def caption(table: Table) -> str:
         lines.append(
             f"[low, high]: 95 % paired-bootstrap interval over test sentences ({n} resamples); "
             "an interval that excludes 0 is a gap larger than test-set noise"
+            + (
+                "; the mean row's resamples each language's sentences apart"
+                if table.mean_interval
+                else ""
+            )
         )
     if parts := table.nondeterministic:
         lines.append(
@@ -95,7 +107,8 @@ def to_markdown(table: Table, digits: int = 1) -> str:
         values.append(_fmt_gap(table, row, digits))
         lines.append("| " + " | ".join([row, *values]) + " |")
     values = [_fmt(table.means[col], digits) for col in table.columns]
-    values.append(_fmt(table.means[GAP], digits, signed=True))
+    mean_gap = _fmt(table.means[GAP], digits, signed=True)
+    values.append(_with_interval(mean_gap, table.mean_interval, digits))
     lines.append("| " + " | ".join(["mean", *values]) + " |")
     failures = [f"- {col} {row} failed: {why}" for (row, col), why in sorted(table.failed.items())]
     return "\n".join([*lines, "", caption(table), *([""] + failures if failures else [])]) + "\n"
@@ -128,7 +141,9 @@ def to_csv(table: Table, digits: int = 2) -> str:
     values = ["mean"]
     for col in table.columns:
         values += [num(table.means[col]), ""] if table.multi_seed else [num(table.means[col])]
-    writer.writerow([*values, num(table.means[GAP]), *([""] * len(bounds))])
+    pooled = table.mean_interval
+    extra = [num(pooled.low), num(pooled.high), f"{pooled.p_value:.4f}"] if pooled else [""] * 3
+    writer.writerow([*values, num(table.means[GAP]), *(extra if bounds else [])])
     return out.getvalue()
 
 
@@ -163,6 +178,7 @@ def to_dict(table: Table) -> dict:
         "columns": table.columns,
         "rows": rows,
         "mean": table.means,
+        "mean_gap_interval": table.mean_interval.as_dict() if table.mean_interval else None,
         "failed": [
             {"lang": row, "column": col, "reason": why}
             for (row, col), why in sorted(table.failed.items())

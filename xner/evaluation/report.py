@@ -81,7 +81,11 @@ def save_report(
         ).info.run_id
     stem = table.metric.replace("/", "_")
     client.set_tag(run_id, GAP_RULE_TAG, table.rule)
-    for row, interval in table.intervals.items():
+    intervals = {
+        **table.intervals,
+        **({"mean": table.mean_interval} if table.mean_interval else {}),
+    }
+    for row, interval in intervals.items():
         key = f"gap/{_metric_safe(row)}"
         values = {key: interval.delta, f"{key}/low": interval.low, f"{key}/high": interval.high}
         for name, value in {**values, f"{key}/p": interval.p_value}.items():
