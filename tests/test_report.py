@@ -13,7 +13,14 @@ import pytest
 from helpers import mlflow_store
 from xner.errors import ConfigError
 from xner.evaluation.gap import gap_table, metric_name, variant_of, with_intervals
-from xner.evaluation.render import render, to_csv, to_dict, to_markdown
+from xner.evaluation.render import (
+    _error_bar,
+    render,
+    save_bar_chart,
+    to_csv,
+    to_dict,
+    to_markdown,
+)
 from xner.evaluation.report import report_parent, save_report
 from xner.evaluation.report import run as report_command
 from xner.paths import PROJECT_ROOT
@@ -187,7 +194,7 @@ def test_intervals_render_in_every_format():
     assert with_intervals(gap_table(runs), lambda run_id: None).intervals == {}
 
 
-def test_the_mean_rows_gap_has_a_pooled_interval():
+def test_the_mean_rows_gap_has_a_pooled_interval(tmp_path):
     import numpy as np
 
     from xner.evaluation.bootstrap import pooled_bootstrap
@@ -232,6 +239,23 @@ def test_the_mean_rows_gap_has_a_pooled_interval():
         .endswith(f",{pooled.delta:.2f},{pooled.low:.2f},{pooled.high:.2f},{pooled.p_value:.4f}")
     )
     assert to_dict(table)["mean_gap_interval"]["n_sentences"] == 7
+    # one-seed cells get their own bootstrap interval (csv, json, the chart's error bars)
+    assert sorted(table.cell_intervals) == sorted(table.cells)
+    for key, (low, high) in table.cell_intervals.items():
+        assert low <= table.cells[key].mean <= high and low < high
+    assert to_dict(table)["rows"][0]["cells"]["teacher_student"]["interval"] == list(
+        table.cell_intervals[("hau", "teacher_student")]
+    )
+    assert to_csv(table).splitlines()[0] == (
+        "lang,translate_train[ilp],translate_train[ilp] low,translate_train[ilp] high,"
+        "teacher_student,teacher_student low,teacher_student high,gap,gap low,gap high,gap p"
+    )
+    assert "[" not in to_markdown(table).splitlines()[2].split("|")[2]  # markdown stays compact
+    below, above = _error_bar(table, "yor", "teacher_student")
+    low, high = table.cell_intervals[("yor", "teacher_student")]
+    assert (below, above) == pytest.approx((50.0 - low, high - 50.0)) and below + above > 0
+    save_bar_chart(table, tmp_path / "chart.png")
+    assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
     # a language without counts: its gap has no interval, and neither has the mean
     partial = with_intervals(gap_table(runs), lambda r: counts_of(r) if r != "run04" else None)
     assert list(partial.intervals) == ["hau"] and partial.mean_interval is None
@@ -258,6 +282,7 @@ def test_json_rendering():
         "n": 1,
         "run_ids": ["run00"],
         "nondeterministic": [],
+        "interval": None,  # no counts logged
     }
     assert data["mean"]["gap"] == pytest.approx(9.0)
     assert data["mean"]["supervised"] is None

@@ -105,3 +105,20 @@ def pooled_bootstrap(
     extreme = np.count_nonzero(np.abs(draws - delta) >= abs(delta) - 1e-12)
     p_value = (1 + extreme) / (n_resamples + 1) if total else 1.0
     return Difference(delta, float(low), float(high), float(p_value), total, n_resamples)
+
+
+def f1_interval(
+    matrices: Sequence[np.ndarray],
+    n_resamples: int = N_RESAMPLES,
+    seed: int = SEED,
+    scale: float = 100.0,
+) -> tuple[float, float]:
+    """95 % percentile interval of one cell's mean F1 over its seeds, test sentences resampled:
+    the uncertainty a one-seed cell otherwise lacks."""
+    n = len(matrices[0])
+    if any(len(m) != n for m in matrices):
+        raise ValueError("a cell's runs need counts over the same test sentences")
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(np.float64)
+    low, high = np.percentile(_mean_f1(matrices, weights) * scale, [2.5, 97.5])
+    return float(low), float(high)

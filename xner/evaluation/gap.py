@@ -15,7 +15,12 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from xner.errors import ConfigError
-from xner.evaluation.bootstrap import Difference, paired_bootstrap, pooled_bootstrap
+from xner.evaluation.bootstrap import (
+    Difference,
+    f1_interval,
+    paired_bootstrap,
+    pooled_bootstrap,
+)
 from xner.tracking.names import (
     ERROR_TAG,
     NONDETERMINISTIC_TAG,
@@ -77,6 +82,7 @@ class Table:
     rule: str = ""
     intervals: dict[str, Difference] = field(default_factory=dict)
     mean_interval: Difference | None = None  # the mean row's gap, languages resampled apart
+    cell_intervals: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     failed: dict[tuple[str, str], str] = field(default_factory=dict)  # (row, column) -> reason
 
     @property
@@ -286,6 +292,15 @@ def with_intervals(
     and on the mean row's gap when every language's gap has one."""
     if table.metric != INTERVAL_METRIC:
         return table
+    load, known = counts_of, {}
+
+    def counts_once(run_id: str) -> RunCounts | None:
+        """Each run's counts read once: its cell and its row's gap both need them."""
+        if run_id not in known:
+            known[run_id] = load(run_id)
+        return known[run_id]
+
+    counts_of = counts_once
     intervals, pairs = {}, []
     for row in table.rows:
         column = student_column(row, table.columns, table.cells) or ""
@@ -305,7 +320,16 @@ def with_intervals(
     pooled = None
     if table.means.get(GAP) is not None and len(intervals) == len(table.rows):
         pooled = pooled_bootstrap(pairs, n_resamples, seed, table.scale)  # type: ignore[arg-type]
-    return replace(table, intervals=intervals, mean_interval=pooled)
+    cells = {}
+    for key, cell in table.cells.items():
+        found = [counts_of(r) for r in cell.run_ids]
+        if all(c is not None for c in found) and not any(
+            found[0].comparable(c)
+            for c in found[1:]  # type: ignore[union-attr]
+        ):
+            matrices = [c.matrix for c in found]  # type: ignore[union-attr]
+            cells[key] = f1_interval(matrices, n_resamples, seed, table.scale)
+    return replace(table, intervals=intervals, mean_interval=pooled, cell_intervals=cells)
 
 
 def with_failures(table: Table, failed: Sequence[RunRecord]) -> Table:
