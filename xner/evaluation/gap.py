@@ -292,15 +292,7 @@ def with_intervals(
     and on the mean row's gap when every language's gap has one."""
     if table.metric != INTERVAL_METRIC:
         return table
-    load, known = counts_of, {}
-
-    def counts_once(run_id: str) -> RunCounts | None:
-        """Each run's counts read once: its cell and its row's gap both need them."""
-        if run_id not in known:
-            known[run_id] = load(run_id)
-        return known[run_id]
-
-    counts_of = counts_once
+    counts_of = _read_once(counts_of)
     intervals, pairs = {}, []
     for row in table.rows:
         column = student_column(row, table.columns, table.cells) or ""
@@ -314,22 +306,44 @@ def with_intervals(
             continue
         if any(found[0].comparable(c) for c in found[1:]):
             continue
-        pair = ([c.matrix for c in projection], [c.matrix for c in students])
-        intervals[row] = paired_bootstrap(*pair, n_resamples, seed, table.scale)  # type: ignore[arg-type]
+        pair = (
+            [c.matrix for c in found[: len(projection)]],
+            [c.matrix for c in found[len(projection) :]],
+        )
+        intervals[row] = paired_bootstrap(*pair, n_resamples, seed, table.scale)
         pairs.append(pair)
     pooled = None
     if table.means.get(GAP) is not None and len(intervals) == len(table.rows):
-        pooled = pooled_bootstrap(pairs, n_resamples, seed, table.scale)  # type: ignore[arg-type]
+        pooled = pooled_bootstrap(pairs, n_resamples, seed, table.scale)
+    cells = _cell_intervals(table, counts_of, n_resamples, seed)
+    return replace(table, intervals=intervals, mean_interval=pooled, cell_intervals=cells)
+
+
+def _read_once(
+    counts_of: Callable[[str], RunCounts | None],
+) -> Callable[[str], RunCounts | None]:
+    """Each run's counts read once: its cell and its row's gap both need them."""
+    known: dict[str, RunCounts | None] = {}
+
+    def read(run_id: str) -> RunCounts | None:
+        if run_id not in known:
+            known[run_id] = counts_of(run_id)
+        return known[run_id]
+
+    return read
+
+
+def _cell_intervals(
+    table: Table, counts_of: Callable[[str], RunCounts | None], n_resamples: int, seed: int
+) -> dict[tuple[str, str], tuple[float, float]]:
+    """A bootstrap interval of each cell's F1 whose runs all logged comparable counts."""
     cells = {}
     for key, cell in table.cells.items():
-        found = [counts_of(r) for r in cell.run_ids]
-        if all(c is not None for c in found) and not any(
-            found[0].comparable(c)
-            for c in found[1:]  # type: ignore[union-attr]
-        ):
-            matrices = [c.matrix for c in found]  # type: ignore[union-attr]
+        found = [c for c in (counts_of(r) for r in cell.run_ids) if c is not None]
+        if len(found) == cell.n and not any(found[0].comparable(c) for c in found[1:]):
+            matrices = [c.matrix for c in found]
             cells[key] = f1_interval(matrices, n_resamples, seed, table.scale)
-    return replace(table, intervals=intervals, mean_interval=pooled, cell_intervals=cells)
+    return cells
 
 
 def with_failures(table: Table, failed: Sequence[RunRecord]) -> Table:
