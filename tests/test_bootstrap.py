@@ -7,7 +7,7 @@ import pytest
 
 import evaluate
 from helpers import mlflow_store
-from xner.evaluation.bootstrap import paired_bootstrap
+from xner.evaluation.bootstrap import paired_bootstrap, pooled_bootstrap
 from xner.evaluation.counts import counts_artifact
 
 # (correct, predicted, gold) per sentence; every sentence has one gold entity.
@@ -68,3 +68,18 @@ def test_compare_command(tmp_path: Path, capsys):
     bare = client.create_run(experiment, run_name="old").info.run_id
     assert evaluate.main(["compare", a, bare, "--tracking-uri", uri]) == 2
     assert "has no scores/test_counts.json" in capsys.readouterr().err
+
+
+def test_pooled_bootstrap_is_the_mean_of_languages_resampled_apart():
+    rng = np.random.default_rng(3)
+    a1, b1 = rng.integers(0, 3, (40, 3)), rng.integers(0, 3, (40, 3))
+    a2, b2 = rng.integers(0, 3, (25, 3)), rng.integers(0, 3, (25, 3))
+    one = pooled_bootstrap([([a1], [b1])])
+    assert one == paired_bootstrap([a1], [b1])  # one language: the paired bootstrap itself
+    both = pooled_bootstrap([([a1], [b1]), ([a2], [b2])])
+    second = paired_bootstrap([a2], [b2])
+    assert both.delta == pytest.approx((one.delta + second.delta) / 2)
+    assert both.n_sentences == 65 and both.low <= both.delta <= both.high
+    assert both == pooled_bootstrap([([a1], [b1]), ([a2], [b2])])  # seeded
+    with pytest.raises(ValueError, match="same test sentences"):
+        pooled_bootstrap([([a1], [b2])])

@@ -12,6 +12,7 @@ import yaml
 from helpers import mlflow_store
 from xner.errors import ConfigError, DataError
 from xner.evaluation.config_diff import (
+    LEGEND,
     MISSING,
     diff_configs,
     diff_documents,
@@ -122,6 +123,9 @@ data fingerprints: 2 differences
   key          A          B
   europarl/de  111        222
   europarl/en  <missing>  333
+
+<missing>: not recorded in that run; <recorded>: that run recorded the stage's code \
+fingerprints (the other never ran the stage)
 """
 
 
@@ -145,8 +149,11 @@ def store(tmp_path_factory):
     root = tmp_path_factory.mktemp("mlflow")
     uri, client, exp = mlflow_store(root)
 
-    def log(name, config, env):
-        run_id = client.create_run(exp, run_name=name, tags={"git_commit": "tagged"}).info.run_id
+    def log(name, config, env, metrics=None, tags=None):
+        tags = {"git_commit": "tagged", **(tags or {})}
+        run_id = client.create_run(exp, run_name=name, tags=tags).info.run_id
+        for key, value in (metrics or {}).items():
+            client.log_metric(run_id, key, value)
         if config is not None:
             client.log_text(run_id, yaml.safe_dump(config, sort_keys=False), "config/config.yaml")
         if env is not None:
@@ -163,6 +170,10 @@ def store(tmp_path_factory):
     }
     log("dup", CONFIG_A, ENV_A)
     log("dup", CONFIG_A, ENV_A)
+    tags = {"xner.pid": "1", "mlflow.user": "ada", "seed": "1"}
+    ids["m-a"] = log("m-a", CONFIG_A, ENV_A, {"test/f1": 0.5, "val/f1": 0.4}, tags)
+    tags = {"xner.pid": "2", "mlflow.user": "bob", "xner.rerun_of": ids["m-a"], "seed": "1"}
+    ids["m-b"] = log("m-b", CONFIG_A, ENV_A, {"test/f1": 0.25, "val/f1": 0.4}, tags)
     return {"uri": uri, "client": client, "ids": ids}
 
 
@@ -252,6 +263,7 @@ def test_diff_escapes_control_characters_in_keys_and_values():
         "  key               A          B\n"
         "  lang              de         \\x1b[2J\\x1b[31mde\\u202e\n"
         "  \\x1b]0;title\\x07  <missing>  1\n"
+        f"\n{LEGEND}\n"
     )
 
 
@@ -296,3 +308,21 @@ def test_a_broken_environment_artifact_is_refused_in_one_line(store):
     client.log_text(run_id, "{not json", "config/environment.json")
     with pytest.raises(DataError, match=r"artifact config/environment.json is not valid JSON"):
         diff_runs(client, store["ids"]["a"], run_id)
+
+
+def test_diff_shows_metrics_and_tags_without_counting_them(store, capsys):
+    ids = store["ids"]
+    args = Namespace(run_a="m-a", run_b="m-b", ignore=[], tracking_uri=store["uri"])
+    assert diff_command(args) == 0  # same inputs: metrics and tags do not change the status
+    assert capsys.readouterr().out == (
+        f"A = {ids['m-a']}\nB = {ids['m-b']}\n"
+        "identical: resolved config, git commit, packages, data fingerprints and stage code\n"
+        "\nmetrics: 1 difference (shown, not counted in the exit status)\n"
+        "  key      A    B\n"
+        "  test/f1  0.5  0.25\n"
+        "\ntags: 1 difference (shown, not counted in the exit status)\n"
+        "  key            A          B\n"
+        f"  xner.rerun_of  <missing>  {ids['m-a']}\n"
+        "\n<missing>: not recorded in that run; <recorded>: that run recorded the stage's code "
+        "fingerprints (the other never ran the stage)\n"
+    )

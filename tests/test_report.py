@@ -13,7 +13,14 @@ import pytest
 from helpers import mlflow_store
 from xner.errors import ConfigError
 from xner.evaluation.gap import gap_table, metric_name, variant_of, with_intervals
-from xner.evaluation.render import render, to_csv, to_dict, to_markdown
+from xner.evaluation.render import (
+    _error_bar,
+    render,
+    save_bar_chart,
+    to_csv,
+    to_dict,
+    to_markdown,
+)
 from xner.evaluation.report import report_parent, save_report
 from xner.evaluation.report import run as report_command
 from xner.paths import PROJECT_ROOT
@@ -187,6 +194,74 @@ def test_intervals_render_in_every_format():
     assert with_intervals(gap_table(runs), lambda run_id: None).intervals == {}
 
 
+def test_the_mean_rows_gap_has_a_pooled_interval(tmp_path):
+    import numpy as np
+
+    from xner.evaluation.bootstrap import pooled_bootstrap
+    from xner.evaluation.counts import RunCounts
+
+    # hau as in test_intervals_render_in_every_format; yor: 3 sentences, projection 2 of 3,
+    # the student 1 of 3
+    runs = [
+        record(1, "hau", {"method": "translate_train", "projector": "ilp"}, 1, 6 / 7),
+        record(2, "hau", {"method": "teacher_student"}, 1, 4 / 6),
+        record(3, "yor", {"method": "translate_train", "projector": "ilp"}, 1, 4 / 5),
+        record(4, "yor", {"method": "teacher_student"}, 1, 2 / 4),
+    ]
+    counts = {
+        "run01": np.array([[1, 1, 1], [1, 1, 1], [1, 1, 1], [0, 0, 1]]),
+        "run02": np.array([[1, 1, 1], [1, 1, 1], [0, 0, 1], [0, 0, 1]]),
+        "run03": np.array([[1, 1, 1], [1, 1, 1], [0, 0, 1]]),
+        "run04": np.array([[1, 1, 1], [0, 0, 1], [0, 0, 1]]),
+    }
+
+    def counts_of(run_id: str) -> RunCounts | None:
+        digest = "hau" if run_id in ("run01", "run02") else "yor"  # the test set's sentences
+        return RunCounts(run_id, counts[run_id], "conlleval", (), digest)
+
+    table = with_intervals(gap_table(runs), counts_of)
+    pooled = table.mean_interval
+    assert pooled == pooled_bootstrap(
+        [([counts["run01"]], [counts["run02"]]), ([counts["run03"]], [counts["run04"]])]
+    )
+    assert pooled.delta == pytest.approx(table.means["gap"])
+    assert pooled.n_sentences == 7
+    mean_row = to_markdown(table).splitlines()[4]
+    assert mean_row == (
+        f"| mean | {table.means['translate_train[ilp]']:.1f} | "
+        f"{table.means['teacher_student']:.1f} | "
+        f"+{pooled.delta:.1f} [{pooled.low:+.1f}, {pooled.high:+.1f}] |"
+    )
+    assert "the mean row's resamples each language's sentences apart" in to_markdown(table)
+    assert (
+        to_csv(table)
+        .splitlines()[-1]
+        .endswith(f",{pooled.delta:.2f},{pooled.low:.2f},{pooled.high:.2f},{pooled.p_value:.4f}")
+    )
+    assert to_dict(table)["mean_gap_interval"]["n_sentences"] == 7
+    # one-seed cells get their own bootstrap interval (csv, json, the chart's error bars)
+    assert sorted(table.cell_intervals) == sorted(table.cells)
+    for key, (low, high) in table.cell_intervals.items():
+        assert low <= table.cells[key].mean <= high and low < high
+    assert to_dict(table)["rows"][0]["cells"]["teacher_student"]["interval"] == list(
+        table.cell_intervals[("hau", "teacher_student")]
+    )
+    assert to_csv(table).splitlines()[0] == (
+        "lang,translate_train[ilp],translate_train[ilp] low,translate_train[ilp] high,"
+        "teacher_student,teacher_student low,teacher_student high,gap,gap low,gap high,gap p"
+    )
+    assert "[" not in to_markdown(table).splitlines()[2].split("|")[2]  # markdown stays compact
+    below, above = _error_bar(table, "yor", "teacher_student")
+    low, high = table.cell_intervals[("yor", "teacher_student")]
+    assert (below, above) == pytest.approx((50.0 - low, high - 50.0)) and below + above > 0
+    save_bar_chart(table, tmp_path / "chart.png")
+    assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+    # a language without counts: its gap has no interval, and neither has the mean
+    partial = with_intervals(gap_table(runs), lambda r: counts_of(r) if r != "run04" else None)
+    assert list(partial.intervals) == ["hau"] and partial.mean_interval is None
+    assert to_dict(partial)["mean_gap_interval"] is None
+
+
 def test_json_rendering():
     data = json.loads(render(gap_table(counted_records()), "json"))
     assert data["metric"] == "test/f1"
@@ -207,6 +282,7 @@ def test_json_rendering():
         "n": 1,
         "run_ids": ["run00"],
         "nondeterministic": [],
+        "interval": None,  # no counts logged
     }
     assert data["mean"]["gap"] == pytest.approx(9.0)
     assert data["mean"]["supervised"] is None
@@ -392,7 +468,8 @@ def test_report_command_in_process(store, capsys):
         parent="sweep1",  # a run name works as well as an id
         filter="",
         scale=100.0,
-        no_save=True,
+        save=False,
+        all=False,
         prefer="translate_train[ilp],translate_test[ilp]",
         choose_by=None,
         resamples=1000,
@@ -421,16 +498,84 @@ def _cli(uri: str, *argv: str) -> subprocess.CompletedProcess:
 
 
 def test_cli_report_csv(store):
-    result = _cli(store["uri"], "report", "--format", "csv", "--metric", "test_f1")
+    result = _cli(store["uri"], "report", "--all", "--format", "csv", "--metric", "test_f1")
     assert result.returncode == 0, result.stderr
     assert result.stdout == EXPECTED_CSV
-    assert store["parents"][2] in result.stderr
+    assert result.stderr == "report of every run in experiment 'xner', all sweeps mixed\n"
 
 
-def test_cli_report_errors_are_one_line(store, monkeypatch, capsys):
+def _evaluate():
     spec = importlib.util.spec_from_file_location("evaluate_cli", PROJECT_ROOT / "evaluate.py")
     evaluate = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(evaluate)
+    return evaluate
+
+
+def _stored_reports(store) -> dict[str, dict[str, str]]:
+    """Every parent's report artifacts and tags: what reading must leave as it was."""
+    client, seen = store["client"], {}
+    for parent in store["parents"]:
+        run = client.get_run(parent)
+        files = {a.path: a.file_size for a in client.list_artifacts(parent, "report")}
+        seen[parent] = {**run.data.tags, **{k: str(v) for k, v in files.items()}}
+        seen[parent] |= {f"metric {k}": str(v) for k, v in run.data.metrics.items()}
+    return seen
+
+
+def test_report_reads_the_newest_sweep_and_changes_nothing(store, monkeypatch, capsys):
+    evaluate = _evaluate()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store["uri"])
+    before = _stored_reports(store)
+    assert evaluate.main(["report", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    newest = store["parents"][2]
+    assert err.startswith(f"report of the newest sweep, sweep2 {newest} started ")
+    assert err.endswith(" UTC (--all: every run of the experiment)\n")
+    data = json.loads(out)
+    assert [row["lang"] for row in data["rows"]] == ["de", "es"]
+    assert list(data["rows"][0]["cells"]) == ["teacher_student"]  # reused from sweep1
+    assert evaluate.main(["report", "--all"]) == 0
+    assert evaluate.main(["report", "--parent", "sweep1"]) == 0
+    capsys.readouterr()
+    assert _stored_reports(store) == before
+
+
+def test_report_saves_only_when_asked_and_to_the_parent_given(store, monkeypatch, capsys):
+    evaluate = _evaluate()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store["uri"])
+    assert evaluate.main(["report", "--save"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --save needs --parent RUN: the sweep run the report is saved to\n"
+    )
+    assert evaluate.main(["report", "--save", "--parent", "sweep0"]) == 0
+    err = capsys.readouterr().err
+    assert f"report saved as artifacts report/ of run {store['parents'][0]}" in err
+    assert len(_artifacts(store["client"], store["parents"][0])) == 4
+
+
+def test_report_shows_the_failed_jobs_of_a_sweep_and_of_the_experiment(tmp_path, capsys):
+    uri, client, exp = mlflow_store(tmp_path)
+    base = int(time.time() * 1000) - 10_000
+    parent = _log(client, exp, base, {"xner.role": "parent"}, name="hau-sweep")
+    child = {"lang": "hau", "seed": "1", "mlflow.parentRunId": parent}
+    _log(client, exp, base + 1, {**child, "method": "teacher_student"}, {"test/f1": 0.5})
+    failed = {**child, "method": "translate_test", "projector": "ilp"}
+    _log(client, exp, base + 2, {**failed, "xner.error": "no network"}, status="FAILED")
+    killed = {**child, "method": "model_transfer", "xner.error": "SLURM time limit"}
+    _log(client, exp, base + 3, killed, status="KILLED")
+    evaluate = _evaluate()
+    for scope in ([], ["--all"]):
+        assert evaluate.main(["report", "--tracking-uri", uri, "--resamples", "0", *scope]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[2] == ("| hau | failed: SLURM time limit | failed: no network | 50.0 | — |")
+        assert lines[-2:] == [
+            "- model_transfer hau failed: SLURM time limit",
+            "- translate_test[ilp] hau failed: no network",
+        ]
+
+
+def test_cli_report_errors_are_one_line(store, monkeypatch, capsys):
+    evaluate = _evaluate()
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store["uri"])
     assert evaluate.main(["report", "--experiment", "nope"]) == 2
     err = capsys.readouterr().err

@@ -1,14 +1,16 @@
 """Rerun: metric comparison, the re-execution command, and a rerun against a fake app."""
 
 import json
+import os
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from helpers import mlflow_store
-from xner.errors import XnerError
+from xner.errors import ConfigError, XnerError
 from xner.evaluation.rerun import (
     MetricCheck,
     app_command,
@@ -19,6 +21,7 @@ from xner.evaluation.rerun import (
     rerun_overrides,
 )
 from xner.paths import PROJECT_ROOT
+from xner.tracking.store import resolve_run
 
 ORIGINAL = {"test/f1": 0.5, "val/f1": 0.4, "train/loss": 1.0, "test/f1_PER": 0.3}
 AGAIN = {"test/f1": 0.5, "val/f1": 0.41, "train/loss": 2.0, "test/precision": 0.2}
@@ -92,9 +95,10 @@ def fake_app(store, metrics, config):
     def runner(command, uri):
         calls.append((list(command), uri))
         parsed = OverridesParser.create().parse_overrides(command[2:])
-        tags = next(o.value() for o in parsed if o.key_or_group == "tracking.tags")
+        values = {o.key_or_group: o.value() for o in parsed}
+        tags, name = values["tracking.tags"], values.get("tracking.run_name")
         client = store["client"]
-        run_id = client.create_run(store["experiment"], tags=tags).info.run_id
+        run_id = client.create_run(store["experiment"], run_name=name, tags=tags).info.run_id
         client.log_text(run_id, yaml.safe_dump(config), "config/config.yaml")
         for name, value in metrics.items():
             client.log_metric(run_id, name, value)
@@ -150,3 +154,53 @@ def test_rerun_that_differs_reports_metrics_and_drift(store):
 def test_failed_rerun_is_an_error(store):
     with pytest.raises(XnerError, match="exited with 3"):
         rerun(store["run_id"], store["uri"], runner=lambda command, uri: 3)
+
+
+def test_rerun_recomputes_in_a_fresh_cache_under_a_new_name(store, tmp_path, capsys):
+    seen = {}
+    runner, calls = fake_app(store, ORIGINAL, CONFIG)
+
+    def recording(command, uri):
+        parsed = OverridesParser.create().parse_overrides(command[2:])
+        values = {o.key_or_group: o.value() for o in parsed}
+        cache = values["cache.dir"]
+        seen["cache"] = cache
+        seen["empty"] = os.path.isdir(cache) and not os.listdir(cache)
+        (Path(cache) / "translate").mkdir()  # what the job writes there goes with the folder
+        return runner(command, uri)
+
+    result = rerun("orig", store["uri"], runner=recording)
+    assert seen["empty"] and not os.path.exists(seen["cache"])
+    assert "every stage recomputed in an empty cache" in capsys.readouterr().err
+    new = store["client"].get_run(result.rerun_id)
+    assert new.info.run_name == "orig (rerun)"
+    assert resolve_run(store["client"], "orig").info.run_id == store["run_id"]
+
+    rerun("orig", store["uri"], runner=runner, cached=True)
+    cached_command = calls[-1][0]
+    assert not any(o.startswith("cache.dir=") for o in cached_command)
+    assert cached_command[-1] == "++tracking.run_name='orig (rerun)'"
+    # two reruns now share a name: the error lists both, newest first
+    reruns = store["client"].search_runs(
+        [store["experiment"]],
+        "attributes.run_name = 'orig (rerun)'",
+        order_by=["attributes.start_time DESC"],
+    )
+    with pytest.raises(ConfigError) as err:
+        resolve_run(store["client"], "orig (rerun)")
+    message = str(err.value)
+    assert "is not unique" in message and "give the run id (" in message
+    listed = [run.info.run_id for run in reruns]
+    assert len(listed) >= 2
+    assert [message.index(run_id) for run_id in listed] == sorted(
+        message.index(run_id) for run_id in listed
+    )
+    assert "UTC, FINISHED)" in message
+
+
+def test_rerun_overrides_replace_the_stored_name_and_cache():
+    stored = ["lang=de", "cache.dir=/old", "tracking.run_name=x", "+tracking.run_name=y"]
+    fresh = rerun_overrides(stored, "u", "r1", "x (rerun)", "/tmp/c")
+    assert fresh[:1] == ["lang=de"]
+    assert fresh[-2:] == ["++tracking.run_name='x (rerun)'", "cache.dir='/tmp/c'"]
+    assert rerun_overrides(stored, "u", "r1")[:2] == ["lang=de", "cache.dir=/old"]

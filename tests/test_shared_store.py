@@ -297,22 +297,25 @@ def test_report_diff_and_rerun_work_as_on_sqlite_across_a_database_restart(
 
     ids = (original.info.run_id, again.info.run_id)
     status, diff = _evaluate(capsys, "diff", *ids)
-    assert status == 1  # the runs differ, in tracking settings only
-    changed = {line.split()[0] for line in diff.splitlines() if line.startswith("  ")}
+    assert status == 1  # the runs differ, in tracking settings and the rerun's fresh cache only
+    config = diff.split("\nconfig: ", 1)[1].split("\n\n", 1)[0]
+    changed = {line.split()[0] for line in config.splitlines() if line.startswith("  ")}
     assert changed == {
         "key",  # the table's header
         "tracking.uri",  # from $MLFLOW_TRACKING_URI, then given on the rerun's command line
         "tracking.skip_finished",
+        "tracking.run_name",  # '<name> (rerun)'
         "tracking.tags.xner.rerun_of",
+        "cache.dir",  # the rerun's fresh, empty stage cache
     }, diff
-    status, same = _evaluate(capsys, "diff", *ids, "--ignore", "tracking")
+    status, same = _evaluate(capsys, "diff", *ids, "--ignore", "tracking", "--ignore", "cache.dir")
     assert status == 0 and "identical: resolved config" in same, same
     # the same job (same stage cache) on a SQLite store gives the same gap table
     sqlite = f"sqlite:///{tmp_path}/sqlite/mlflow.db"
     local = run_cli(project_command(tmp_path, "projector=ilp", uri=sqlite), repo_root)
     assert local.returncode == 0, local.stderr[-3000:]
-    on_sqlite = _evaluate(capsys, "report", "--tracking-uri", sqlite, "--no-save")
-    on_server = _evaluate(capsys, "report", "--experiment", experiment, "--no-save")
+    on_sqlite = _evaluate(capsys, "report", "--tracking-uri", sqlite, "--all")
+    on_server = _evaluate(capsys, "report", "--experiment", experiment, "--all")
     assert on_server == on_sqlite and on_server[0] == 0 and "| syn |" in on_server[1]
     _assert_no_secret(shared_store, experiment, tmp_path, tmp_path / "outputs")
 

@@ -1,12 +1,14 @@
 """What differs between two runs: resolved config, git commit, packages, data fingerprints and
-the code of their cached stages (which module of which stage changed, which library version)."""
+the code of their cached stages (which module of which stage changed, which library version);
+then their metrics and tags, shown but not counted in the exit status (their outputs and
+labels: ``evaluate.py rerun`` is the check on metrics)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from xner.data.text import printable
@@ -33,6 +35,12 @@ TAG_FALLBACKS = (GIT_COMMIT_TAG, GIT_DIRTY_TAG, VERSION_TAG)
 SECTIONS = ("config", "git", "packages", "data fingerprints", "stage code", "environment")
 STAGE_CODE = "stage_code"  # environment.json: stage -> {parts: {root or module: hash}, libraries}
 ENV_IGNORED = ("overrides",)  # how a config was reached; the resolved config is what counts
+TAGS_IGNORED = ("mlflow.", "xner.pid")  # MLflow's own bookkeeping, the job's process id
+SHOWN = ("metrics", "tags")  # printed after SECTIONS, not counted in the exit status
+LEGEND = (
+    "<missing>: not recorded in that run; <recorded>: that run recorded the stage's code "
+    "fingerprints (the other never ran the stage)"
+)
 
 
 class _Missing:
@@ -128,6 +136,7 @@ class RunDiff:
     run_b: str
     sections: dict[str, list[Difference]]
     dirty: tuple[bool, bool] = (False, False)
+    shown: dict[str, list[Difference]] = field(default_factory=dict)  # metrics, tags
 
     @property
     def identical(self) -> bool:
@@ -193,7 +202,13 @@ def diff_runs(client: MlflowClient, run_a: str, run_b: str, ignore: Sequence[str
         id_b,
     )
     diff.sections["config"] = [d for d in diff.sections["config"] if not under(d[0], ignore)]
+    diff.shown["metrics"] = diff_configs(dict(a.data.metrics), dict(b.data.metrics))
+    diff.shown["tags"] = diff_configs(_kept_tags(a.data.tags), _kept_tags(b.data.tags))
     return diff
+
+
+def _kept_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in sorted(tags.items()) if not k.startswith(TAGS_IGNORED)}
 
 
 def show(value: Any) -> str:
@@ -220,15 +235,25 @@ def format_diff(diff: RunDiff) -> str:
         lines.append(
             "identical: resolved config, git commit, packages, data fingerprints and stage code"
         )
-        return "\n".join(lines) + "\n"
     for name in SECTIONS:
         rows = diff.sections[name]
-        if name == "config" or rows:
-            title = f"{name}: {len(rows)} difference{'s' if len(rows) != 1 else ''}"
-            lines += ["", title]
+        if not diff.identical and (name == "config" or rows):
+            lines += ["", _title(name, rows)]
             if rows:
                 lines.append(format_differences(rows, ("key", "A", "B")))
+    for name in SHOWN:
+        rows = diff.shown.get(name, [])
+        if rows:
+            title = _title(name, rows) + " (shown, not counted in the exit status)"
+            lines += ["", title, format_differences(rows, ("key", "A", "B"))]
+    every = [row for rows in [*diff.sections.values(), *diff.shown.values()] for row in rows]
+    if any(show(v) in ("<missing>", "<recorded>") for row in every for v in row[1:]):
+        lines += ["", LEGEND]
     return "\n".join(lines) + "\n"
+
+
+def _title(name: str, rows: Sequence[Difference]) -> str:
+    return f"{name}: {len(rows)} difference{'s' if len(rows) != 1 else ''}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -245,7 +270,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Show config, code, package and data differences of two runs (exit 1 when any)."""
+    """Show config, code, package, data, metric and tag differences of two runs (exit 1 when
+    any but metrics and tags differ)."""
     diff = diff_runs(open_client(args.tracking_uri), args.run_a, args.run_b, args.ignore)
     print(format_diff(diff), end="")
     return 0 if diff.identical else 1

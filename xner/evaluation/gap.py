@@ -15,7 +15,12 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from xner.errors import ConfigError
-from xner.evaluation.bootstrap import Difference, paired_bootstrap
+from xner.evaluation.bootstrap import (
+    Difference,
+    f1_interval,
+    paired_bootstrap,
+    pooled_bootstrap,
+)
 from xner.tracking.names import (
     ERROR_TAG,
     NONDETERMINISTIC_TAG,
@@ -76,6 +81,8 @@ class Table:
     means: dict[str, float | None]
     rule: str = ""
     intervals: dict[str, Difference] = field(default_factory=dict)
+    mean_interval: Difference | None = None  # the mean row's gap, languages resampled apart
+    cell_intervals: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     failed: dict[tuple[str, str], str] = field(default_factory=dict)  # (row, column) -> reason
 
     @property
@@ -281,10 +288,12 @@ def with_intervals(
     n_resamples: int = 1000,
     seed: int = 0,
 ) -> Table:
-    """The table with a paired-bootstrap interval on each gap whose runs logged their counts."""
+    """The table with a paired-bootstrap interval on each gap whose runs logged their counts,
+    and on the mean row's gap when every language's gap has one."""
     if table.metric != INTERVAL_METRIC:
         return table
-    intervals = {}
+    counts_of = _read_once(counts_of)
+    intervals, pairs = {}, []
     for row in table.rows:
         column = student_column(row, table.columns, table.cells) or ""
         chosen, student = table.best[row], table.cells.get((row, column))
@@ -297,14 +306,44 @@ def with_intervals(
             continue
         if any(found[0].comparable(c) for c in found[1:]):
             continue
-        intervals[row] = paired_bootstrap(
-            [c.matrix for c in projection],  # type: ignore[union-attr]
-            [c.matrix for c in students],  # type: ignore[union-attr]
-            n_resamples,
-            seed,
-            table.scale,
+        pair = (
+            [c.matrix for c in found[: len(projection)]],
+            [c.matrix for c in found[len(projection) :]],
         )
-    return replace(table, intervals=intervals)
+        intervals[row] = paired_bootstrap(*pair, n_resamples, seed, table.scale)
+        pairs.append(pair)
+    pooled = None
+    if table.means.get(GAP) is not None and len(intervals) == len(table.rows):
+        pooled = pooled_bootstrap(pairs, n_resamples, seed, table.scale)
+    cells = _cell_intervals(table, counts_of, n_resamples, seed)
+    return replace(table, intervals=intervals, mean_interval=pooled, cell_intervals=cells)
+
+
+def _read_once(
+    counts_of: Callable[[str], RunCounts | None],
+) -> Callable[[str], RunCounts | None]:
+    """Each run's counts read once: its cell and its row's gap both need them."""
+    known: dict[str, RunCounts | None] = {}
+
+    def read(run_id: str) -> RunCounts | None:
+        if run_id not in known:
+            known[run_id] = counts_of(run_id)
+        return known[run_id]
+
+    return read
+
+
+def _cell_intervals(
+    table: Table, counts_of: Callable[[str], RunCounts | None], n_resamples: int, seed: int
+) -> dict[tuple[str, str], tuple[float, float]]:
+    """A bootstrap interval of each cell's F1 whose runs all logged comparable counts."""
+    cells = {}
+    for key, cell in table.cells.items():
+        found = [c for c in (counts_of(r) for r in cell.run_ids) if c is not None]
+        if len(found) == cell.n and not any(found[0].comparable(c) for c in found[1:]):
+            matrices = [c.matrix for c in found]
+            cells[key] = f1_interval(matrices, n_resamples, seed, table.scale)
+    return cells
 
 
 def with_failures(table: Table, failed: Sequence[RunRecord]) -> Table:

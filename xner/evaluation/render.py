@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING
 
 from xner.errors import ConfigError
+from xner.evaluation.bootstrap import Difference
 from xner.evaluation.gap import GAP, Cell, Table, student_column
 from xner.tracking.names import NONDETERMINISTIC_TAG, TEACHER_STUDENT
 
@@ -55,6 +56,12 @@ def _fmt_gap(table: Table, row: str, digits: int) -> str:
         value += DAGGER
     if interval is None or table.gaps[row] is None:
         return value
+    return _with_interval(value, interval, digits)
+
+
+def _with_interval(value: str, interval: Difference | None, digits: int) -> str:
+    if interval is None:
+        return value
     return f"{value} [{interval.low:+.{digits}f}, {interval.high:+.{digits}f}]"
 
 
@@ -75,6 +82,11 @@ def caption(table: Table) -> str:
         lines.append(
             f"[low, high]: 95 % paired-bootstrap interval over test sentences ({n} resamples); "
             "an interval that excludes 0 is a gap larger than test-set noise"
+            + (
+                "; the mean row's resamples each language's sentences apart"
+                if table.mean_interval
+                else ""
+            )
         )
     if parts := table.nondeterministic:
         lines.append(
@@ -95,21 +107,25 @@ def to_markdown(table: Table, digits: int = 1) -> str:
         values.append(_fmt_gap(table, row, digits))
         lines.append("| " + " | ".join([row, *values]) + " |")
     values = [_fmt(table.means[col], digits) for col in table.columns]
-    values.append(_fmt(table.means[GAP], digits, signed=True))
+    mean_gap = _fmt(table.means[GAP], digits, signed=True)
+    values.append(_with_interval(mean_gap, table.mean_interval, digits))
     lines.append("| " + " | ".join(["mean", *values]) + " |")
     failures = [f"- {col} {row} failed: {why}" for (row, col), why in sorted(table.failed.items())]
     return "\n".join([*lines, "", caption(table), *([""] + failures if failures else [])]) + "\n"
 
 
 def to_csv(table: Table, digits: int = 2) -> str:
-    """Wide CSV; `<column> std` columns follow each column when some cell has several seeds."""
+    """Wide CSV; `<column> std` columns follow each column when some cell has several seeds,
+    `<column> low`/`high` (its bootstrap interval) when some cell's runs logged counts."""
 
     def num(value: float | None) -> str:
         return "" if value is None else f"{value:.{digits}f}"
 
+    cell_bounds = bool(table.cell_intervals)
     header = ["lang"]
     for col in table.columns:
         header += [col, f"{col} std"] if table.multi_seed else [col]
+        header += [f"{col} low", f"{col} high"] if cell_bounds else []
     bounds = [f"{GAP} low", f"{GAP} high", f"{GAP} p"] if table.intervals else []
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -121,14 +137,19 @@ def to_csv(table: Table, digits: int = 2) -> str:
             values.append(num(cell.mean if cell else None))
             if table.multi_seed:
                 values.append(num(cell.std if cell else None))
+            if cell_bounds:
+                values += [num(v) for v in table.cell_intervals.get((row, col), (None, None))]
         interval = table.intervals.get(row)
         limits = [interval.low, interval.high] if interval else [None, None]
         extra = [num(v) for v in limits] + [f"{interval.p_value:.4f}" if interval else ""]
         writer.writerow([*values, num(table.gaps[row]), *(extra if bounds else [])])
     values = ["mean"]
+    per_column = 1 + table.multi_seed + 2 * cell_bounds
     for col in table.columns:
-        values += [num(table.means[col]), ""] if table.multi_seed else [num(table.means[col])]
-    writer.writerow([*values, num(table.means[GAP]), *([""] * len(bounds))])
+        values += [num(table.means[col]), *[""] * (per_column - 1)]
+    pooled = table.mean_interval
+    extra = [num(pooled.low), num(pooled.high), f"{pooled.p_value:.4f}"] if pooled else [""] * 3
+    writer.writerow([*values, num(table.means[GAP]), *(extra if bounds else [])])
     return out.getvalue()
 
 
@@ -142,6 +163,9 @@ def to_dict(table: Table) -> dict:
                 "n": cell.n,
                 "run_ids": list(cell.run_ids),
                 "nondeterministic": list(cell.nondeterministic),
+                "interval": list(bounds)
+                if (bounds := table.cell_intervals.get((row, col)))
+                else None,
             }
             for col in table.columns
             if (cell := table.cells.get((row, col))) is not None
@@ -163,6 +187,7 @@ def to_dict(table: Table) -> dict:
         "columns": table.columns,
         "rows": rows,
         "mean": table.means,
+        "mean_gap_interval": table.mean_interval.as_dict() if table.mean_interval else None,
         "failed": [
             {"lang": row, "column": col, "reason": why}
             for (row, col), why in sorted(table.failed.items())
@@ -183,8 +208,20 @@ def render(table: Table, fmt: str = "markdown") -> str:
     return RENDERERS[fmt](table)
 
 
+def _error_bar(table: Table, row: str, col: str) -> tuple[float, float]:
+    """(below, above) the bar: the std over seeds, else the bootstrap interval, else none."""
+    cell = table.cells.get((row, col))
+    if cell is None:
+        return 0.0, 0.0
+    if cell.std is not None:
+        return cell.std, cell.std
+    low, high = table.cell_intervals.get((row, col), (cell.mean, cell.mean))
+    return max(cell.mean - low, 0.0), max(high - cell.mean, 0.0)
+
+
 def save_bar_chart(table: Table, path: Path) -> None:
-    """Grouped bars: one group per language (and the mean), one bar per column, std as error bar."""
+    """Grouped bars: one group per language (and the mean), one bar per column; error bars: the
+    std over seeds, else the cell's bootstrap interval."""
     from matplotlib.figure import Figure
 
     groups = [*table.rows, "mean"]
@@ -192,15 +229,18 @@ def save_bar_chart(table: Table, path: Path) -> None:
     fig = Figure(figsize=(max(6.0, 1.2 * len(groups) * max(len(table.columns), 1) * 0.5), 4.5))
     ax = fig.add_subplot()
     for i, col in enumerate(table.columns):
-        heights, errors = [], []
+        heights, below, above = [], [], []
         for row in table.rows:
             cell = table.cells.get((row, col))
             heights.append(cell.mean if cell else 0.0)
-            errors.append((cell.std or 0.0) if cell else 0.0)
+            low, high = _error_bar(table, row, col)
+            below.append(low)
+            above.append(high)
         heights.append(table.means[col] or 0.0)
-        errors.append(0.0)
+        below.append(0.0)
+        above.append(0.0)
         xs = [g + (i - (len(table.columns) - 1) / 2) * width for g in range(len(groups))]
-        ax.bar(xs, heights, width, yerr=errors, label=col, capsize=2)
+        ax.bar(xs, heights, width, yerr=[below, above], label=col, capsize=2)
     ax.set_xticks(range(len(groups)), groups)
     ax.set_ylabel(f"{table.metric}" + (f" × {table.scale:g}" if table.scale != 1 else ""))
     ax.set_title(f"{table.metric} by target language and method")

@@ -1,4 +1,7 @@
-"""``evaluate.py report``: the gap table of the store's runs, printed and logged to the sweep.
+"""``evaluate.py report``: the gap table of the store's runs, printed (read-only).
+
+By default it reads the newest sweep of the experiment (``--parent`` another, ``--all`` every
+run); ``--save`` logs it to the ``--parent`` run, as the end of a sweep does.
 
 The table is computed in :mod:`xner.evaluation.gap` and written out by
 :mod:`xner.evaluation.render`; runs are read with :mod:`xner.tracking.store`.
@@ -7,6 +10,7 @@ The table is computed in :mod:`xner.evaluation.gap` and written out by
 from __future__ import annotations
 
 import argparse
+import datetime
 import re
 import tempfile
 from collections.abc import Sequence
@@ -35,6 +39,7 @@ from xner.tracking.store import (
     experiment_id,
     load_failed_runs,
     load_runs,
+    newest_sweep,
     open_client,
     resolve_run,
     tracking_uri,
@@ -76,7 +81,11 @@ def save_report(
         ).info.run_id
     stem = table.metric.replace("/", "_")
     client.set_tag(run_id, GAP_RULE_TAG, table.rule)
-    for row, interval in table.intervals.items():
+    intervals = {
+        **table.intervals,
+        **({"mean": table.mean_interval} if table.mean_interval else {}),
+    }
+    for row, interval in intervals.items():
         key = f"gap/{_metric_safe(row)}"
         values = {key: interval.delta, f"{key}/low": interval.low, f"{key}/high": interval.high}
         for name, value in {**values, f"{key}/p": interval.p_value}.items():
@@ -111,7 +120,8 @@ def build_table(
     resamples: int = 1000,
 ) -> tuple[Table, list[RunRecord]]:
     """The gap table of the store's finished runs, with intervals (``resamples=0``: none);
-    with ``parent``, the cells of its failed jobs are marked too."""
+    the cells of failed jobs (of ``parent``, else of the experiment) that no finished run fills
+    are marked too."""
     from xner.evaluation.counts import load_counts
 
     runs = load_runs(uri, experiment, parent, filters)
@@ -119,9 +129,30 @@ def build_table(
     if resamples > 0:
         client = open_client(uri)
         table = with_intervals(table, lambda run_id: load_counts(client, run_id), resamples)
-    if parent:
-        table = with_failures(table, load_failed_runs(uri, experiment, parent))
+    table = with_failures(table, load_failed_runs(uri, experiment, parent))
     return table, runs
+
+
+def report_scope(
+    client: MlflowClient, experiment: str, parent: str | None, every_run: bool
+) -> tuple[str | None, str]:
+    """The parent run the report reads (None: the whole experiment) and a line saying so."""
+    if parent:
+        run = resolve_run(client, parent)
+        return run.info.run_id, f"report of sweep {_named(run)}"
+    if every_run:
+        return None, f"report of every run in experiment {experiment!r}, all sweeps mixed"
+    newest = newest_sweep(client, experiment)
+    if newest is None:
+        return None, f"report of every run in experiment {experiment!r} (no sweep run in it)"
+    line = f"report of the newest sweep, {_named(newest)} (--all: every run of the experiment)"
+    return newest.info.run_id, line
+
+
+def _named(run) -> str:
+    started = datetime.datetime.fromtimestamp((run.info.start_time or 0) / 1000, datetime.UTC)
+    name = f"{run.info.run_name} " if run.info.run_name else ""
+    return f"{name}{run.info.run_id} started {started:%Y-%m-%d %H:%M} UTC"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -129,12 +160,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metric", default="test/f1", help="metric, e.g. test/f1 or test_f1")
     parser.add_argument("--format", default="markdown", choices=FORMATS)
     parser.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI")
-    parser.add_argument("--parent", default=None, help="only the child runs of this sweep run")
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--parent", default=None, help="the sweep run to read (default: the newest sweep)"
+    )
+    scope.add_argument(
+        "--all", action="store_true", help="every run of the experiment, all sweeps mixed"
+    )
     parser.add_argument(
         "--filter", default="", help="extra MLflow search filter, e.g. tags.seed='1'"
     )
     parser.add_argument("--scale", type=float, default=100.0, help="multiply values (100: points)")
-    parser.add_argument("--no-save", action="store_true", help="print only; log no artifacts")
+    parser.add_argument(
+        "--save",
+        action="store_true",
+        help="also log the table to the --parent run (replaces its report/ artifacts)",
+    )
     parser.add_argument(
         "--prefer",
         default=",".join(DEFAULT_PREFERENCE),
@@ -153,11 +194,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the gap table (languages x methods) and save it to the sweep's parent run."""
+    """Print the gap table (languages x methods) of a sweep; --save logs it to that sweep."""
     import sys
 
+    if args.save and not args.parent:
+        raise ConfigError("--save needs --parent RUN: the sweep run the report is saved to")
     uri = tracking_uri(args.tracking_uri)
-    parent = resolve_run(open_client(uri), args.parent).info.run_id if args.parent else None
+    parent, scope = report_scope(open_client(uri), args.experiment, args.parent, args.all)
+    print(scope, file=sys.stderr)
     prefer = [p.strip() for p in args.prefer.split(",") if p.strip()]
     table, runs = build_table(
         uri,
@@ -176,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
             f"in experiment {args.experiment!r} of {uri}"
         )
     sys.stdout.write(render(table, args.format))
-    if not args.no_save:
+    if args.save:
         run_id = save_report(table, runs, uri, args.experiment, parent)
         print(f"report saved as artifacts {REPORT_ARTIFACT_DIR}/ of run {run_id}", file=sys.stderr)
     return 0

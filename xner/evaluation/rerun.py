@@ -12,15 +12,17 @@ import math
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from xner.errors import DataError, XnerError
-from xner.evaluation.config_diff import Difference, diff_configs, load_config
+from xner.evaluation.config_diff import Difference, diff_configs, load_config, under
 from xner.paths import PROJECT_ROOT
 from xner.run.overrides import NOTHING_ALLOWED, Permissions, app_script, checked_replay
 from xner.tracking.names import APP_TAG, CONFIG_ARTIFACT, OVERRIDES_ARTIFACT, RERUN_TAG
@@ -28,7 +30,10 @@ from xner.tracking.store import open_client, require_yaml, resolve_run, tracking
 
 DEFAULT_APP = "train"
 DEFAULT_METRICS = ("test/*", "val/*")
-DRIFT_IGNORED = ("tracking", "paths", "hydra")
+DRIFT_IGNORED = ("tracking", "paths", "hydra", "cache.dir")
+RERUN_SUFFIX = " (rerun)"
+# Stored overrides the rerun sets itself: its store, its name and (unless --cached) its cache.
+REPLACED = ("hydra.", "hydra/", "tracking.uri=", "tracking.run_name=")
 
 
 @dataclass(frozen=True)
@@ -89,26 +94,45 @@ def hydra_quote(value: str) -> str:
     return "'" + re.sub(r"(\\+)$", lambda m: m.group(1) * 2, escaped) + "'"
 
 
-def rerun_overrides(overrides: Sequence[str], uri: str, rerun_of: str) -> list[str]:
+def rerun_overrides(
+    overrides: Sequence[str],
+    uri: str,
+    rerun_of: str,
+    run_name: str | None = None,
+    cache_dir: str | None = None,
+) -> list[str]:
     """The stored overrides for one job on the same store, tagged as a rerun.
 
     Sweep and launcher settings are dropped; the job is never skipped as already finished.
+    ``run_name``: the new run's name (never the original's, so names stay unique);
+    ``cache_dir``: a stage cache that replaces the stored one (an empty one recomputes).
     """
-    kept = [
-        o for o in overrides if not o.lstrip("+~").startswith(("hydra.", "hydra/", "tracking.uri="))
-    ]
+    replaced = (*REPLACED, "cache.dir=") if cache_dir is not None else REPLACED
+    kept = [o for o in overrides if not o.lstrip("+~").startswith(replaced)]
+    extra = [f"++tracking.run_name={hydra_quote(run_name)}"] if run_name else []
+    if cache_dir is not None:
+        extra.append(f"cache.dir={hydra_quote(cache_dir)}")
     return [
         *kept,
         f"tracking.uri={hydra_quote(uri)}",
         "tracking.skip_finished=false",
         f"++tracking.tags={{{RERUN_TAG}:{hydra_quote(rerun_of)}}}",
+        *extra,
     ]
 
 
-def app_command(app: str, overrides: Sequence[str], uri: str, rerun_of: str) -> list[str]:
+def app_command(
+    app: str,
+    overrides: Sequence[str],
+    uri: str,
+    rerun_of: str,
+    run_name: str | None = None,
+    cache_dir: str | None = None,
+) -> list[str]:
     """The command line that re-executes `app` (`train` or `train.py`, from the repo root)."""
     script = PROJECT_ROOT / app_script(app, rerun_of)
-    return [sys.executable, str(script), *rerun_overrides(overrides, uri, rerun_of)]
+    added = rerun_overrides(overrides, uri, rerun_of, run_name, cache_dir)
+    return [sys.executable, str(script), *added]
 
 
 def store_dirs(uri: str) -> list[Path]:
@@ -148,8 +172,9 @@ def find_rerun(client, experiment_id: str, run_id: str, since_ms: int):
 
 
 def config_drift(original: Mapping, rerun: Mapping) -> list[Difference]:
-    """Config keys that changed between the runs, outside tracking/paths (which may move)."""
-    return [d for d in diff_configs(original, rerun) if d[0].split(".", 1)[0] not in DRIFT_IGNORED]
+    """Config keys that changed between the runs, outside tracking/paths and the cache folder
+    (which the rerun moves)."""
+    return [d for d in diff_configs(original, rerun) if not under(d[0], DRIFT_IGNORED)]
 
 
 def rerun(
@@ -159,8 +184,12 @@ def rerun(
     patterns: Sequence[str] = DEFAULT_METRICS,
     runner: Callable[[Sequence[str], str], int] = launch,
     allowed: Permissions = NOTHING_ALLOWED,
+    cached: bool = False,
 ) -> RerunResult:
-    """Re-execute a run with its checked stored overrides, then compare metrics and configs."""
+    """Re-execute a run with its checked stored overrides, then compare metrics and configs.
+
+    Every stage is recomputed in a fresh, empty stage cache (removed after), unless ``cached``.
+    """
     uri = tracking_uri(uri)
     client = open_client(uri)
     original = resolve_run(client, run_ref)
@@ -170,10 +199,19 @@ def rerun(
         raise DataError(f"run {run_id}: artifact {OVERRIDES_ARTIFACT} is not a YAML list")
     app = app_script(original.data.tags.get(APP_TAG, DEFAULT_APP), run_id)
     replayed = checked_replay(overrides, app, run_id, allowed, store_dirs(uri))
-    command = app_command(app, replayed, uri, run_id)
-    print(f"rerunning {run_id}: {shown_command(command)}", flush=True)
-    started_ms = int(time.time() * 1000) - 1000
-    returncode = runner(command, uri)
+    name = (original.info.run_name or run_id) + RERUN_SUFFIX
+    cache_dir = None if cached else tempfile.mkdtemp(prefix="xner-rerun-cache-")
+    try:
+        command = app_command(app, replayed, uri, run_id, name, cache_dir)
+        if cache_dir is not None:
+            print(f"every stage recomputed in an empty cache {cache_dir} (--cached: reuse)",
+                  file=sys.stderr, flush=True)  # fmt: skip
+        print(f"rerunning {run_id}: {shown_command(command)}", flush=True)
+        started_ms = int(time.time() * 1000) - 1000
+        returncode = runner(command, uri)
+    finally:
+        if cache_dir is not None:
+            shutil.rmtree(cache_dir, ignore_errors=True)
     if returncode != 0:
         raise XnerError(f"rerun of {run_id} failed: {' '.join(command)} exited with {returncode}")
     new = find_rerun(client, original.info.experiment_id, run_id, started_ms)
@@ -216,6 +254,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"glob of metrics to compare (repeatable; default {' '.join(DEFAULT_METRICS)})",
     )
+    parser.add_argument(
+        "--cached",
+        action="store_true",
+        help="serve stages from the stage cache (replays them; default: recompute every stage "
+        "in a fresh, empty cache)",
+    )
     parser.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI")
     allow = parser.add_argument_group(
         "what a stored run may ask for only with your consent (check who wrote it first)"
@@ -238,6 +282,7 @@ def run(args: argparse.Namespace) -> int:
         args.tolerance,
         args.metrics or DEFAULT_METRICS,
         allowed=allowed,
+        cached=args.cached,
     )
     print(format_result(result), end="")
     return 0 if result.matches else 1

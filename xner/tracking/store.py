@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from xner.data.text import printable
 from xner.errors import ConfigError, DataError
-from xner.tracking.names import PARENT_TAG, REUSED_TAG
+from xner.tracking.names import PARENT_ROLE, PARENT_TAG, REUSED_TAG, ROLE_TAG
 from xner.tracking.runs import tracking_uri
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
 SQLITE_PREFIX = "sqlite:///"
+MAX_LISTED = 10  # same-named runs an ambiguous name lists
 UNFINISHED = ("FAILED", "KILLED")  # the end statuses of a job that did not finish
 
 
@@ -63,13 +64,32 @@ def resolve_run(client: MlflowClient, ref: str) -> Run:
     ids = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
     name = ref.replace("'", "\\'")
     matches = (
-        client.search_runs(ids, f"attributes.run_name = '{name}'", max_results=2) if ids else []
+        client.search_runs(
+            ids,
+            f"attributes.run_name = '{name}'",
+            max_results=MAX_LISTED + 1,
+            order_by=["attributes.start_time DESC"],
+        )
+        if ids
+        else []
     )
     if len(matches) == 1:
         return matches[0]
     if not matches:
         raise ConfigError(f"no run with id or name {ref!r} in {client.tracking_uri}")
-    raise ConfigError(f"run name {ref!r} is not unique in {client.tracking_uri}: give the run id")
+    listed = ", ".join(_described(run) for run in matches[:MAX_LISTED])
+    more = ", ..." if len(matches) > MAX_LISTED else ""
+    raise ConfigError(
+        f"run name {ref!r} is not unique in {client.tracking_uri}: give the run id ({listed}{more})"
+    )
+
+
+def _described(run: Run) -> str:
+    """``<id> (started <UTC time>, <status>)``: enough to tell same-named runs apart."""
+    import datetime
+
+    started = datetime.datetime.fromtimestamp((run.info.start_time or 0) / 1000, datetime.UTC)
+    return f"{run.info.run_id} (started {started:%Y-%m-%d %H:%M:%S} UTC, {run.info.status})"
 
 
 def download_text(client: MlflowClient, run_id: str, path: str) -> str | None:
@@ -193,8 +213,28 @@ def load_runs(
     return [record_of(run) for run in runs]
 
 
-def load_failed_runs(uri: str | None, experiment: str, parent: str) -> list[RunRecord]:
-    """The child runs of a sweep that FAILED or were KILLED (their reason: tag xner.error)."""
+def load_failed_runs(uri: str | None, experiment: str, parent: str | None) -> list[RunRecord]:
+    """The child runs of a sweep (``None``: the runs of the experiment) that FAILED or were
+    KILLED (their reason: tag xner.error)."""
     client = open_client(uri)
-    runs = search_all(client, [experiment_id(client, experiment)], children_filter(parent))
+    found = experiment_id(client, experiment)
+    clauses = [children_filter(parent)] if parent else []
+    runs = [
+        run
+        for status in UNFINISHED
+        for run in search_all(
+            client, [found], " and ".join([*clauses, f"attributes.status = '{status}'"])
+        )
+    ]
     return [record_of(r) for r in runs if r.info.status in UNFINISHED]
+
+
+def newest_sweep(client: MlflowClient, experiment: str) -> Run | None:
+    """The most recently started sweep parent run of an experiment, if any."""
+    runs = client.search_runs(
+        [experiment_id(client, experiment)],
+        f"tags.`{ROLE_TAG}` = '{PARENT_ROLE}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0] if runs else None
