@@ -215,5 +215,5 @@ def print_sweep_report(uri: str, experiment: str, parent: str) -> None:
     save_report(table, runs, uri, experiment, parent)
     print(
         f"(saved as artifacts of the sweep's parent run {parent}; "
-        f"`python evaluate.py report` prints it again)"
+        f"`python evaluate.py report --parent {parent}` prints it again)"
     )
