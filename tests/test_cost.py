@@ -107,3 +107,19 @@ def test_cost_metrics_as_if_alone_and_as_spent():
     assert metrics["cost/job/wall_s"] == 30
     assert [s["reused"] for s in record["stages"]] == [True, False, False]
     assert record["alone"]["cpu_s"] == 102 and record["spent"]["cpu_s"] == 12
+
+
+def test_system_metrics_are_sampled_until_the_run_ends(tmp_path):
+    from helpers import mlflow_store
+    from xner.tracking.runs import JobRun
+    from xner.tracking.system_metrics import start_monitor
+
+    uri, client, experiment = mlflow_store(tmp_path)
+    run_id = client.create_run(experiment).info.run_id
+    job = JobRun(uri, run_id, experiment, start_monitor(uri, run_id, 0.2))
+    time.sleep(1.0)
+    job.finish()
+    sampled = client.get_run(run_id).data.metrics
+    assert "system/cpu_utilization_percentage" in sampled
+    assert "system/system_memory_usage_megabytes" in sampled
+    assert client.get_run(run_id).info.status == "FINISHED" and job.monitor is None

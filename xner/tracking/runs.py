@@ -56,6 +56,7 @@ from xner.tracking.names import (
     VERSION_TAG,
     variant_name,
 )
+from xner.tracking.system_metrics import start_monitor, stop_monitor
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +313,7 @@ class JobRun:
     uri: str
     run_id: str
     experiment_id: str
+    monitor: Any = None  # MLflow's system-metrics sampler (xner.tracking.system_metrics)
 
     @property
     def client(self) -> Any:
@@ -365,6 +367,8 @@ class JobRun:
             log_inputs_racing(self.client, self.run_id, [DatasetInput(dataset, tags)])
 
     def finish(self, status: str = "FINISHED") -> None:
+        stop_monitor(self.monitor)
+        self.monitor = None
         with guarded(self.uri, f"marking the run {status}", self.run_id):
             self.client.set_terminated(self.run_id, status)
 
@@ -503,6 +507,9 @@ def start_job_run(
         run = client(uri).create_run(experiment_id, run_name=run_name, tags=tags)
     job = JobRun(uri, run.info.run_id, experiment_id)
     _log_job_files(job, resolved, app, overrides, fingerprints, (commit, dirty))
+    if track.get("system_metrics", True):
+        interval = float(track.get("system_metrics_interval") or 10)
+        job.monitor = start_monitor(uri, job.run_id, interval)
     log.info("MLflow run %s (%s) in %s", job.run_id, run_name, uri)
     return job
 
