@@ -123,3 +123,64 @@ def test_system_metrics_are_sampled_until_the_run_ends(tmp_path):
     assert "system/cpu_utilization_percentage" in sampled
     assert "system/system_memory_usage_megabytes" in sampled
     assert client.get_run(run_id).info.status == "FINISHED" and job.monitor is None
+
+
+def _run(i: int, method: str, f1: float, **costs: float):
+    from xner.tracking.store import RunRecord
+
+    tags = {"lang": "hau", "dataset": "masakhaner2", "seed": "1", "method": method}
+    return RunRecord(f"r{i}", tags, {}, {"test/f1": f1, **costs}, start_time=i)
+
+
+HAND_MADE = [  # hours worked out: (job - spent + alone) / 3600
+    _run(1, "model_transfer", 0.40, **{"cost/job/wall_s": 360, "cost/spent/wall_s": 0,
+                                       "cost/alone/wall_s": 3600}),  # reused source model: 1.1 h
+    _run(2, "teacher_student", 0.52, **{"cost/job/wall_s": 7200, "cost/spent/wall_s": 0,
+                                        "cost/alone/wall_s": 3600}),  # 3.0 h
+    _run(3, "translate_train", 0.60, **{"cost/alone/wall_s": 7200}),  # project.py-style: 2.0 h
+    _run(4, "translate_test", 0.30),  # logged no costs
+]  # fmt: skip
+
+
+def test_cost_table_as_if_alone_and_points_per_hour_over_model_transfer():
+    from xner.evaluation.cost_table import cost_table, render_costs
+    from xner.evaluation.gap import gap_table
+
+    table = gap_table(HAND_MADE)
+    costs = cost_table(table, HAND_MADE)
+    assert costs.hours == {
+        ("hau", "model_transfer"): pytest.approx(1.1),
+        ("hau", "teacher_student"): pytest.approx(3.0),
+        ("hau", "translate_train"): pytest.approx(2.0),
+    }
+    assert costs.per_hour == {
+        ("hau", "teacher_student"): pytest.approx(12 / 1.9),
+        ("hau", "translate_train"): pytest.approx(20 / 0.9),
+    }
+    text = render_costs(costs, "markdown")
+    assert text.splitlines()[2].startswith("| hau | 1.10 h |")
+    assert "3.00 h (+6.3/h)" in text and "2.00 h (+22.2/h)" in text and "—" in text
+    rows = json.loads(render_costs(costs, "json"))["costs"]
+    assert {r["column"] for r in rows} == {
+        "model_transfer",
+        "teacher_student",
+        "translate_train",
+    }
+
+
+def test_report_cli_prints_the_cost_table(tmp_path, capsys):
+    import evaluate
+    from helpers import mlflow_store
+
+    uri, client, experiment = mlflow_store(tmp_path)
+    for run in HAND_MADE:
+        run_id = client.create_run(experiment, tags=dict(run.tags)).info.run_id
+        for name, value in run.metrics.items():
+            client.log_metric(run_id, name, value)
+        client.set_terminated(run_id)
+    assert evaluate.main(["report", "--tracking-uri", uri, "--cost", "--resamples", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "| lang |" in out and "3.00 h (+6.3/h)" in out and "compute hours per job" in out
+    assert evaluate.main(["report", "--tracking-uri", uri, "--cost", "--format", "json"]) == 0
+    merged = json.loads(capsys.readouterr().out)
+    assert "costs" in merged and len(merged["costs"]) == 3

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xner.errors import ConfigError
+from xner.evaluation.cost_table import cost_metrics, cost_table, render_costs
 from xner.evaluation.gap import (
     DEFAULT_PREFERENCE,
     Table,
@@ -96,6 +97,12 @@ def save_report(
         (folder / f"gap_{stem}.csv").write_text(to_csv(table), encoding="utf-8")
         (folder / f"gap_{stem}.json").write_text(to_json(table), encoding="utf-8")
         save_bar_chart(table, folder / f"gap_{stem}.png")
+        costs = cost_table(table, runs)
+        if costs.hours:
+            (folder / "cost.md").write_text(render_costs(costs, "markdown"), encoding="utf-8")
+            (folder / "cost.json").write_text(render_costs(costs, "json"), encoding="utf-8")
+            for name, value in cost_metrics(costs).items():
+                client.log_metric(run_id, name, value)
         client.log_artifacts(run_id, tmp, artifact_path)
     client.set_tag(run_id, NOTE_TAG, to_markdown(table))  # the run's description in the UI
     if new_run:
@@ -191,6 +198,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resamples", type=int, default=1000, help="paired-bootstrap draws (0: no intervals)"
     )
+    parser.add_argument(
+        "--cost",
+        action="store_true",
+        help="also the compute hours of each cell (as if run alone) and F1 points per hour",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -219,8 +231,21 @@ def run(args: argparse.Namespace) -> int:
             f"no finished runs with metric {table.metric} and tags lang/method "
             f"in experiment {args.experiment!r} of {uri}"
         )
-    sys.stdout.write(render(table, args.format))
+    sys.stdout.write(
+        _with_costs(table, runs, args.format) if args.cost else render(table, args.format)
+    )
     if args.save:
         run_id = save_report(table, runs, uri, args.experiment, parent)
         print(f"report saved as artifacts {REPORT_ARTIFACT_DIR}/ of run {run_id}", file=sys.stderr)
     return 0
+
+
+def _with_costs(table: Table, runs: Sequence[RunRecord], fmt: str) -> str:
+    """The gap table and its cost table: one JSON object in json, two blocks otherwise."""
+    import json
+
+    costs = cost_table(table, runs)
+    if fmt == "json":
+        merged = json.loads(render(table, "json"))
+        return json.dumps({**merged, **json.loads(render_costs(costs, "json"))}, indent=2) + "\n"
+    return render(table, fmt) + "\n" + render_costs(costs, fmt)
