@@ -184,3 +184,14 @@ def test_report_cli_prints_the_cost_table(tmp_path, capsys):
     assert evaluate.main(["report", "--tracking-uri", uri, "--cost", "--format", "json"]) == 0
     merged = json.loads(capsys.readouterr().out)
     assert "costs" in merged and len(merged["costs"]) == 3
+
+
+def test_a_measurement_around_others_keeps_the_peak_they_reset():
+    with measuring() as outer:
+        with measuring() as inner:
+            block = np.ones(200 * 2**20 // 8)
+            block[::512] = 2.0
+            del block
+        with measuring() as after:
+            pass
+    assert outer[0].peak_rss_mb >= inner[0].peak_rss_mb > after[0].peak_rss_mb + 150

@@ -31,5 +31,6 @@ class Method(ABC):
 
     def predict_and_report(self, ctx: RunContext, module) -> dict[str, float]:
         test = ctx.target_split("test")
-        predicted = [tags for tags, _ in module.predict_words([s.words for s in test])]
+        with ctx.measured("evaluate"):
+            predicted = [tags for tags, _ in module.predict_words([s.words for s in test])]
         return report(ctx, predicted, test)

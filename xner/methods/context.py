@@ -5,6 +5,8 @@ Training steps live in :mod:`xner.methods.training`, scoring and logging results
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -15,7 +17,7 @@ from xner.config import build
 from xner.data.conll import TaggedSentence
 from xner.data.tags import filter_labels, iob2_tag_names, label_set
 from xner.pipeline.cache import StageCache, fingerprint
-from xner.pipeline.cost import Cost
+from xner.pipeline.cost import Cost, measuring
 from xner.pipeline.cost_report import cost_metrics
 from xner.tracking.runs import JobRun
 
@@ -42,6 +44,14 @@ class RunContext:
         self.cache = StageCache(self.cfg.cache.dir, bool(self.cfg.cache.enabled))
         self.fingerprints: dict[str, str] = {}
         self._logged_inputs: set[tuple[str, str, str]] = set()
+        self.stage_costs: list[tuple[str, Cost, bool]] = []  # stages outside the cache
+
+    @contextmanager
+    def measured(self, stage: str) -> Iterator[None]:
+        """Account a stage the cache does not hold (training, distillation, evaluation)."""
+        with measuring() as cost:
+            yield
+        self.stage_costs.append((stage, cost[0], False))
 
     def log_cache_use(self, job_cost: Cost | None = None) -> None:
         """The stages this job computed and reused (``cache/<stage>.misses|hits``: parallel jobs
@@ -50,7 +60,7 @@ class RunContext:
         if self.job is None:
             return
         counts = {f"cache/{key}": float(n) for key, n in sorted(self.cache.stats.items())}
-        metrics, record = cost_metrics(self.cache.costs, job_cost)
+        metrics, record = cost_metrics([*self.cache.costs, *self.stage_costs], job_cost)
         self.job.log_metrics({**counts, **metrics})
         self.job.log_dict(record, "cost.json")
 

@@ -139,5 +139,7 @@ class TeacherStudent(Method):
         student = training.new_classifier(
             label_names=labels, student=True, loss=self.loss, temperature=self.temperature
         )
-        student = training.fit(student, unlabelled, self.validation(ctx), soft=soft, role="student")
+        student = training.fit(
+            student, unlabelled, self.validation(ctx), soft=soft, role="student", stage="distil"
+        )
         return {**teacher_metrics, **self.predict_and_report(ctx, student)}

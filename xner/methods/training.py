@@ -3,6 +3,7 @@
 import logging
 import tempfile
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +56,11 @@ class Training:
         soft: Sequence[np.ndarray] | None = None,
         prefix: str = "",
         role: str = "model",
+        stage: str | None = "train",
     ) -> Any:
         """Train ``module`` with the settings of ``role``; with a validation set, the best
-        ``val/f1`` weights are restored."""
+        ``val/f1`` weights are restored. The time is accounted as ``stage`` (None: the caller
+        accounts it, e.g. a cached source model)."""
         from xner.models.datamodule import NERDataModule
         from xner.models.trainer import build_trainer
 
@@ -77,7 +80,8 @@ class Training:
                 has_val=bool(val),
                 checkpoint_dir=ckpt_dir if val else None,
             )
-            trainer.fit(module, datamodule=dm)
+            with self.ctx.measured(stage) if stage else nullcontext():
+                trainer.fit(module, datamodule=dm)
             best = getattr(trainer.checkpoint_callback, "best_model_path", "") if val else ""
             if best:
                 _restore(module, best)
@@ -146,7 +150,7 @@ class Training:
         def train_source(folder: Path) -> None:
             seed_everything(int(self.cfg.seed))
             module = self.new_classifier(label_names=ctx.label_names(lang), role=role)
-            module = self.fit(module, train, val, prefix=prefix, role=role)
+            module = self.fit(module, train, val, prefix=prefix, role=role, stage=None)
             module.save_hf(folder)
 
         folder, _ = ctx.cache.get_or_build_folder(

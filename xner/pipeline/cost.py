@@ -82,10 +82,19 @@ def _cuda():
     return torch.cuda
 
 
+_OPEN: list[float] = []  # per open measurement (outermost first): the peak its inner ones saw
+
+
 @contextmanager
 def measuring() -> Iterator[list[Cost]]:
-    """Measure the block; the list it yields holds its :class:`Cost` once the block ends."""
+    """Measure the block; the list it yields holds its :class:`Cost` once the block ends.
+
+    Measurements nest (a job around its stages): the peak memory an inner one resets away is
+    handed to the ones around it."""
     result: list[Cost] = []
+    if _OPEN:
+        _OPEN[-1] = max(_OPEN[-1], _peak_rss_mb())
+    _OPEN.append(0.0)
     _reset_peak_rss()
     cuda = _cuda()
     if cuda is not None:
@@ -97,11 +106,14 @@ def measuring() -> Iterator[list[Cost]]:
         wall = time.perf_counter() - wall
         cuda = cuda or _cuda()  # a stage that started CUDA itself
         gpu_mb = cuda.max_memory_allocated() / 2**20 if cuda is not None else 0.0
+        peak = max(_OPEN.pop(), _peak_rss_mb())
+        if _OPEN:
+            _OPEN[-1] = max(_OPEN[-1], peak)
         result.append(
             Cost(
                 wall_s=wall,
                 cpu_s=_cpu_seconds() - cpu,
-                peak_rss_mb=_peak_rss_mb(),
+                peak_rss_mb=peak,
                 gpu_s=wall if gpu_mb > 0 else 0.0,
                 peak_gpu_mb=gpu_mb,
             )

@@ -16,6 +16,7 @@ def start_monitor(uri: str, run_id: str, interval: float) -> Any | None:
     try:
         from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
 
+        logging.getLogger("mlflow.system_metrics").setLevel(logging.WARNING)  # start/stop chatter
         monitor = SystemMetricsMonitor(run_id, sampling_interval=interval, tracking_uri=uri)
         monitor.start()
     except Exception as err:  # psutil missing, an old MLflow: the run goes on without them
