@@ -15,6 +15,7 @@ from xner.errors import ConfigError
 from xner.evaluation.gap import gap_table, metric_name, variant_of, with_intervals
 from xner.evaluation.render import (
     _error_bar,
+    bar_chart,
     render,
     save_bar_chart,
     to_csv,
@@ -256,6 +257,13 @@ def test_the_mean_rows_gap_has_a_pooled_interval(tmp_path):
     assert (below, above) == pytest.approx((50.0 - low, high - 50.0)) and below + above > 0
     save_bar_chart(table, tmp_path / "chart.png")
     assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+    figure = bar_chart(table)  # the legend beside the axes, not over the bars
+    (axes,) = figure.axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    legend_box = axes.get_legend().get_window_extent(renderer)
+    assert legend_box.x0 >= axes.get_window_extent(renderer).x1
     # a language without counts: its gap has no interval, and neither has the mean
     partial = with_intervals(gap_table(runs), lambda r: counts_of(r) if r != "run04" else None)
     assert list(partial.intervals) == ["hau"] and partial.mean_interval is None
@@ -469,6 +477,7 @@ def test_report_command_in_process(store, capsys):
         filter="",
         scale=100.0,
         save=False,
+        cost=False,
         all=False,
         prefer="translate_train[ilp],translate_test[ilp]",
         choose_by=None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from xner.errors import ConfigError
 from xner.evaluation.bootstrap import Difference
@@ -220,13 +220,18 @@ def _error_bar(table: Table, row: str, col: str) -> tuple[float, float]:
 
 
 def save_bar_chart(table: Table, path: Path) -> None:
+    bar_chart(table).savefig(path, dpi=120)
+
+
+def bar_chart(table: Table) -> Any:
     """Grouped bars: one group per language (and the mean), one bar per column; error bars: the
     std over seeds, else the cell's bootstrap interval."""
     from matplotlib.figure import Figure
 
     groups = [*table.rows, "mean"]
     width = 0.8 / max(len(table.columns), 1)
-    fig = Figure(figsize=(max(6.0, 1.2 * len(groups) * max(len(table.columns), 1) * 0.5), 4.5))
+    bars = 1.2 * len(groups) * max(len(table.columns), 1) * 0.5
+    fig = Figure(figsize=(max(6.0, bars) + 2.5, 4.5))  # + the legend's column
     ax = fig.add_subplot()
     for i, col in enumerate(table.columns):
         heights, below, above = [], [], []
@@ -244,6 +249,7 @@ def save_bar_chart(table: Table, path: Path) -> None:
     ax.set_xticks(range(len(groups)), groups)
     ax.set_ylabel(f"{table.metric}" + (f" × {table.scale:g}" if table.scale != 1 else ""))
     ax.set_title(f"{table.metric} by target language and method")
-    ax.legend(fontsize="small", ncols=2)
+    # the legend goes beside the axes, never over the bars
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    return fig
