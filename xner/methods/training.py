@@ -76,6 +76,7 @@ class Training:
                 logger=self._logger(prefix),
                 has_val=bool(val),
                 checkpoint_dir=ckpt_dir if val else None,
+                name=prefix or role,
             )
             trainer.fit(module, datamodule=dm)
             best = getattr(trainer.checkpoint_callback, "best_model_path", "") if val else ""
