@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import error_line, mlflow_store, run_app
+from helpers import app_arguments, clean_env, error_line, mlflow_store, run_app
 from xner.data.corpora import corpus_for, overrides_for, source_corpus_for
 from xner.errors import ConfigError
 from xner.evaluation.gap import gap_table, with_failures
@@ -236,3 +236,46 @@ def test_translate_test_with_gold_labels_needs_no_source_training_split(repo_roo
     line = next(x for x in done.stdout.splitlines() if x.startswith("translate_test: 799"))
     f1 = float(line.split("F1 = ")[1].split(";")[0])
     assert 0.8 < f1 < 1.0  # scored on all four types, MISC included
+
+
+NO_NETWORK = "https://127.0.0.1:9"  # nothing listens on the discard port: refused at once
+
+
+def _without_network(monkeypatch) -> dict[str, str]:
+    """This process's environment with no offline variable, every host at :data:`NO_NETWORK`."""
+    from xner.offline import OFFLINE_VARIABLES
+
+    env = clean_env(HF_ENDPOINT=NO_NETWORK)
+    for name in (*OFFLINE_VARIABLES, "https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
+        env.pop(name, None)
+        monkeypatch.delenv(name, raising=False)
+    return env
+
+
+def test_a_host_that_does_not_answer_is_named(monkeypatch):
+    from xner.offline import unreachable
+
+    _without_network(monkeypatch)
+    why = unreachable(f"{NO_NETWORK}/masakhaner/hau/test.txt")
+    assert why is not None and why.startswith("no network: 127.0.0.1:9 cannot be reached (")
+
+
+def test_a_sweep_without_network_is_refused_like_offline(repo_root, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    env = _without_network(monkeypatch)
+    argv = app_arguments(tmp_path, "projector=ilp", "lang=hau", f"data.root={NO_NETWORK}/data")
+    done = subprocess.run(
+        [sys.executable, "train.py", "-m", *argv],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    line = error_line(done)
+    assert line.startswith("error: no job of this sweep can run: masakhaner2: no network: ")
+    assert "conll2003: no network: " in line and "'datasets' package" not in line
+    assert "data.root=" in line and "source_data.root=" in line
+    assert not (tmp_path / "mlflow.db").exists()  # no store, so no run

@@ -216,3 +216,52 @@ def test_other_store_failures_and_a_race_lost_every_time_still_raise():
     with pytest.raises(RuntimeError, match="UNIQUE"):
         log_inputs_racing(always, "run", [], attempts=3)
     assert always.calls == 3
+
+
+CHOICES = {"translator": "lexicon", "aligner": "eflomal", "projector": "heuristic"}
+
+
+@pytest.mark.parametrize("method", ["supervised", "model_transfer", "teacher_student"])
+def test_a_method_without_projection_is_not_tagged_with_the_pipeline_parts(method):
+    tags = job_tags(
+        {"lang": "syn"}, "train", {**CHOICES, "method": method, "model": "m"}, None, "c", False
+    )
+    assert not {"translator", "aligner", "projector", "labeler"} & set(tags)
+    assert tags["model"] == "m" and tags["variant"] == method
+
+
+@pytest.mark.parametrize("method", ["translate_test", "translate_train"])
+def test_a_projection_method_is_tagged_with_the_parts_it_ran(method):
+    tags = job_tags({"lang": "syn"}, "train", {**CHOICES, "method": method}, None, "c", False)
+    assert (tags["translator"], tags["aligner"], tags["projector"]) == (
+        "lexicon",
+        "eflomal",
+        "heuristic",
+    )
+    assert tags["variant"] == f"{method}[heuristic]"
+
+
+class _Tags:
+    """A job run that keeps the tags set on it."""
+
+    def __init__(self) -> None:
+        self.tags: dict[str, str] = {}
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        self.tags.update(tags)
+
+    def log_dataset(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("method", ["supervised", "model_transfer"])
+def test_label_drop_sets_the_labels_ignored_tag(method, tmp_path):
+    from xner.methods.context import RunContext
+
+    cfg = composed(
+        "train", f"method={method}", "+debug=tiny", f"cache.dir={tmp_path}", "data.label_drop=[LOC]"
+    )
+    job = _Tags()
+    context = RunContext(cfg, job)
+    assert all("LOC" not in tag for s in context.target_split("test") for tag in s.tags)
+    assert job.tags == {"labels.ignored": "LOC"}

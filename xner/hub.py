@@ -8,7 +8,8 @@ when a checkpoint has them; transformers reads ``.bin`` files with
 
 :func:`check_checkpoint` refuses, without loading anything, a local folder that does not
 exist and a hub id that cannot be reached: offline (:func:`xner.offline.offline`, e.g.
-``HF_HUB_OFFLINE=1``) and not in the Hugging Face cache. Loaders call it when they are built,
+``HF_HUB_OFFLINE=1``) or the hub not answering (:func:`xner.offline.unreachable`), and not
+in the Hugging Face cache. Loaders call it when they are built,
 so a sweep fails before it translates or aligns anything.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from xner.errors import ConfigError
-from xner.offline import offline
+from xner.offline import hub_endpoint, offline, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,12 @@ def check_checkpoint(name: str | os.PathLike, option: str) -> str:
         return text
     if _looks_like_path(text):
         raise ConfigError(f"{option}={text!r}: no such model folder")
-    if offline() and not _cached_on_hub(text):
+    if _cached_on_hub(text):
+        return text
+    why = "offline (HF_HUB_OFFLINE=1)" if offline() else unreachable(hub_endpoint())
+    if why:
         raise ConfigError(
-            f"{option}={text!r}: offline (HF_HUB_OFFLINE=1) and the model is not in the Hugging "
+            f"{option}={text!r}: {why} and the model is not in the Hugging "
             f"Face cache; download it where there is network (`hf download {text}`) or set "
             f"{option}=/local/folder holding its config.json and weights"
         )

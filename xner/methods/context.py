@@ -94,8 +94,31 @@ class RunContext:
         ignored on both sides, read as O, so no method is scored on a type it cannot know.
 
         Decided from the label inventories of the source training split and the target test
-        split; a supervised run on target data alone keeps every type.
+        split; a supervised run on target data alone keeps every type. The run's tag
+        ``labels.ignored`` names these and the types a corpus's ``label_drop`` maps to O.
         """
+        unshared = self._unshared_labels()
+        ignored = sorted({*unshared, *self._dropped_labels()})
+        if ignored and self.job is not None:
+            self.job.set_tags({"labels.ignored": ",".join(ignored)})
+        return unshared
+
+    def _dropped_labels(self) -> list[str]:
+        """The ``label_drop`` types of the corpora this method reads."""
+        keys = ["data"] if method_of(self.cfg) == "supervised" else ["data", "source_data"]
+        dropped = {
+            str(label)
+            for key in keys
+            if isinstance(node := self.cfg.get(key), DictConfig)
+            for label in node.get("label_drop") or ()
+        }
+        if dropped:
+            log.info(
+                "label types dropped by data.label_drop (read as O): %s", ", ".join(sorted(dropped))
+            )
+        return sorted(dropped)
+
+    def _unshared_labels(self) -> list[str]:
         if method_of(self.cfg) == "supervised" or self.cfg.get("source_data") is None:
             return []
         langs = (
@@ -114,8 +137,6 @@ class RunContext:
                 ", ".join(unshared), ",".join(langs), ", ".join(source), self.lang,
                 ", ".join(target),
             )  # fmt: skip
-            if self.job is not None:
-                self.job.set_tags({"labels.ignored": ",".join(unshared)})
         return unshared
 
     def _source_labels(self, lang: str) -> list[str] | None:

@@ -79,6 +79,7 @@ class Training:
                 logger=self._logger(prefix),
                 has_val=bool(val),
                 checkpoint_dir=ckpt_dir if val else None,
+                name=prefix or role,
             )
             with self.ctx.measured(stage) if stage else nullcontext():
                 trainer.fit(module, datamodule=dm)

@@ -13,6 +13,8 @@ from pytorch_lightning.callbacks import (
 )
 from pytorch_lightning.loggers import MLFlowLogger
 
+from xner.models.progress import EpochLines
+
 # keys of the trainer config that are ours, not the Trainer's
 _OWN_KEYS = ("patience", "progress_refresh_rate", "checkpoint_dir")
 
@@ -43,9 +45,11 @@ def build_callbacks(
     progress: bool = True,
     refresh_rate: int = 20,
     lr_monitor: bool = True,
+    name: str = "training",
 ) -> list[pl.Callback]:
     """Checkpoint on ``val/f1`` (max) and early stopping when there is a validation set,
-    else keep the last checkpoint; a progress bar; the learning-rate monitor."""
+    else keep the last checkpoint; a progress bar, or without one a log line per epoch
+    (``name`` starts it); the learning-rate monitor."""
     callbacks: list[pl.Callback] = []
     if checkpoint_dir is not None:
         if has_val:
@@ -65,6 +69,8 @@ def build_callbacks(
         callbacks.append(EarlyStopping(monitor="val/f1", mode="max", patience=int(patience)))
     if progress:
         callbacks.append(TQDMProgressBar(refresh_rate=max(1, int(refresh_rate))))
+    else:
+        callbacks.append(EpochLines(name))
     if lr_monitor:
         callbacks.append(LearningRateMonitor(logging_interval="step"))
     return callbacks
@@ -76,9 +82,11 @@ def build_trainer(
     has_val: bool = False,
     checkpoint_dir: str | Path | None = None,
     callbacks: list[pl.Callback] | None = None,
+    name: str = "training",
 ) -> pl.Trainer:
     """Trainer from the config's Lightning arguments; ``patience`` and ``progress_refresh_rate``
-    are read here. Without ``checkpoint_dir`` no checkpoints are written."""
+    are read here. Without ``checkpoint_dir`` no checkpoints are written; ``name`` (the model's
+    role) starts the epoch lines logged without a progress bar."""
     cfg = dict(cfg_trainer)
     patience = cfg.pop("patience", 3)
     refresh = cfg.pop("progress_refresh_rate", 20)
@@ -100,6 +108,7 @@ def build_trainer(
         progress,
         refresh,
         lr_monitor=logger not in (None, False),
+        name=name,
     )
     return pl.Trainer(
         **cfg,

@@ -16,8 +16,10 @@ labels, and changed code recomputes.
   includes that training text.
 """
 
+import logging
+import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +43,7 @@ from xner.project.base import Projection, Projector
 from xner.project.scores import ScoreInputs
 from xner.translate.base import Translator
 
+log = logging.getLogger(__name__)
 Pairs = Sequence[tuple[Sequence[str], Sequence[str]]]
 Words = list[list[str]]
 
@@ -52,11 +55,23 @@ def _cached(
     inputs: list[str],
     compute: Callable[[], Any],
 ) -> tuple[Any, str]:
-    """The output of ``stage`` from the cache (stored with its codec), computed on a miss."""
+    """The output of ``stage`` from the cache (stored with its codec), computed on a miss;
+    one log line says which, for how many sentences and how long it took."""
     encode, decode = CODECS[stage]
-    return cache.get_or_compute(
-        stage, config, inputs, compute, encode, decode, code=STAGE_CODE[stage]
+    computed: list[bool] = []
+
+    def timed() -> Any:
+        computed.append(True)
+        return compute()
+
+    start = time.monotonic()
+    value, key = cache.get_or_compute(
+        stage, config, inputs, timed, encode, decode, code=STAGE_CODE[stage]
     )
+    size = f"{len(value)} sentences" if isinstance(value, Sized) else "done"
+    how = "computed" if computed else "cached"
+    log.info("stage %s: %s, %.1f s, %s", stage, size, time.monotonic() - start, how)
+    return value, key
 
 
 @dataclass(frozen=True)

@@ -48,12 +48,25 @@ def _parent_run_id(hc: Any) -> str | None:
     return path.read_text().strip()
 
 
+# Library warnings about choices xner makes on purpose (exact message starts, not categories):
+# Lightning's SLURM hint (xner's SLURM jobs run without srun), torch's LeafSpec deprecation
+# raised inside Lightning, and the logging interval of a run shorter than 50 steps.
+_NOISE = (
+    r"The `srun` command is available on your system but is not used",
+    r"`isinstance\(treespec, LeafSpec\)` is deprecated",
+    r"The number of training batches \(\d+\) is smaller than the logging interval",
+)
+
+
 def quiet_libraries() -> None:
     """Keep the job's own progress and results readable: silence library chatter."""
     import os
+    import warnings
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for message in _NOISE:  # hints a user cannot act on: xner chooses these settings itself
+        warnings.filterwarnings("ignore", message=message)
     for name in (
         "pytorch_lightning",
         "pytorch_lightning.utilities.rank_zero",

@@ -49,6 +49,7 @@ from xner.tracking.names import (
     PARENT_ROLE,
     PARENT_TAG,
     PID_TAG,
+    PROJECTION_METHODS,
     ROLE_TAG,
     SLURM_JOB_TAG,
     SWEEP_TAG,
@@ -61,6 +62,7 @@ from xner.tracking.system_metrics import start_monitor, stop_monitor
 log = logging.getLogger(__name__)
 
 TAG_GROUPS = ("translator", "aligner", "projector", "model", "labeler")
+PROJECTION_GROUPS = ("translator", "aligner", "projector", "labeler")  # the pipeline's parts
 TRACKED_PACKAGES = (
     "torch",
     "transformers",
@@ -293,6 +295,14 @@ def checkpoint_name(checkpoint: str) -> str:
     return str(checkpoint).rstrip("/").rsplit("/", 1)[-1]
 
 
+def tag_groups(method: str) -> tuple[str, ...]:
+    """The config groups a method uses, so a run is tagged only with parts it ran: the
+    projection pipeline's (translator, aligner, projector, labeler) for projection methods."""
+    if method in PROJECTION_METHODS:
+        return TAG_GROUPS
+    return tuple(g for g in TAG_GROUPS if g not in PROJECTION_GROUPS)
+
+
 def role_tags(method: str, resolved: Mapping) -> dict[str, str]:
     """The ``teacher`` and ``student`` tags of a teacher-student run (model names, or the
     names of the given teacher checkpoints); none for other methods."""
@@ -438,11 +448,12 @@ def job_tags(
         HOST_TAG: socket.gethostname(),
         PID_TAG: os.getpid(),
         **({SLURM_JOB_TAG: slurm} if (slurm := current_job()) else {}),
-        **{group: choices.get(group, "") for group in TAG_GROUPS},
+        **{group: choices.get(group, "") for group in tag_groups(method)},
     }
     roles = role_tags(method, resolved)
     tags.update(roles)
-    tags["variant"] = resolved.get("column") or variant_name(method, tags["projector"], **roles)
+    projector = tags.get("projector", "")
+    tags["variant"] = resolved.get("column") or variant_name(method, projector, **roles)
     if parts := nondeterministic_parts(resolved, method):
         tags[NONDETERMINISTIC_TAG] = "; ".join(parts)
     tags.update({k: str(v) for k, v in (track.get("tags") or {}).items()})

@@ -1,6 +1,6 @@
 """Sources read from a local folder when ``root`` is set, else from a Hugging Face dataset.
 
-``datasets`` is not a dependency of xner: it is imported only when a source needs it.
+``datasets`` (a dependency) is imported only when a source reads the hub.
 """
 
 import os
@@ -11,7 +11,7 @@ from pathlib import Path
 from xner.data.conll import TaggedSentence, parse_conll
 from xner.data.sources.base import DATA_HINT, FileSource
 from xner.errors import ConfigError, DataError
-from xner.offline import offline
+from xner.offline import hub_endpoint, offline, unreachable
 
 _WHITESPACE = re.compile(r"\s")
 
@@ -44,12 +44,11 @@ class HubDataset:
         self.cache_dir = cache_dir / "hf"
 
     def unavailable(self) -> str | None:
-        """Why the dataset cannot be read offline (not in the cache), else None."""
-        if not offline() or not self.hf_id:
+        """Why the dataset cannot be read offline or without network (not cached), else None."""
+        if not self.hf_id or (self.cache_dir / self.hf_id.replace("/", "___")).is_dir():
             return None
-        if (self.cache_dir / self.hf_id.replace("/", "___")).is_dir():
-            return None
-        return f"offline and the Hugging Face dataset {self.hf_id} is not cached"
+        why = "offline" if offline() else unreachable(hub_endpoint())
+        return f"{why} and the Hugging Face dataset {self.hf_id} is not cached" if why else None
 
     def load(self, lang: str, split: str, scheme: str, orphans: str) -> list[TaggedSentence]:
         """The split's rows, validated like a CoNLL file; a one-line error when they cannot be."""

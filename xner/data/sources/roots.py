@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from xner.errors import ConfigError, DataError
-from xner.offline import offline
+from xner.offline import offline, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +176,10 @@ class UrlRoot(Root):
 
     def unavailable(self, relative: str) -> str | None:
         url = self._url(relative)
-        if not offline() or cached_copy(url, self.cache_dir).is_file():
+        if cached_copy(url, self.cache_dir).is_file():
             return None
-        return f"offline and {url} is not cached"
+        why = "offline" if offline() else unreachable(url)
+        return f"{why} and {url} is not cached" if why else None
 
     def __str__(self) -> str:
         return self.url
