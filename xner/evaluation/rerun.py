@@ -122,16 +122,12 @@ def rerun_overrides(
 
 
 def app_command(
-    app: str,
-    overrides: Sequence[str],
-    uri: str,
-    rerun_of: str,
-    run_name: str | None = None,
-    cache_dir: str | None = None,
+    app: str, overrides: Sequence[str], uri: str, rerun_of: str, **replaced: str | None
 ) -> list[str]:
-    """The command line that re-executes `app` (`train` or `train.py`, from the repo root)."""
+    """The command line that re-executes `app` (`train` or `train.py`, from the repo root);
+    ``replaced``: :func:`rerun_overrides`' ``run_name`` and ``cache_dir``."""
     script = PROJECT_ROOT / app_script(app, rerun_of)
-    added = rerun_overrides(overrides, uri, rerun_of, run_name, cache_dir)
+    added = rerun_overrides(overrides, uri, rerun_of, **replaced)
     return [sys.executable, str(script), *added]
 
 
@@ -202,7 +198,7 @@ def rerun(
     name = (original.info.run_name or run_id) + RERUN_SUFFIX
     cache_dir = None if cached else tempfile.mkdtemp(prefix="xner-rerun-cache-")
     try:
-        command = app_command(app, replayed, uri, run_id, name, cache_dir)
+        command = app_command(app, replayed, uri, run_id, run_name=name, cache_dir=cache_dir)
         if cache_dir is not None:
             print(f"every stage recomputed in an empty cache {cache_dir} (--cached: reuse)",
                   file=sys.stderr, flush=True)  # fmt: skip
