@@ -44,8 +44,8 @@ def gap_table(stdout: str) -> list[str]:
 
 def test_slurm_conf_names_the_machine_and_keeps_every_path_in_its_folder(tmp_path):
     text = slurm_conf(tmp_path, "node1", 2, 4000, (7001, 7002))
-    assert "NodeName=node1 CPUs=2 RealMemory=4000 State=UNKNOWN" in text
-    assert "SlurmctldHost=node1" in text and "SlurmctldPort=7001" in text
+    assert "NodeName=node1 NodeAddr=127.0.0.1 CPUs=2 RealMemory=4000 State=UNKNOWN" in text
+    assert "SlurmctldHost=node1(127.0.0.1)" in text and "SlurmctldPort=7001" in text
     paths = re.findall(r"=(/\S+)", text)
     assert paths and all(Path(p).is_relative_to(tmp_path) for p in paths)
 

@@ -56,7 +56,7 @@ def slurm_conf(folder: Path, host: str, cpus: int, memory_mb: int, ports: tuple[
     return "\n".join(
         [
             "ClusterName=xner",
-            f"SlurmctldHost={host}",
+            f"SlurmctldHost={host}(127.0.0.1)",  # no name lookup needed
             "SlurmUser=root",
             "SlurmdUser=root",
             f"SlurmctldPort={ports[0]}",
@@ -86,7 +86,7 @@ def slurm_conf(folder: Path, host: str, cpus: int, memory_mb: int, ports: tuple[
             f"SlurmdPidFile={folder}/slurmd.pid",
             f"SlurmctldLogFile={folder}/log/slurmctld.log",
             f"SlurmdLogFile={folder}/log/slurmd.log",
-            f"NodeName={host} CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN",
+            f"NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN",
             f"PartitionName={PARTITION} Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
             "",
         ]
