@@ -10,19 +10,15 @@ hours of model transfer), the F1 each extra compute hour bought.
 from __future__ import annotations
 
 import json
-import re
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from xner.evaluation.gap import Table
+from xner.tracking.names import metric_key_part
 from xner.tracking.store import RunRecord
 
 BASELINE = "model_transfer"
-
-
-def _metric_safe(name: str) -> str:
-    return re.sub(r"[^\w.\-]+", "_", name).strip("_")
 
 
 def run_hours(metrics: Mapping[str, float]) -> float | None:
@@ -120,11 +116,11 @@ def render_costs(costs: CostTable, fmt: str) -> str:
     return to_markdown(costs)
 
 
-def cost_metrics(costs: CostTable) -> dict[str, float]:
+def sweep_cost_metrics(costs: CostTable) -> dict[str, float]:
     """What the sweep's parent logs: ``cost_hours/<lang>/<column>`` and ``points_per_hour/...``."""
     metrics = {}
     for (lang, column), h in costs.hours.items():
-        metrics[f"cost_hours/{_metric_safe(lang)}/{_metric_safe(column)}"] = h
+        metrics[f"cost_hours/{metric_key_part(lang)}/{metric_key_part(column)}"] = h
     for (lang, column), rate in costs.per_hour.items():
-        metrics[f"points_per_hour/{_metric_safe(lang)}/{_metric_safe(column)}"] = rate
+        metrics[f"points_per_hour/{metric_key_part(lang)}/{metric_key_part(column)}"] = rate
     return metrics

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xner.errors import ConfigError
-from xner.evaluation.cost_table import cost_metrics, cost_table, render_costs
+from xner.evaluation.cost_table import cost_table, render_costs, sweep_cost_metrics
 from xner.evaluation.gap import (
     DEFAULT_PREFERENCE,
     Table,
@@ -34,6 +33,7 @@ from xner.tracking.names import (
     REPORT_ARTIFACT_DIR,
     REPORT_ROLE,
     ROLE_TAG,
+    metric_key_part,
 )
 from xner.tracking.store import (
     RunRecord,
@@ -87,7 +87,7 @@ def save_report(
         **({"mean": table.mean_interval} if table.mean_interval else {}),
     }
     for row, interval in intervals.items():
-        key = f"gap/{_metric_safe(row)}"
+        key = f"gap/{metric_key_part(row)}"
         values = {key: interval.delta, f"{key}/low": interval.low, f"{key}/high": interval.high}
         for name, value in {**values, f"{key}/p": interval.p_value}.items():
             client.log_metric(run_id, name, value)
@@ -101,18 +101,13 @@ def save_report(
         if costs.hours:
             (folder / "cost.md").write_text(render_costs(costs, "markdown"), encoding="utf-8")
             (folder / "cost.json").write_text(render_costs(costs, "json"), encoding="utf-8")
-            for name, value in cost_metrics(costs).items():
+            for name, value in sweep_cost_metrics(costs).items():
                 client.log_metric(run_id, name, value)
         client.log_artifacts(run_id, tmp, artifact_path)
     client.set_tag(run_id, NOTE_TAG, to_markdown(table))  # the run's description in the UI
     if new_run:
         client.set_terminated(run_id)
     return run_id
-
-
-def _metric_safe(name: str) -> str:
-    """An MLflow metric key part: ``yor (masakhaner2)`` → ``yor_masakhaner2``."""
-    return re.sub(r"[^\w.\-]+", "_", name).strip("_")
 
 
 def build_table(

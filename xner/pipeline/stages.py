@@ -58,18 +58,12 @@ def _cached(
     """The output of ``stage`` from the cache (stored with its codec), computed on a miss;
     one log line says which, for how many sentences and how long it took."""
     encode, decode = CODECS[stage]
-    computed: list[bool] = []
-
-    def timed() -> Any:
-        computed.append(True)
-        return compute()
-
     start = time.monotonic()
     value, key = cache.get_or_compute(
-        stage, config, inputs, timed, encode, decode, code=STAGE_CODE[stage]
+        stage, config, inputs, compute, encode, decode, code=STAGE_CODE[stage]
     )
     size = f"{len(value)} sentences" if isinstance(value, Sized) else "done"
-    how = "computed" if computed else "cached"
+    how = "cached" if cache.costs[-1][2] else "computed"  # the lookup's (stage, cost, reused)
     log.info("stage %s: %s, %.1f s, %s", stage, size, time.monotonic() - start, how)
     return value, key
 

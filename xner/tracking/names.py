@@ -1,6 +1,8 @@
 """The MLflow tag and artifact names that runs are written with and read back by, in one place
 (with the two rules that name a run's variant and its counts artifact)."""
 
+import re
+
 # Tags MLflow itself reads.
 PARENT_TAG = "mlflow.parentRunId"
 NOTE_TAG = "mlflow.note.content"  # a run's description in the MLflow UI
@@ -66,3 +68,8 @@ def variant_name(
     if method == TEACHER_STUDENT and teacher and student and teacher != student:
         return f"{method}[{teacher}→{student}]"
     return method
+
+
+def metric_key_part(name: str) -> str:
+    """A part of an MLflow metric key: ``yor (masakhaner2)`` → ``yor_masakhaner2``."""
+    return re.sub(r"[^\w.\-]+", "_", name).strip("_")
