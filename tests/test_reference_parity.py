@@ -15,9 +15,6 @@ from xner.data.conll import read_conll
 from xner.data.tags import entities
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "europarl"
-REF = DATA / "thesis-reference"
-pytestmark = pytest.mark.skipif(not REF.is_dir(), reason="../shared thesis-reference missing")
 
 
 def preset(name: str, **override):
@@ -26,21 +23,29 @@ def preset(name: str, **override):
 
 
 @pytest.fixture(scope="module")
-def corpus():
-    src = read_conll(DATA / "en-europarl.test.conll02")
-    tgt = read_conll(DATA / "de-europarl.test.conll02")
+def reference(europarl_dir: Path) -> Path:
+    path = europarl_dir / "thesis-reference"
+    if not path.is_dir():
+        pytest.fail(f"{path} is missing: ../shared/data/europarl/thesis-reference is needed")
+    return path
+
+
+@pytest.fixture(scope="module")
+def corpus(europarl_dir, reference):
+    src = read_conll(europarl_dir / "en-europarl.test.conll02")
+    tgt = read_conll(europarl_dir / "de-europarl.test.conll02")
 
     def links(path: Path) -> list[set[tuple[int, int]]]:
         lines = path.read_text(encoding="utf-8").split("\n")[: len(src)]
         return [{(int(a), int(b)) for a, b in (p.split("-") for p in ln.split())} for ln in lines]
 
-    fwd, rev = links(REF / "eflomal-de.fwd"), links(REF / "eflomal-de.rev")
+    fwd, rev = links(reference / "eflomal-de.fwd"), links(reference / "eflomal-de.rev")
     return src, tgt, [f & r for f, r in zip(fwd, rev, strict=True)]
 
 
-def differing(projector, corpus, reference: str) -> list[int]:
+def differing(projector, corpus, path: Path) -> list[int]:
     src, tgt, links = corpus
-    ref = read_conll(REF / reference)
+    ref = read_conll(path)
     assert [s.words for s in ref] == [t.words for t in tgt]
     return [
         n
@@ -49,22 +54,34 @@ def differing(projector, corpus, reference: str) -> list[int]:
     ]
 
 
-def test_heuristic_paper_reproduces_the_reference_in_every_sentence(corpus):
+def test_heuristic_paper_reproduces_the_reference_in_every_sentence(corpus, reference):
     heuristic = preset("heuristic_paper.yaml")
-    assert differing(heuristic, corpus, "de.heuristic-d1-kall-thr0.8.conll") == []
+    assert differing(heuristic, corpus, reference / "de.heuristic-d1-kall-thr0.8.conll") == []
 
 
-def test_ilp_paper_greedy_reproduces_the_reference_but_one_tie(corpus):
+def test_ilp_paper_greedy_reproduces_the_reference_ties_included(corpus, reference):
+    thesis = reference / "de.ilp-align-le1-greedy-max10.conll"
     greedy = preset("ilp_paper.yaml", solver="greedy", max_len=10)
-    assert differing(greedy, corpus, "de.ilp-align-le1-greedy-max10.conll") == [308]
-    # Sentence 308, "European Regional Development Fund" (4 words) is linked to 3 of
-    # "Europäischen Fonds für regionale Entwicklung" (target 6..10): [9,11) scores 2*2/(4+2) and
-    # [6,11) 2*3/(4+5), both 2/3. The thesis' argmax takes the leftmost candidate first; xner
-    # takes the shorter one first.
+    assert differing(greedy, corpus, thesis) == []
+    # xner's own rule (ties=shorter) differs in sentence 308 only: "European Regional
+    # Development Fund" (4 words) is linked to 3 of "Europäischen Fonds für regionale
+    # Entwicklung" (target 6..10): [9,11) scores 2*2/(4+2) and [6,11) 2*3/(4+5), both 2/3.
+    # The thesis' argmax takes the first in its candidate list, [6,11); xner the shorter.
+    own = preset("ilp_paper.yaml", solver="greedy", max_len=10, ties="shorter")
+    assert differing(own, corpus, thesis) == [308]
     src, tgt, links = corpus
     s, t = src[308], tgt[308]
-    out = greedy.project(s.words, entities(s.tags), t.words, links[308])
-    assert out.entities[0].start == 9 and out.entities[0].end == 11
-    starts, ends, scores = greedy.score_matrix(s.words, entities(s.tags), t.words, links[308], None)
-    spans = list(zip(starts.tolist(), ends.tolist(), strict=True))
-    assert scores[0, spans.index((9, 11))] == pytest.approx(scores[0, spans.index((6, 11))])
+    spans = {
+        p.ties: [
+            (e.start, e.end)
+            for e in p.project(s.words, entities(s.tags), t.words, links[308]).entities
+        ]
+        for p in (greedy, own)
+    }
+    assert spans == {
+        "reference": [(6, 11), (13, 14), (25, 27)],
+        "shorter": [(9, 11), (13, 14), (25, 27)],
+    }
+    starts, ends, scores = own.score_matrix(s.words, entities(s.tags), t.words, links[308], None)
+    cands = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    assert scores[0, cands.index((9, 11))] == pytest.approx(scores[0, cands.index((6, 11))])

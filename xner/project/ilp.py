@@ -43,6 +43,9 @@ from xner.project.similarity import similarity_scores
 CONSTRAINTS = ("le", "eq", "ge")
 ON_INFEASIBLE = ("empty", "relax")
 SOLVERS = ("exact", "greedy")
+TIES = ("shorter", "reference")
+# Scores equal to this many decimals tie (reference ties): equal fractions computed two ways
+TIE_DECIMALS = 12
 SCALE = 1_000_000
 
 
@@ -63,6 +66,20 @@ class _Problem:
     start: np.ndarray
     end: np.ndarray
     score: np.ndarray
+    ties: str = "shorter"
+
+    def tie_order(self, members: np.ndarray | None = None) -> np.ndarray:
+        """Indices of ``members`` (default all), best first: the higher score, then (``shorter``)
+        the shorter and leftmost candidate or (``reference``) the thesis code's order: its greedy
+        ``argmax`` over the [entity, candidate] matrix takes the lower entity, then the first
+        candidate of its n-gram list (by start, then end)."""
+        idx = np.arange(len(self.ent)) if members is None else members
+        if self.ties == "shorter":
+            keys = (self.start[idx], self.end[idx] - self.start[idx], -self.score[idx])
+        else:
+            score = np.round(self.score[idx], TIE_DECIMALS)
+            keys = (self.end[idx], self.start[idx], self.ent[idx], -score)
+        return idx[np.lexsort(keys)]
 
 
 class ILPProjector(Projector):
@@ -85,6 +102,7 @@ class ILPProjector(Projector):
         on_infeasible: str = "empty",
         sim_ngram: int = 3,
         sim_cutoff: float = 0.5,
+        ties: str = "shorter",
     ) -> None:
         if score not in SCORES:
             raise ConfigError(f"projector.score={score!r}; choose one of {', '.join(SCORES)}")
@@ -94,6 +112,8 @@ class ILPProjector(Projector):
             )
         if solver not in SOLVERS:
             raise ConfigError(f"projector.solver={solver!r}; choose one of {', '.join(SOLVERS)}")
+        if ties not in TIES:
+            raise ConfigError(f"projector.ties={ties!r}; choose one of {', '.join(TIES)}")
         if on_infeasible not in ON_INFEASIBLE:
             raise ConfigError(
                 f"projector.on_infeasible={on_infeasible!r}; choose one of "
@@ -124,6 +144,7 @@ class ILPProjector(Projector):
         self.on_infeasible = on_infeasible
         self.sim_ngram = sim_ngram
         self.sim_cutoff = sim_cutoff
+        self.ties = ties
 
     # ---- scores -------------------------------------------------------------------------
     def _uses(self, name: str) -> bool:
@@ -184,7 +205,7 @@ class ILPProjector(Projector):
         if self.n_proj == 0 and self.constraint != "ge":
             keep[:] = False
         ent, cand = np.nonzero(keep)
-        return _Problem(ent, starts[cand], ends[cand], scores[ent, cand])
+        return _Problem(ent, starts[cand], ends[cand], scores[ent, cand], self.ties)
 
     # ---- projection ---------------------------------------------------------------------
     def project(
@@ -276,13 +297,13 @@ def components(problem: _Problem, n_entities: int) -> list[np.ndarray]:
 
 def best_if_disjoint(problem: _Problem, comp: np.ndarray) -> list[int] | None:
     """Each entity's best candidate, if these are pairwise disjoint (then they are optimal).
-    Best: the higher score; ties go to the shorter, then the leftmost candidate."""
-    ents = problem.ent[comp]
-    starts = problem.start[comp]
-    order = np.lexsort((starts, problem.end[comp] - starts, -problem.score[comp], ents))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = ents[order][1:] != ents[order][:-1]
-    best = comp[order[first]]
+    Best: the higher score; ties as :meth:`_Problem.tie_order` breaks them."""
+    ranked = problem.tie_order(comp)
+    ranked = ranked[np.argsort(problem.ent[ranked], kind="stable")]
+    ents = problem.ent[ranked]
+    first = np.ones(len(ranked), dtype=bool)
+    first[1:] = ents[1:] != ents[:-1]
+    best = ranked[first]
     picked = best[np.argsort(problem.start[best], kind="stable")].tolist()
     for prev, nxt in zip(picked, picked[1:], strict=False):
         if problem.end[prev] > problem.start[nxt]:
@@ -331,8 +352,8 @@ def cpsat_solve(
 def greedy_solve(
     problem: _Problem, n_entities: int, constraint: str, n_proj: int
 ) -> tuple[list[int], str]:
-    """Take the best remaining candidate that fits, repeatedly (ties: shorter, then leftmost)."""
-    order = np.lexsort((problem.start, problem.end - problem.start, -problem.score)).tolist()
+    """Take the best remaining candidate that fits, repeatedly (ties: ``tie_order``)."""
+    order = problem.tie_order().tolist()
     used = np.zeros(int(problem.end.max()) if len(problem.end) else 0, dtype=bool)
     count = [0] * n_entities
     cap = n_proj if constraint in ("le", "eq") else None
