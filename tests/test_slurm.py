@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sweep_support import TINY, all_runs, run_cli
+from xner.cluster.slurm_job import past_time_limit, slurm_seconds
 from xner.cluster.slurm_local import LocalSlurm, slurm_conf
 
 pytestmark = pytest.mark.slurm
@@ -48,6 +49,23 @@ def test_slurm_conf_names_the_machine_and_keeps_every_path_in_its_folder(tmp_pat
     assert "SlurmctldHost=node1(127.0.0.1)" in text and "SlurmctldPort=7001" in text
     paths = re.findall(r"=(/\S+)", text)
     assert paths and all(Path(p).is_relative_to(tmp_path) for p in paths)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("0:05", 5), ("1:00", 60), ("1:02:03", 3723), ("2-00:00:01", 172801), ("UNLIMITED", None)],
+)
+def test_slurm_times_read_as_seconds(text, seconds):
+    assert slurm_seconds(text) == seconds
+    assert slurm_seconds("INVALID") is None and slurm_seconds("1-x:00") is None
+
+
+def test_a_job_ending_at_its_limit_is_told_from_a_cancelled_one():
+    # squeue shows COMPLETING while a timed-out job ends (seen in CI): the clock decides
+    assert past_time_limit("COMPLETING", "1:12", "1:00")
+    assert past_time_limit("TIMEOUT", "0:59", "1:00")
+    assert not past_time_limit("COMPLETING", "0:40", "1:00")
+    assert not past_time_limit("CANCELLED", "5:00", "UNLIMITED")
 
 
 def test_the_cluster_stops_exactly_the_processes_it_started(tmp_path):
