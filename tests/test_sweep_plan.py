@@ -41,7 +41,7 @@ def test_a_bare_multirun_sweeps_the_gap_columns_of_the_projector_given():
     assert "projector=ilp" not in argv
     assert argv[-1] == "-m" and "data=masakhaner2" in argv
     assert plan(["-m", "lang=hau"], TRAIN, multirun=True)[0] == "-m"  # argparse: one block
-    columns = "model_transfer,translate_test_ilp,translate_train_ilp,teacher_student"
+    columns = "model_transfer,translate_test_ilp,translate_train_ilp,ensemble_ilp,teacher_student"
     assert f"+variant={columns}" in argv
     jobs = job_overrides(argv)
     assert [j for job in jobs for j in job if j.startswith("+variant=")] == [
@@ -49,12 +49,14 @@ def test_a_bare_multirun_sweeps_the_gap_columns_of_the_projector_given():
     ]
     markers = plan(["projector=markers", "-m"], TRAIN, multirun=True)
     assert (
-        "+variant=model_transfer,translate_test_markers,translate_train_markers,teacher_student"
+        "+variant=model_transfer,translate_test_markers,translate_train_markers,ensemble_markers,"
+        "teacher_student"
     ) in markers
     both = plan(["projector=heuristic,ilp", "-m"], TRAIN, multirun=True)
     assert (
         "+variant=model_transfer,translate_test_heuristic,translate_test_ilp,"
-        "translate_train_heuristic,translate_train_ilp,teacher_student"
+        "translate_train_heuristic,translate_train_ilp,ensemble_heuristic,ensemble_ilp,"
+        "teacher_student"
     ) in both
 
 
@@ -177,7 +179,7 @@ def test_bare_multirun_on_a_server_fails_some_jobs_and_the_ui_sees_the_compariso
 ):
     from sweep_support import mlflow_server
 
-    # offline, the NLLB checkpoint is not cached: both projection columns fail in their checks
+    # offline, the NLLB checkpoint is not cached: the three projection columns fail in their checks
     hf = ("translator=nllb_600m",)
     with mlflow_server(tmp_path / "server") as (url, _):
         done = run_app(
@@ -185,7 +187,7 @@ def test_bare_multirun_on_a_server_fails_some_jobs_and_the_ui_sees_the_compariso
             f"tracking.uri={url}", multirun=True, timeout=900,
         )  # fmt: skip
         assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-3000:]
-        assert "2 of 4 jobs failed" in done.stdout
+        assert "3 of 5 jobs failed" in done.stdout
         assert "| syn |" in done.stdout and "failed: " in done.stdout
         experiment = _rest(url, "experiments/get-by-name?experiment_name=xner")["experiment"]
         tags = {t["key"]: t["value"] for t in experiment.get("tags", [])}
@@ -193,12 +195,19 @@ def test_bare_multirun_on_a_server_fails_some_jobs_and_the_ui_sees_the_compariso
         runs = _rest(url, "runs/search", {"experiment_ids": [experiment["experiment_id"]]})
         runs = runs["runs"]
         by_name = {r["info"]["run_name"]: r for r in runs}
-        names = {"model_transfer-syn", "translate_test[ilp]-syn", "translate_train[ilp]-syn"}
+        names = {
+            "model_transfer-syn",
+            "translate_test[ilp]-syn",
+            "translate_train[ilp]-syn",
+            "ensemble[ilp]-syn",
+        }
         assert names | {"teacher_student-syn"} <= set(by_name)
         (parent,) = [r for r in runs if r["info"]["run_name"].startswith("sweep")]
         ptags = {t["key"]: t["value"] for t in parent["data"]["tags"]}
-        assert parent["info"]["status"] == "FINISHED"  # two of four jobs finished
-        assert ptags["xner.failed_jobs"] == "translate_test[ilp]-syn, translate_train[ilp]-syn"
+        assert parent["info"]["status"] == "FINISHED"  # two of five jobs finished
+        assert ptags["xner.failed_jobs"] == (
+            "translate_test[ilp]-syn, translate_train[ilp]-syn, ensemble[ilp]-syn"
+        )
         assert "| syn |" in ptags["mlflow.note.content"]
         assert ptags["mlflow.source.name"] == "train.py"
         artifacts = _rest(url, f"artifacts/list?run_id={parent['info']['run_id']}&path=report")

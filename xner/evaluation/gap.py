@@ -41,8 +41,11 @@ METHOD_ORDER = ("supervised", "model_transfer", *PROJECTION_METHODS, TEACHER_STU
 SPLITS = ("test", "val", "dev", "train")
 EXCLUDED_ROLES = (PARENT_ROLE, REPORT_ROLE)
 GAP = "gap"
-# Data transfer first: translate-train, like teacher-student, trains a target-language model.
+# The ensemble first (it combines both projection methods), then translate-train (like
+# teacher-student, it trains a target-language model), then translate-test.
 DEFAULT_PREFERENCE = (
+    "ensemble[ilp]",
+    "ensemble[heuristic]",
     "translate_train[ilp]",
     "translate_train[heuristic]",
     "translate_test[ilp]",

@@ -23,6 +23,9 @@ SOURCE_MODEL_CODE = (
     "xner.methods.training:Training.fit",
     "xner.methods.training:Training.new_classifier",
 )
+# translate-train's target model, trained on the silver data: cached, so the ensemble reuses it
+TARGET_MODEL_STAGE = "target_model"
+TARGET_MODEL_CODE = (*SOURCE_MODEL_CODE, "xner.methods.training:Training.target_model")
 # Trainer settings that change what is shown, not what is trained: not part of cache keys.
 COSMETIC = {
     "enable_progress_bar",
@@ -163,16 +166,43 @@ class Training:
         )
         return str(folder)
 
-    def _source_model_key(self, role: str) -> dict:
-        """What a source model depends on besides its data: model, trainer, seed, corpus."""
+    def target_model(self, train: Sequence[TaggedSentence], val: Sequence[TaggedSentence]) -> str:
+        """translate-train's model (role ``model``) trained on the silver sentences ``train``,
+        selected on ``val``: trained once per data, labels, model, trainer and seed and cached
+        (``target_model``), so an ensemble of the same config reuses it; its training curves
+        are logged by the job that trains it."""
+        from xner.models.trainer import seed_everything
+
+        labels = self.ctx.label_names()
+
+        def train_target(folder: Path) -> None:
+            seed_everything(int(self.cfg.seed))
+            module = self.new_classifier(label_names=labels)
+            module = self.fit(module, train, val, stage=None)
+            module.save_hf(folder)
+
+        folder, _ = self.ctx.cache.get_or_build_folder(
+            TARGET_MODEL_STAGE,
+            {**self._model_key("model"), "labels": list(labels)},
+            [fingerprint(train), fingerprint(val)],
+            train_target,
+            code=TARGET_MODEL_CODE,
+        )
+        return str(folder)
+
+    def _model_key(self, role: str) -> dict:
+        """What a trained model depends on besides its data: model, trainer and seed."""
         model = self.model_config(role)
         skip = ("source_checkpoint", "trainer", "_target_")
         return {
             "model": {k: v for k, v in model.items() if k not in skip},
             "trainer": {k: v for k, v in self.trainer_config(role).items() if k not in COSMETIC},
             "seed": int(self.cfg.seed),
-            "source_data": group_config(self.cfg.source_data),
         }
+
+    def _source_model_key(self, role: str) -> dict:
+        """What a source model depends on besides its data: model, trainer, seed, corpus."""
+        return {**self._model_key(role), "source_data": group_config(self.cfg.source_data)}
 
 
 def _restore(module: Any, checkpoint: str) -> None:

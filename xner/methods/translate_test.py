@@ -5,14 +5,19 @@ from xner.methods.context import RunContext
 from xner.methods.results import report
 from xner.methods.training import Training
 from xner.pipeline.from_config import build_pipeline
-from xner.pipeline.pipeline import translate_test
+from xner.pipeline.pipeline import Pipeline, translate_test
 
 
 class TranslateTest(Method):
     def run(self, ctx: RunContext) -> dict[str, float]:
-        # a bad config is refused before the source model (the labeller) is trained
-        source_checkpoint = Training(ctx).source_checkpoint
-        pipeline = build_pipeline(ctx.cfg, "translate_test", ctx.cache, source_checkpoint)
+        pipeline = translate_test_pipeline(ctx)
         test = ctx.target_split("test")
         result = translate_test(pipeline, test)
         return report(ctx, [s.tags for s in result.sentences], test, extra=result.summary())
+
+
+def translate_test_pipeline(ctx: RunContext) -> Pipeline:
+    """The translate-test pipeline of the job; a bad config is refused before the source model
+    (the labeller) is trained."""
+    source_checkpoint = Training(ctx).source_checkpoint
+    return build_pipeline(ctx.cfg, "translate_test", ctx.cache, source_checkpoint)

@@ -1,12 +1,13 @@
 """Translate-train: train a target model on source data translated and projected (silver data)."""
 
+from typing import Any
+
 from xner.data.conll import format_conll
 from xner.methods.base import Method
 from xner.methods.context import RunContext
 from xner.methods.training import Training
-from xner.models.trainer import seed_everything
 from xner.pipeline.from_config import build_pipeline
-from xner.pipeline.pipeline import translate_train
+from xner.pipeline.pipeline import Pipeline, translate_train
 
 
 class TranslateTrain(Method):
@@ -21,19 +22,25 @@ class TranslateTrain(Method):
         self.keep_incomplete = keep_incomplete
 
     def run(self, ctx: RunContext) -> dict[str, float]:
-        pipeline = build_pipeline(ctx.cfg, "translate_train", ctx.cache)
+        module, extra = self.trained_model(ctx, self.silver_pipeline(ctx))
+        metrics = self.predict_and_report(ctx, module)
+        if ctx.job is not None:
+            ctx.job.log_metrics(extra)
+        return {**metrics, **extra}
+
+    def silver_pipeline(self, ctx: RunContext) -> Pipeline:
+        """The translate-train pipeline of the job (a bad config is refused here)."""
+        return build_pipeline(ctx.cfg, "translate_train", ctx.cache)
+
+    def trained_model(self, ctx: RunContext, pipeline: Pipeline) -> tuple[Any, dict[str, float]]:
+        """The target model trained on the silver data (cached: ``target_model``) and the
+        projection counts of that data (``projection/...``)."""
         source = ctx.source_split(self.source_split)
         result = translate_train(pipeline, source, self.keep_incomplete)
         if not result.sentences:
             raise ValueError("translate_train: every source sentence was dropped; nothing to train")
         if ctx.job is not None:
             ctx.job.log_text(format_conll(result.sentences), "projected/silver_train.conll")
-        seed_everything(int(ctx.cfg.seed))
         training = Training(ctx)
-        module = training.new_classifier()
-        module = training.fit(module, result.sentences, self.validation(ctx))
-        metrics = self.predict_and_report(ctx, module)
-        extra = result.summary()
-        if ctx.job is not None:
-            ctx.job.log_metrics(extra)
-        return {**metrics, **extra}
+        folder = training.target_model(result.sentences, self.validation(ctx))
+        return training.load_classifier(folder), result.summary()

@@ -4,9 +4,9 @@ A sweep asks them of every job before it creates any MLflow run (all jobs failin
 ``error:`` line, exit 2); a job that fails them alone ends as a FAILED run with the reason.
 Checked: the corpora (a local ``root`` that is missing, a download that cannot happen
 offline, a language the corpus lacks), the checkpoints on the Hugging Face hub (offline and
-not cached), the translator (its languages, its model, a lexicon file, whether it carries
-markers for ``projector=markers``) and the settings (``score_mode``, unknown keys under
-``model``, ``teacher``, ``student`` and ``trainer``).
+not cached), the translator (its languages, in both directions for the ensemble, its model,
+a lexicon file, whether it carries markers for ``projector=markers``) and the settings
+(``score_mode``, unknown keys under ``model``, ``teacher``, ``student`` and ``trainer``).
 """
 
 from pathlib import Path
@@ -17,6 +17,9 @@ from xner.config import build
 from xner.errors import XnerError
 from xner.methods.context import method_of
 from xner.tracking.names import PROJECTION_METHODS
+
+# The pipelines a projection method runs (default: the one named like it).
+TASKS_OF = {"ensemble": ("translate_test", "translate_train")}
 
 
 def problems(cfg: DictConfig) -> list[str]:
@@ -34,16 +37,17 @@ def problems(cfg: DictConfig) -> list[str]:
         found += _checkpoint(cfg.model.get("checkpoint"), "model.checkpoint")
         found += _checkpoint(cfg.model.get("source_checkpoint"), "model.source_checkpoint")
     if method in PROJECTION_METHODS:
-        src, tgt = (lang, source_lang) if method == "translate_test" else (source_lang, lang)
-        found += _translator(cfg, src, tgt)
-        found += _markers(cfg)
+        for task in TASKS_OF.get(method, (method,)):
+            src, tgt = (lang, source_lang) if task == "translate_test" else (source_lang, lang)
+            found += _translator(cfg, src, tgt)
+            found += _markers(cfg, task)
         found += _checkpoint(cfg.aligner.get("model"), "aligner.model")
         if not _gold_labels(cfg) and not OmegaConf.is_missing(cfg.labeler, "checkpoint"):
             found += _checkpoint(cfg.labeler.get("checkpoint"), "labeler.checkpoint")
         from xner.pipeline.from_config import unknown_keys
 
         found += unknown_keys(cfg.get("pipeline"))
-    return found + _settings(cfg)
+    return list(dict.fromkeys(found + _settings(cfg)))
 
 
 def _settings(cfg: DictConfig) -> list[str]:
@@ -126,12 +130,13 @@ def _translator(cfg: DictConfig, src: str, tgt: str) -> list[str]:
     return []
 
 
-def _markers(cfg: DictConfig) -> list[str]:
-    """``projector=markers`` needs a translator that carries markers through translation."""
+def _markers(cfg: DictConfig, task: str) -> list[str]:
+    """``projector=markers`` needs a translator that carries markers through translation (in
+    ``task``: translate-test's back-translation translator, translate-train's own)."""
     if not str(cfg.projector.get("_target_", "")).endswith("MarkerProjector"):
         return []
     back = (cfg.get("pipeline") or {}).get("backtranslation") or {}
-    node = back.get("translator") if method_of(cfg) == "translate_test" else None
+    node = back.get("translator") if task == "translate_test" else None
     try:
         build(cfg.projector).style_for(build(node or cfg.translator))
     except XnerError as err:

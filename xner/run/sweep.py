@@ -2,7 +2,8 @@
 
 - With no ``data=``, ``lang`` picks the corpus (:mod:`xner.data.corpora`).
 - ``-m`` with no ``method``/``variant``/``experiment`` sweeps the gap table's columns for the
-  projector(s) given: model_transfer, translate_test[p], translate_train[p], teacher_student.
+  projector(s) given: model_transfer, translate_test[p], translate_train[p], ensemble[p],
+  teacher_student.
 - Before any MLflow run exists every job of a sweep is checked (:mod:`xner.run.preflight`): when
   none can run, one ``error:`` line and exit status 2; the same when two jobs would write one
   ``out=`` file.
@@ -24,6 +25,7 @@ from xner.data.corpora import overrides_for
 from xner.errors import ConfigError
 from xner.paths import PROJECT_ROOT
 from xner.run import signals
+from xner.tracking.names import PROJECTION_METHODS
 
 log = logging.getLogger(__name__)
 CONF_DIR = PROJECT_ROOT / "conf"
@@ -31,18 +33,19 @@ SELECTING = ("method", "variant", "experiment")
 
 
 def gap_columns(projectors: Sequence[str]) -> list[str]:
-    """The ``conf/variant`` names of the gap table's columns for these projectors."""
+    """The ``conf/variant`` names of the gap table's columns for these projectors: each
+    projection method (:data:`PROJECTION_METHODS`, the ensemble after the two it combines, so a
+    sequential sweep serves it from the cache) for each projector."""
     for projector in projectors:
-        for method in ("translate_test", "translate_train"):
+        for method in PROJECTION_METHODS:
             if not (CONF_DIR / "variant" / f"{method}_{projector}.yaml").is_file():
                 raise ConfigError(
                     f"projector={projector} has no gap-table column: add "
-                    f"conf/variant/{method}_{projector}.yaml (see translate_test_ilp.yaml)"
+                    f"conf/variant/{method}_{projector}.yaml (see {method}_ilp.yaml)"
                 )
     return [
         "model_transfer",
-        *(f"translate_test_{p}" for p in projectors),
-        *(f"translate_train_{p}" for p in projectors),
+        *(f"{method}_{p}" for method in PROJECTION_METHODS for p in projectors),
         "teacher_student",
     ]
 

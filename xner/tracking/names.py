@@ -42,7 +42,8 @@ SWEEP_TAG = "xner.sweep"  # on a parent run: its sweep's app and overrides, the 
 
 # Method names the variant tag and the gap table tell projection from teacher-student by:
 # a new projection-style method added here gets its variant tag, gap column and preflight checks.
-PROJECTION_METHODS = ("translate_test", "translate_train")
+# The order is the gap table's column order; the ensemble mixes the two before it.
+PROJECTION_METHODS = ("translate_test", "translate_train", "ensemble")
 TEACHER_STUDENT = "teacher_student"
 
 # Artifacts every job logs, and the file a sweep keeps its parent run's id in.
