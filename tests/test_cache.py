@@ -21,6 +21,7 @@ from xner.data.conll import TaggedSentence
 from xner.errors import ConfigError
 from xner.labelers.base import Labeler, Labelled
 from xner.methods.teacher_student import TEACHER_CODE
+from xner.methods.teacher_weights import FEATURES_CODE, WEIGHTS_CODE
 from xner.methods.training import SOURCE_MODEL_CODE, TARGET_MODEL_CODE
 from xner.pipeline import code_fingerprint
 from xner.pipeline.cache import StageCache, fingerprint
@@ -236,7 +237,7 @@ def test_library_versions_are_part_of_the_code(monkeypatch):
 
 
 def test_every_declared_stage_root_exists():
-    roots = [*SOURCE_MODEL_CODE, *TARGET_MODEL_CODE, *TEACHER_CODE]
+    roots = [*SOURCE_MODEL_CODE, *TARGET_MODEL_CODE, *TEACHER_CODE, *FEATURES_CODE, *WEIGHTS_CODE]
     roots += [r for c in STAGE_CODE.values() for r in c]
     code = CodeBase()
     for root in map(root_name, roots):

@@ -208,3 +208,41 @@ def test_two_tiny_teachers_distil_into_a_student_of_another_vocabulary(
     assert "source_model_ena-val/f1" in first.data.metrics  # the teachers' training is logged
     assert not any(k.startswith("source_model") for k in second.data.metrics)  # ... once
     assert "teacher_student[tiny_xlmr→tiny_bert]" in done.stdout  # the sweep's gap table
+
+
+@pytest.mark.slow
+def test_similarity_weights_are_computed_once_logged_and_mix_the_teachers(
+    repo_root, tmp_path, two_sources
+):
+    teacher = two_sources / "teacher"
+    done = run_app(
+        repo_root, tmp_path, "train.py", "method=teacher_student", "+debug=tiny", "lang=syn",
+        "data@source_data=masakhaner2", f"source_data.root={two_sources / 'src'}",
+        "source_data.label_drop=[]", "source_langs=[ena,enb]",
+        "model@teacher=xlmr_base", "teacher.name=tiny_xlmr", f"teacher.checkpoint={teacher}",
+        "teacher.lr=1e-3", "method.teacher_weights=similarity", "student.lr=1e-3,2e-3",
+        multirun=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    log = done.stdout + done.stderr
+    # features of the teacher's pretrained encoder: ena, enb and the target text, once
+    assert log.count("cache miss: sentence_features") == 3
+    assert log.count("cache hit: sentence_features") == 3
+    assert log.count("cache miss: teacher_weights") == 1
+    assert log.count("cache hit: teacher_weights") == 1
+    client = MlflowClient(tracking_uri=store_uri(tmp_path))
+    experiment = client.get_experiment_by_name("xner")
+    runs = [
+        r
+        for r in client.search_runs([experiment.experiment_id])
+        if "mlflow.parentRunId" in r.data.tags
+    ]
+    assert len(runs) == 2
+    weights = [
+        {lang: float(r.data.params[f"teacher_weight/{lang}"]) for lang in ("ena", "enb")}
+        for r in runs
+    ]
+    assert weights[0] == weights[1]
+    assert sum(weights[0].values()) == pytest.approx(1.0)
+    assert all(0.0 < w < 1.0 for w in weights[0].values())
+    assert runs[0].data.params["method.teacher_weights"] == "similarity"

@@ -4,18 +4,28 @@ Teachers are source models of the ``teacher`` node, one per source language (``s
 each trained once and cached like the source model of every other method; or checkpoints given
 in ``method.teachers``. Their per-word probabilities on the unlabelled target text (and their
 predictions on the target test, logged as ``teacher/<name>/test/f1``: the model-transfer number
-of that source) are computed once per (teacher, text) and cached. The student is the
-``student`` node, fresh from its pretrained checkpoint; it may use another tokenizer.
+of that source) are computed once per (teacher, text) and cached. Their soft labels are mixed
+with the weights of ``method.teacher_weights`` (:mod:`xner.methods.teacher_weights`: uniform,
+given, or by language similarity), logged as params ``teacher_weight/<name>``. The student is
+the ``student`` node, fresh from its pretrained checkpoint; it may use another tokenizer.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from xner.data.conll import untagged
 from xner.errors import ConfigError
 from xner.methods.base import Method
 from xner.methods.context import RunContext
 from xner.methods.results import Scoring
+from xner.methods.teacher_weights import (
+    PARAM,
+    SIMILARITY,
+    similarity_settings,
+    similarity_weights,
+    weights_problem,
+)
 from xner.methods.training import Training
 from xner.models.distill import align_labels, combine_teachers, shared_labels, teacher_alphas
 from xner.models.trainer import seed_everything
@@ -51,15 +61,24 @@ class TeacherStudent(Method):
         self,
         unlabelled_split: str = "train",
         teachers: Sequence[str] | None = None,
-        teacher_weights: Sequence[float] | None = None,
+        teacher_weights: Sequence[float] | str | None = None,
         loss: str = "mse",
         temperature: float = 1.0,
         select_on: str = "source_dev",
+        similarity: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(select_on)
         self.unlabelled_split = unlabelled_split
         self.teachers = [str(t) for t in teachers or []]
-        self.teacher_weights = list(teacher_weights) if teacher_weights else None
+        problem = weights_problem(teacher_weights, self.teachers)
+        if problem:
+            raise ConfigError(problem)
+        if isinstance(teacher_weights, str):
+            self.teacher_weights: list[float] | str | None = teacher_weights
+        else:
+            self.teacher_weights = list(teacher_weights) if teacher_weights else None
+        self.similarity = dict(similarity or {})
+        similarity_settings(self.similarity)  # bad settings fail before any training
         self.loss = loss
         self.temperature = temperature
 
@@ -118,11 +137,27 @@ class TeacherStudent(Method):
             return super().validation(ctx)
         return [s for lang in ctx.source_langs for s in ctx.source_dev(lang)]
 
+    def alphas(self, ctx: RunContext, words: list[list[str]]) -> dict[str, float]:
+        """The normalised weight of each teacher (by name), logged as ``teacher_weight/<name>``
+        params; by similarity, computed from the source and target text before any teacher
+        is trained."""
+        names = teacher_names(self.teachers) if self.teachers else list(ctx.source_langs)
+        if len(set(names)) != len(names):
+            raise ConfigError(f"source_langs {names} names a language twice")
+        if self.teacher_weights == SIMILARITY:
+            by_lang = similarity_weights(ctx, self.similarity, names, words)
+            weights: list[float] | None = [by_lang[name] for name in names]
+        else:
+            weights = self.teacher_weights  # type: ignore[assignment]
+        alphas = dict(zip(names, teacher_alphas(len(names), weights).tolist(), strict=True))
+        if ctx.job is not None:
+            ctx.job.log_params({PARAM.format(name=n): repr(a) for n, a in alphas.items()})
+        return alphas
+
     def run(self, ctx: RunContext) -> dict[str, float]:
-        n_teachers = len(self.teachers) or len(ctx.source_langs)
-        teacher_alphas(n_teachers, self.teacher_weights)  # bad weights fail before any training
         unlabelled = untagged(ctx.target_split(self.unlabelled_split))
-        words = [s.words for s in unlabelled]
+        words = [list(s.words) for s in unlabelled]
+        alphas = self.alphas(ctx, words)  # bad weights fail before any training
         outputs, teacher_metrics = [], {}
         for name, checkpoint in self.teacher_checkpoints(ctx):
             outputs.append(self.teacher_probs(ctx, checkpoint, words))
@@ -132,7 +167,7 @@ class TeacherStudent(Method):
         labels = shared_labels([list(o["labels"]) for o in outputs])
         soft = combine_teachers(
             [align_labels(o["probs"], list(o["labels"]), labels) for o in outputs],
-            self.teacher_weights,
+            list(alphas.values()),
         )
         seed_everything(int(ctx.cfg.seed))
         training = Training(ctx)

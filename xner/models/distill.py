@@ -57,11 +57,26 @@ def distillation_loss(
 
 
 def teacher_alphas(n_teachers: int, weights: Sequence[float] | None = None) -> np.ndarray:
-    """Normalised teacher weights α_k: uniform by default; checked before any teacher is trained."""
+    """Normalised teacher weights α_k: uniform by default; checked before any teacher is trained.
+
+    ``method.teacher_weights=similarity`` reaches here already turned into numbers."""
     if n_teachers < 1:
         raise ConfigError("distillation needs at least one teacher")
-    alphas = np.ones(n_teachers) if weights is None else np.asarray(weights, dtype=np.float64)
-    if alphas.shape != (n_teachers,) or (alphas < 0).any() or alphas.sum() <= 0:
+    if isinstance(weights, str):
+        raise ConfigError(
+            f"teacher weights {weights!r} are not numbers: method.teacher_weights=similarity is "
+            "turned into numbers by the teacher-student method (xner.methods.teacher_weights)"
+        )
+    try:
+        alphas = np.ones(n_teachers) if weights is None else np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        alphas = None  # not numbers: refused below, with the weights named
+    if (
+        alphas is None
+        or alphas.shape != (n_teachers,)
+        or not (alphas >= 0).all()
+        or not alphas.sum() > 0
+    ):
         raise ConfigError(
             f"teacher weights {list(weights or [])} must be {n_teachers} non-negative numbers "
             "with a positive sum (method.teacher_weights, one per teacher)"

@@ -5,8 +5,9 @@ A sweep asks them of every job before it creates any MLflow run (all jobs failin
 Checked: the corpora (a local ``root`` that is missing, a download that cannot happen
 offline, a language the corpus lacks), the checkpoints on the Hugging Face hub (offline and
 not cached), the translator (its languages, in both directions for the ensemble, its model,
-a lexicon file, whether it carries markers for ``projector=markers``) and the settings
-(``score_mode``, unknown keys under ``model``, ``teacher``, ``student`` and ``trainer``).
+a lexicon file, whether it carries markers for ``projector=markers``), teacher-student's
+``method.teacher_weights`` and the settings (``score_mode``, unknown keys under ``model``,
+``teacher``, ``student`` and ``trainer``).
 """
 
 from pathlib import Path
@@ -47,6 +48,8 @@ def problems(cfg: DictConfig) -> list[str]:
         from xner.pipeline.from_config import unknown_keys
 
         found += unknown_keys(cfg.get("pipeline"))
+    if method == "teacher_student":
+        found += _teacher_weights(cfg)
     return list(dict.fromkeys(found + _settings(cfg)))
 
 
@@ -60,6 +63,23 @@ def _settings(cfg: DictConfig) -> list[str]:
         check_settings(cfg)
     except XnerError as err:
         return [str(err)]
+    return []
+
+
+def _teacher_weights(cfg: DictConfig) -> list[str]:
+    """``method.teacher_weights=similarity`` needs source text; its settings must be known."""
+    from xner.methods.teacher_weights import SIMILARITY, similarity_settings, weights_problem
+
+    node = cfg.method
+    weights = node.get("teacher_weights")
+    problem = weights_problem(weights, list(node.get("teachers") or []))
+    if problem:
+        return [problem]
+    if weights == SIMILARITY:
+        try:
+            similarity_settings(OmegaConf.to_container(node.get("similarity") or {}, resolve=True))
+        except XnerError as err:
+            return [str(err)]
     return []
 
 

@@ -340,6 +340,15 @@ class JobRun:
             for start in range(0, len(batch), 500):
                 self.client.log_batch(self.run_id, metrics=batch[start : start + 500])
 
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Params a job learns as it runs (``teacher_weight/<lang>``), besides its config's."""
+        from mlflow.entities import Param
+
+        with guarded(self.uri, "logging params", self.run_id):
+            self.client.log_batch(
+                self.run_id, params=[Param(k[:250], str(v)[:6000]) for k, v in params.items()]
+            )
+
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         from mlflow.entities import RunTag
 
