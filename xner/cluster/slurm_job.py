@@ -46,8 +46,10 @@ def slurm_seconds(text: str) -> int | None:
     UNLIMITED, NOT_SET or anything else."""
     days, _, clock = text.strip().rpartition("-")
     parts = clock.split(":")
-    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts) or not (
-        days == "" or days.isdigit()
+    if (
+        not 2 <= len(parts) <= 3
+        or not all(p.isdigit() for p in parts)
+        or not (days == "" or days.isdigit())
     ):
         return None
     seconds = 0
