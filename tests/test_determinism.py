@@ -1,5 +1,6 @@
 """Same command, same numbers: cold tiny runs repeat with their seed; what cannot is tagged."""
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -105,9 +106,13 @@ def tiny_run(repo_root: Path, folder: Path, seed: int) -> tuple[dict, dict, list
 def test_two_cold_tiny_runs_with_one_seed_are_identical_and_another_seed_differs(
     repo_root, tmp_path
 ):
-    first = tiny_run(repo_root, tmp_path / "a", seed=1)
-    again = tiny_run(repo_root, tmp_path / "b", seed=1)
-    other = tiny_run(repo_root, tmp_path / "c", seed=2)
+    # the three cold runs at once: the same seed must give the same numbers under load too
+    with ThreadPoolExecutor(3) as pool:
+        runs = [
+            pool.submit(tiny_run, repo_root, tmp_path / name, seed)
+            for name, seed in (("a", 1), ("b", 1), ("c", 2))
+        ]
+        first, again, other = (run.result() for run in runs)
     history, tags, stages = first
     assert any(len(values) > 1 for values in history.values())  # the per-step loss is there
     assert len(stages) == 2
