@@ -155,23 +155,40 @@ def two_sources(tmp_path_factory):
     return root
 
 
+def two_teacher_sweep(repo_root: Path, folder: Path, two_sources: Path, *overrides: str):
+    """A two-job tiny teacher-student sweep (student.lr=1e-3,2e-3) with teachers on ena, enb."""
+    teacher = two_sources / "teacher"
+    done = run_app(
+        repo_root, folder, "train.py", "method=teacher_student", "+debug=tiny", "lang=syn",
+        "data@source_data=masakhaner2", f"source_data.root={two_sources / 'src'}",
+        "source_data.label_drop=[]", "source_langs=[ena,enb]",
+        "model@teacher=xlmr_base", "teacher.name=tiny_xlmr", f"teacher.checkpoint={teacher}",
+        "teacher.lr=1e-3", "student.lr=1e-3,2e-3", *overrides, multirun=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return done
+
+
+def job_runs(folder: Path) -> list:
+    """The sweep's job runs (not its parent) in the store under ``folder``."""
+    client = MlflowClient(tracking_uri=store_uri(folder))
+    experiment = client.get_experiment_by_name("xner")
+    runs = client.search_runs([experiment.experiment_id])
+    return [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+
+
 @pytest.mark.slow
 def test_two_tiny_teachers_distil_into_a_student_of_another_vocabulary(
     repo_root, tmp_path, two_sources
 ):
     from transformers import AutoConfig, AutoTokenizer
 
-    teacher, student = two_sources / "teacher", two_sources / "student"
-    done = run_app(
-        repo_root, tmp_path, "train.py", "method=teacher_student", "+debug=tiny", "lang=syn",
-        "data@source_data=masakhaner2", f"source_data.root={two_sources / 'src'}",
-        "source_data.label_drop=[]", "source_langs=[ena,enb]",
-        "model@teacher=xlmr_base", "teacher.name=tiny_xlmr", f"teacher.checkpoint={teacher}",
-        "teacher.lr=1e-3", "model@student=mbert", "student.name=tiny_bert",
-        f"student.checkpoint={student}", "student.batch_size=8", "student.lr=1e-3,2e-3",
-        multirun=True, timeout=900,
+    student = two_sources / "student"
+    done = two_teacher_sweep(
+        repo_root, tmp_path, two_sources,
+        "model@student=mbert", "student.name=tiny_bert", f"student.checkpoint={student}",
+        "student.batch_size=8",
     )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     # two teachers, each trained once; their probabilities computed once per text
     log = done.stdout + done.stderr
     assert log.count("cache miss: source_model") == 2
@@ -185,13 +202,7 @@ def test_two_tiny_teachers_distil_into_a_student_of_another_vocabulary(
     assert AutoConfig.from_pretrained(models[0]).hidden_size == 48
     assert AutoConfig.from_pretrained(two_sources / "student").num_hidden_layers == 1
 
-    client = MlflowClient(tracking_uri=store_uri(tmp_path))
-    experiment = client.get_experiment_by_name("xner")
-    runs = [
-        r
-        for r in client.search_runs([experiment.experiment_id])
-        if "mlflow.parentRunId" in r.data.tags
-    ]
+    runs = job_runs(tmp_path)
     assert len(runs) == 2
     first, second = sorted(runs, key=lambda r: r.info.start_time)
     for run in runs:
@@ -214,29 +225,14 @@ def test_two_tiny_teachers_distil_into_a_student_of_another_vocabulary(
 def test_similarity_weights_are_computed_once_logged_and_mix_the_teachers(
     repo_root, tmp_path, two_sources
 ):
-    teacher = two_sources / "teacher"
-    done = run_app(
-        repo_root, tmp_path, "train.py", "method=teacher_student", "+debug=tiny", "lang=syn",
-        "data@source_data=masakhaner2", f"source_data.root={two_sources / 'src'}",
-        "source_data.label_drop=[]", "source_langs=[ena,enb]",
-        "model@teacher=xlmr_base", "teacher.name=tiny_xlmr", f"teacher.checkpoint={teacher}",
-        "teacher.lr=1e-3", "method.teacher_weights=similarity", "student.lr=1e-3,2e-3",
-        multirun=True, timeout=900,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    done = two_teacher_sweep(repo_root, tmp_path, two_sources, "method.teacher_weights=similarity")
     log = done.stdout + done.stderr
     # features of the teacher's pretrained encoder: ena, enb and the target text, once
     assert log.count("cache miss: sentence_features") == 3
     assert log.count("cache hit: sentence_features") == 3
     assert log.count("cache miss: teacher_weights") == 1
     assert log.count("cache hit: teacher_weights") == 1
-    client = MlflowClient(tracking_uri=store_uri(tmp_path))
-    experiment = client.get_experiment_by_name("xner")
-    runs = [
-        r
-        for r in client.search_runs([experiment.experiment_id])
-        if "mlflow.parentRunId" in r.data.tags
-    ]
+    runs = job_runs(tmp_path)
     assert len(runs) == 2
     weights = [
         {lang: float(r.data.params[f"teacher_weight/{lang}"]) for lang in ("ena", "enb")}
