@@ -82,14 +82,21 @@ class TeacherStudent(Method):
         self.loss = loss
         self.temperature = temperature
 
+    def names(self, ctx: RunContext) -> list[str]:
+        """The teachers' names: of the given checkpoints, else the source languages."""
+        if self.teachers:
+            return teacher_names(self.teachers)
+        langs = list(ctx.source_langs)
+        if len(set(langs)) != len(langs):
+            raise ConfigError(f"source_langs {langs} names a language twice")
+        return langs
+
     def teacher_checkpoints(self, ctx: RunContext) -> list[tuple[str, str]]:
         """(name, checkpoint) of every teacher: the given checkpoints, else one source model of
         the ``teacher`` node per source language (trained on first use, then cached)."""
         if self.teachers:
             return list(zip(teacher_names(self.teachers), self.teachers, strict=True))
-        langs = ctx.source_langs
-        if len(set(langs)) != len(langs):
-            raise ConfigError(f"source_langs {langs} names a language twice")
+        langs = self.names(ctx)
         training = Training(ctx)
         if len(langs) > 1 and training.model_node("teacher").get("source_checkpoint"):
             raise ConfigError(
@@ -141,9 +148,7 @@ class TeacherStudent(Method):
         """The normalised weight of each teacher (by name), logged as ``teacher_weight/<name>``
         params; by similarity, computed from the source and target text before any teacher
         is trained."""
-        names = teacher_names(self.teachers) if self.teachers else list(ctx.source_langs)
-        if len(set(names)) != len(names):
-            raise ConfigError(f"source_langs {names} names a language twice")
+        names = self.names(ctx)
         if self.teacher_weights == SIMILARITY:
             by_lang = similarity_weights(ctx, self.similarity, names, words)
             weights: list[float] | None = [by_lang[name] for name in names]

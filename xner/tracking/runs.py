@@ -342,11 +342,9 @@ class JobRun:
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Params a job learns as it runs (``teacher_weight/<lang>``), besides its config's."""
-        from mlflow.entities import Param
-
         with guarded(self.uri, "logging params", self.run_id):
             self.client.log_batch(
-                self.run_id, params=[Param(k[:250], str(v)[:6000]) for k, v in params.items()]
+                self.run_id, params=[_param(k, str(v)) for k, v in params.items()]
             )
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
@@ -426,11 +424,16 @@ def _git_output(args: list[str], root: Path = PROJECT_ROOT) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
-def _params(config: Mapping) -> list:
+def _param(key: str, value: str) -> Any:
+    """An MLflow param cut to the store's limits (key 250, value 6000 characters)."""
     from mlflow.entities import Param
 
+    return Param(key[:250], value[:6000])
+
+
+def _params(config: Mapping) -> list:
     flat = flatten({k: v for k, v in config.items() if k != "hydra"})
-    return [Param(k[:250], v[:6000]) for k, v in sorted(flat.items())]
+    return [_param(k, v) for k, v in sorted(flat.items())]
 
 
 def job_tags(
