@@ -11,8 +11,9 @@ import sys
 from collections.abc import Callable, Sequence
 
 from xner.errors import XnerError
-from xner.evaluation import compare, config_diff, errors_cli, report, rerun, score_cli
+from xner.evaluation import compare, config_diff, errors_cli, report, score_cli
 from xner.pipeline import cache_cli
+from xner.run import rerun
 
 Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 

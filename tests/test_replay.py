@@ -16,10 +16,10 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from helpers import clean_env, error_line, mlflow_store, run_app_here
 from xner.errors import ConfigError
-from xner.evaluation.rerun import rerun, shown_command
 from xner.paths import PROJECT_ROOT
 from xner.run.choices import check_choices
 from xner.run.overrides import NOTHING_ALLOWED, Permissions, app_script, checked_replay
+from xner.run.rerun import rerun, shown_command
 
 
 class _Touch:

@@ -11,7 +11,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from helpers import mlflow_store
 from xner.errors import ConfigError, XnerError
-from xner.evaluation.rerun import (
+from xner.paths import PROJECT_ROOT
+from xner.run.rerun import (
     MetricCheck,
     app_command,
     compare_metrics,
@@ -20,7 +21,6 @@ from xner.evaluation.rerun import (
     rerun,
     rerun_overrides,
 )
-from xner.paths import PROJECT_ROOT
 from xner.tracking.store import resolve_run
 
 ORIGINAL = {"test/f1": 0.5, "val/f1": 0.4, "train/loss": 1.0, "test/f1_PER": 0.3}

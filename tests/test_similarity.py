@@ -5,10 +5,11 @@ import pytest
 
 from xner.align.eflomal import lexical_priors, orthographic_priors
 from xner.data.entity import Entity
+from xner.data.spelling import char_ngrams, fold
 from xner.errors import ConfigError
 from xner.project.candidates import ngram_spans
 from xner.project.ilp import ILPProjector
-from xner.project.similarity import char_ngrams, fold, similarity_scores, word_similarity
+from xner.project.similarity import similarity_scores, word_similarity
 
 
 def test_fold_lowercases_strips_diacritics_and_transliterates():

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from xner.align.base import Aligner, Link, SentencePair, check_links
 from xner.align.eflomal_seed import run_eflomal
+from xner.data.spelling import char_ngrams
 from xner.errors import ConfigError, DataError
 
 SYMMETRIZE = ("forward", "reverse", "intersection", "union", "grow-diag-final-and")
@@ -315,8 +316,6 @@ def orthographic_priors(
     """Lexical priors tying a capitalised source word (a name, in English) to the target words
     of the same sentence pair that are spelt alike (Dice of the folded words' character-trigram
     sets at least ``threshold``, not identical): Commission/Kommission, Russia/Rußland."""
-    from xner.project.similarity import char_ngrams
-
     grams: dict[str, frozenset[str]] = {}
     similar: dict[tuple[str, str], bool] = {}
     counts: Counter[tuple[str, str]] = Counter()

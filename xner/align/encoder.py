@@ -14,18 +14,12 @@ from xner.align.subwords import (
     require_fast,
     stitch,
 )
+from xner.device import resolve_device
 from xner.errors import ConfigError
 from xner.hub import LOAD_ERRORS, check_checkpoint, load_error, model_options
 from xner.models.registry import resolve_checkpoint
 
 SANE_MAX_LENGTH = 100_000  # tokenizers without a limit report a huge sentinel instead
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` picks CUDA when available."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def layer_count(config) -> int:
@@ -82,7 +76,7 @@ class Encoder:
         self.tokenizer = AutoTokenizer.from_pretrained(self.name, **self.options)
         require_fast(self.tokenizer)
         self.tokenizer = self._with_prefix_space(AutoTokenizer)
-        self.device = resolve_device(device)
+        self.device = torch.device(resolve_device(device))
         try:
             network = AutoModel.from_pretrained(self.name, **self.options)
         except LOAD_ERRORS as err:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from xner.data.tags import OUTSIDE, iob2_tag_names, split_tag
+from xner.device import resolve_device
 from xner.errors import ConfigError
 from xner.hub import LOAD_ERRORS, check_checkpoint, load_error
 from xner.labelers.base import Labeler, Labelled
@@ -74,7 +75,6 @@ class ModelLabeler(Labeler):
     def _load(self):
         if self._loaded is None:
             from xner.models.classifier import load_token_model
-            from xner.translate.hf import resolve_device
 
             try:
                 tokenizer, model, names = load_token_model(self.checkpoint, self.label_names)

@@ -37,8 +37,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from xner.data.entity import Entity
+from xner.data.wordtok import word_tokenize
 from xner.errors import ConfigError
-from xner.translate.wordtok import word_tokenize
 
 STYLES = ("brackets", "html")
 ON_BROKEN = ("entity", "sentence")

@@ -10,7 +10,7 @@ could not translate (``*`` unknown, ``@`` missing from the bilingual dictionary,
 generation failed); the marks are removed unless ``keep_marks`` (a kept mark comes out as a
 word of its own, by the word tokenizer's rules). A mark is never stripped from a word that
 the input itself had (``@user`` stays). Output words come from
-:func:`xner.translate.wordtok.word_tokenize`, as the HF translator's do.
+:func:`xner.data.wordtok.word_tokenize`, as the HF translator's do.
 """
 
 import re
@@ -21,9 +21,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from xner.data.wordtok import word_tokenize
 from xner.errors import ConfigError, DataError
 from xner.translate.base import Translator
-from xner.translate.wordtok import word_tokenize
 
 # Dataset codes -> Apertium's (ISO 639-3, as its pair names use them); 3-letter codes pass.
 APERTIUM_CODES: dict[str, str] = {

@@ -2,7 +2,7 @@
 
 Sentences are joined with spaces, sorted by length (longest first, so padding is small and
 out-of-memory errors show up in the first batch), translated in batches with beam search,
-put back in input order and split into words with :func:`xner.translate.wordtok.word_tokenize`.
+put back in input order and split into words with :func:`xner.data.wordtok.word_tokenize`.
 The model loads on the first call, so a cached pipeline never loads it.
 """
 
@@ -11,21 +11,14 @@ from collections.abc import Mapping, Sequence
 
 from tqdm import tqdm
 
+from xner.data.wordtok import word_tokenize
+from xner.device import resolve_device
 from xner.errors import ConfigError
 from xner.hub import LOAD_ERRORS, check_checkpoint, load_error, model_options
 from xner.translate.base import Translator
 from xner.translate.langcodes import FAMILIES, model_code
-from xner.translate.wordtok import word_tokenize
 
 log = logging.getLogger(__name__)
-
-
-def resolve_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 def guess_family(model: str, tokenizer: object | None = None) -> str | None:
