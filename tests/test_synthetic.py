@@ -157,3 +157,72 @@ def test_command_line_output_does_not_depend_on_hash_seed(repo_root, tmp_path):
         command = [sys.executable, "-m", "xner.data.synthetic", str(tmp_path / hash_seed)]
         subprocess.run([*command, "--n-train", "30"], env=env, check=True, capture_output=True)
     assert folder_bytes(tmp_path / "1") == folder_bytes(tmp_path / "2")
+
+
+class _Draws:
+    """A stand-in random stream: ``random()`` returns the given draws in order."""
+
+    def __init__(self, *draws: float) -> None:
+        self.draws = list(draws)
+
+    def random(self) -> float:
+        return self.draws.pop(0)
+
+
+def test_machine_translation_is_literal_or_fluent_phrase_by_phrase():
+    from xner.data.synthetic import Phrase, Token, _MachineTranslator
+
+    lexicon = {"in": "ko", "In": "Ko", "met": "vapi", "Met": "Vapi"}
+    phrases = [
+        Phrase([Token("John", "B-PER"), Token("Smith", "I-PER")], [Token("Djon"), Token("Smita")]),
+        Phrase([Token("met")], [Token("vapi")]),
+        Phrase([Token("in"), Token("Lagos")], [Token("Lagos"), Token("ko")]),
+        Phrase([Token(".")], [Token("bo"), Token(".")]),
+    ]
+    # literal, fluent, literal, fluent; then the particle is copied (draw < 0.5)
+    to_en = _MachineTranslator(_Draws(0.1, 0.9, 0.1, 0.9, 0.2), lexicon).to_en(phrases)
+    assert to_en == ["Djon", "Smita", "met", "Lagos", "in", "bo", "."]
+    # literal, fluent, literal, fluent: English order, names respelt without the person affix,
+    # and the particle, which English lacks, never appears
+    to_syn = _MachineTranslator(_Draws(0.1, 0.9, 0.1, 0.9), lexicon).to_syn(phrases)
+    assert to_syn == ["Djohn", "Smit", "vapi", "ko", "Lagos", "."]
+
+
+def test_machine_translation_is_seeded_parallel_and_partly_literal(corpus):
+    again = generate(seed=7, n_train=120, n_dev=20, n_test=40)
+    assert again.machine == corpus.machine
+    for (src, tgt), splits in corpus.machine.items():
+        for split, translated in splits.items():
+            originals = corpus.split(src, split)
+            references = corpus.split(tgt, split)
+            assert len(translated) == len(originals)
+            same = sum(t == list(r.words) for t, r in zip(translated, references, strict=True))
+            # some sentences come out as the human translation, most do not
+            assert 0 < same < len(translated), (src, tgt, split, same)
+    assert generate(7, 120, 20, 40).split("syn", "test") == corpus.split("syn", "test")
+
+
+def test_the_human_sides_do_not_depend_on_the_machine_translation(tmp_path):
+    """The MT has its own random stream: the corpus files are those of before it existed."""
+    import hashlib
+
+    folder = write_corpus(generate(0, 400, 100, 100), tmp_path)
+    digest = hashlib.sha256()
+    for name, data in folder_bytes(folder).items():
+        digest.update(name.encode())
+        digest.update(data)
+    assert digest.hexdigest() == "7e5c46d5672639b8989e5bc929b51a906642170f7cad4dac4620deaeccdf3aef"
+
+
+def test_synthetic_mt_translator_serves_the_corpus_mt_and_only_for_the_synthetic_corpus(tmp_path):
+    from xner.data.sources import Synthetic
+    from xner.errors import ConfigError
+    from xner.translate import SyntheticMTTranslator
+
+    source = Synthetic(seed=3, n_train=6, n_dev=0, n_test=4, cache_dir=tmp_path)
+    translator = SyntheticMTTranslator(source, splits=["train", "test"])
+    test = [list(s.words) for s in source.split("syn", "test")]
+    assert translator.translate(test, "syn", "en") == source.corpus.machine["syn", "en"]["test"]
+    assert not hasattr(translator, "parallel_text")  # the aligner learns from the pairs it aligns
+    with pytest.raises(ConfigError, match="needs data=synthetic, not europarl"):
+        SyntheticMTTranslator(type("Europarl", (), {"name": "europarl"})()).check("en", "de")

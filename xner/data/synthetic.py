@@ -24,6 +24,15 @@ side is a translation of the other:
 5. ``that`` after ``said`` has no counterpart, and a quarter of the sentences end with the
    particle ``bo`` before the full stop: words with no translation.
 
+Machine translation. Besides the two human sides, every sentence has a seeded *machine*
+translation in each direction (``SyntheticCorpus.machine``, served by ``translator=synthetic_mt``),
+made the way a weak MT system errs: each phrase of the sentence is, with probability
+``MT_LITERAL``, translated word by word in the source's order (``Lagos in`` -> ``Lagos in``,
+``Djon Smita`` kept as spelt, ``Bank of Ghana`` -> ``Banko ov Gana`` with no affix), otherwise
+fluently (as the human side); ``bo`` is copied into the English half the time. Its random
+stream is separate, so the human sides are the same with or without it. Projecting through it
+gives the aligner what real MT gives it: partly reordered, partly literal text.
+
 Every random choice comes from ``random.Random`` seeded with a string derived from ``seed``
 (string seeds hash with SHA-512, independent of PYTHONHASHSEED), and all iteration is over
 lists, so one seed always gives byte-identical files.
@@ -103,6 +112,7 @@ ORG_HEADS = ["Bank", "University", "Ministry", "Council", "Court"]
 FIXED_ORGS = [["United", "Nations"], ["African", "Union"], ["World", "Bank"], ["Red", "Cross"]]
 PARTICLE = "bo"
 PUNCTUATION = (",", ".")
+MT_LITERAL = 0.4  # the share of phrases the synthetic MT translates word by word, in source order
 
 # Proper-name respelling, applied in one left-to-right pass after doubled letters are merged.
 _RESPELL = {
@@ -152,11 +162,13 @@ def _entity(label: str, en_words: Sequence[str], syn_words: Sequence[str]) -> Ph
 
 @dataclass
 class SyntheticCorpus:
-    """Parallel splits (sentence i of en <-> sentence i of syn) and the en -> syn lexicon."""
+    """Parallel splits (sentence i of en <-> sentence i of syn), the en -> syn lexicon and the
+    machine translations: ``machine[(src, tgt)][split][i]`` translates sentence i of ``src``."""
 
     seed: int
     sentences: dict[str, dict[str, list[TaggedSentence]]]
     lexicon: dict[str, str] = field(default_factory=dict)
+    machine: dict[tuple[str, str], dict[str, list[list[str]]]] = field(default_factory=dict)
 
     def split(self, lang: str, split: str) -> list[TaggedSentence]:
         return self.sentences[lang][split]
@@ -367,14 +379,60 @@ class _Generator:
         ]
 
     def sentence(self) -> tuple[TaggedSentence, TaggedSentence]:
+        return self.phrased_sentence()[0]
+
+    def phrased_sentence(self) -> tuple[tuple[TaggedSentence, TaggedSentence], list[Phrase]]:
+        """The sentence pair and its phrases (the particle, if any, the last phrase's syn)."""
         while True:
             phrases = self.clause()
             en = [t for p in phrases for t in p.en] + [Token(".")]
             syn = [t for p in phrases for t in p.syn]
-            syn += [Token(PARTICLE)] if self.rng.random() < 0.25 else []
-            syn += [Token(".")]
+            particle = [Token(PARTICLE)] if self.rng.random() < 0.25 else []
+            syn += [*particle, Token(".")]
             if all(MIN_WORDS <= len(side) <= MAX_WORDS for side in (en, syn)):
-                return _sentence(en), _sentence(syn)
+                phrases = [*phrases, Phrase([Token(".")], [*particle, Token(".")])]
+                return (_sentence(en), _sentence(syn)), phrases
+
+
+class _MachineTranslator:
+    """The synthetic MT: each phrase fluent (the other human side) or literal (word by word in
+    the source's order: syn words back through the lexicon, names kept as spelt; English
+    words through the lexicon, names transliterated without the person affix)."""
+
+    def __init__(self, rng: random.Random, lexicon: dict[str, str]) -> None:
+        self.rng = rng
+        self.lexicon = lexicon
+        self.inverse = {syn: en for en, syn in lexicon.items()}
+
+    def to_en(self, phrases: Sequence[Phrase]) -> list[str]:
+        words = []
+        for phrase in phrases:
+            if self.rng.random() < MT_LITERAL:
+                words += [self.inverse.get(t.word, t.word) for t in phrase.syn]
+            else:
+                words += [t.word for t in phrase.en]
+            if phrase.syn[0].word == PARTICLE and self.rng.random() < 0.5:
+                words.insert(len(words) - 1, PARTICLE)  # copied, as MT copies a word it lacks
+        return _capitalised(words)
+
+    def to_syn(self, phrases: Sequence[Phrase]) -> list[str]:
+        words = []
+        for phrase in phrases:
+            fluent = [t.word for t in phrase.syn if t.word != PARTICLE]
+            if self.rng.random() < MT_LITERAL:
+                words += [self._literal(t.word) for t in phrase.en]
+            else:
+                words += fluent
+        return _capitalised(words)
+
+    def _literal(self, word: str) -> str:
+        if word in PUNCTUATION:
+            return word
+        return self.lexicon.get(word) or self.lexicon.get(word.lower()) or transliterate(word)
+
+
+def _capitalised(words: list[str]) -> list[str]:
+    return [_capitalise(words[0]), *words[1:]] if words else words
 
 
 def _sentence(tokens: list[Token]) -> TaggedSentence:
@@ -389,12 +447,19 @@ def generate(
     """The corpus for ``seed``; each split has its own random stream, so sizes do not interact."""
     lexicon = make_lexicon(seed)
     sentences: dict[str, dict[str, list[TaggedSentence]]] = {lang: {} for lang in LANGS}
+    machine: dict[tuple[str, str], dict[str, list[list[str]]]] = {
+        ("en", "syn"): {},
+        ("syn", "en"): {},
+    }
     for split, size in zip(SPLITS, (n_train, n_dev, n_test), strict=True):
         generator = _Generator(random.Random(f"xner-synthetic-{seed}-{split}"), lexicon)
-        pairs = [generator.sentence() for _ in range(size)]
-        sentences["en"][split] = [en for en, _ in pairs]
-        sentences["syn"][split] = [syn for _, syn in pairs]
-    return SyntheticCorpus(seed, sentences, lexicon)
+        made = [generator.phrased_sentence() for _ in range(size)]
+        sentences["en"][split] = [en for (en, _), _ in made]
+        sentences["syn"][split] = [syn for (_, syn), _ in made]
+        mt = _MachineTranslator(random.Random(f"xner-synthetic-{seed}-{split}-mt"), lexicon)
+        machine.setdefault(("syn", "en"), {})[split] = [mt.to_en(phrases) for _, phrases in made]
+        machine.setdefault(("en", "syn"), {})[split] = [mt.to_syn(phrases) for _, phrases in made]
+    return SyntheticCorpus(seed, sentences, lexicon, machine)
 
 
 def _write_atomic(path: Path, text: str) -> Path:

@@ -5,13 +5,14 @@ from xner.translate.apertium import ApertiumTranslator
 from xner.translate.base import Translator
 from xner.translate.hf import HFTranslator
 from xner.translate.lexicon import LexiconTranslator
-from xner.translate.reference import ReferenceTranslator
+from xner.translate.reference import ReferenceTranslator, SyntheticMTTranslator
 
 __all__ = [
     "ApertiumTranslator",
     "HFTranslator",
     "LexiconTranslator",
     "ReferenceTranslator",
+    "SyntheticMTTranslator",
     "Translator",
     "word_tokenize",
 ]

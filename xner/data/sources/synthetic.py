@@ -5,6 +5,7 @@ from pathlib import Path
 
 from xner.data.conll import TaggedSentence
 from xner.data.sources.base import SPLITS, Source
+from xner.errors import ConfigError
 
 
 class Synthetic(Source):
@@ -48,6 +49,14 @@ class Synthetic(Source):
 
     def _has(self, lang: str, split: str) -> bool:
         return dict(zip(SPLITS, self.sizes, strict=True))[split] > 0
+
+    def machine_translation(self, src_lang: str, tgt_lang: str, split: str) -> list[list[str]]:
+        """The synthetic MT of each ``src_lang`` sentence of ``split`` (see xner.data.synthetic)."""
+        for lang in (src_lang, tgt_lang):
+            self.has_split(lang, split)  # an unknown language is the source's ConfigError
+        if src_lang == tgt_lang:
+            raise ConfigError(f"{self.name}: no machine translation from {src_lang} to itself")
+        return self.corpus.machine[src_lang, tgt_lang][split]
 
     def write(self) -> Path:
         """Write the corpus files (once) and return their folder."""
