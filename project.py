@@ -6,7 +6,6 @@
 
 import logging
 
-import hydra
 from omegaconf import DictConfig
 
 from xner.config import register_resolvers
@@ -15,10 +14,8 @@ from xner.methods.context import RunContext
 from xner.methods.results import publish, report
 from xner.pipeline.from_config import build_pipeline
 from xner.pipeline.pipeline import translate_test, translate_train
-from xner.run.app import one_line_errors, run_job
-from xner.run.choices import checked_choices
-from xner.run.stdout import stdout_may_close
-from xner.run.sweep import planned
+from xner.run.app import run_job
+from xner.run.entry import xner_app
 from xner.tracking.runs import JobRun
 
 log = logging.getLogger("xner.project")
@@ -54,11 +51,7 @@ def project(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
     return metrics
 
 
-@stdout_may_close
-@checked_choices
-@planned("project", columns=False)
-@hydra.main(config_path="conf", config_name="project", version_base="1.3")
-@one_line_errors
+@xner_app("project", columns=False)
 def main(cfg: DictConfig) -> float | None:
     metrics = run_job(cfg, "project", project)
     return None if metrics is None else metrics.get("test/f1")

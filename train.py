@@ -6,16 +6,13 @@ python train.py -m experiment=quickstart
 
 import logging
 
-import hydra
 from omegaconf import DictConfig
 
 from xner.config import build, register_resolvers
 from xner.methods.context import RunContext
 from xner.pipeline.cost import measuring
-from xner.run.app import one_line_errors, run_job
-from xner.run.choices import checked_choices
-from xner.run.stdout import stdout_may_close
-from xner.run.sweep import planned
+from xner.run.app import run_job
+from xner.run.entry import xner_app
 from xner.tracking.runs import JobRun
 
 log = logging.getLogger("xner.train")
@@ -34,11 +31,7 @@ def train(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
     return metrics
 
 
-@stdout_may_close
-@checked_choices
-@planned("train")
-@hydra.main(config_path="conf", config_name="train", version_base="1.3")
-@one_line_errors
+@xner_app("train")
 def main(cfg: DictConfig) -> float | None:
     metrics = run_job(cfg, "train", train)
     return None if metrics is None else metrics.get("test/f1")

@@ -128,7 +128,7 @@ def test_a_sweep_writing_one_out_file_stops_before_any_run(repo_root, tmp_path, 
 
 
 def test_parent_ends_failed_only_when_every_job_failed(tmp_path):
-    from xner.run.callbacks import MLflowSweepCallback, end_parent, job_outcomes
+    from xner.run.callbacks import end_interrupted, end_parent, job_outcomes
 
     uri, client, experiment = mlflow_store(tmp_path)
 
@@ -146,15 +146,16 @@ def test_parent_ends_failed_only_when_every_job_failed(tmp_path):
     assert (failed, finished) == ([("job1", "reason 1")], 1)
     all_failed = sweep(["FAILED", "FAILED"])
     failed, finished = job_outcomes(uri, all_failed)
-    end_parent(uri, all_failed, "FAILED" if failed and not finished else "FINISHED", failed)
+    end_parent(uri, all_failed, "FINISHED" if finished else "FAILED", failed)
     run = client.get_run(all_failed)
     assert run.info.status == "FAILED" and run.data.tags["xner.failed_jobs"] == "job0, job1"
     interrupted = sweep(["FINISHED", "RUNNING"])
-    MLflowSweepCallback.open_parent = (uri, interrupted)
-    MLflowSweepCallback.end_interrupted(KeyboardInterrupt())
+    assert end_interrupted((uri, interrupted), KeyboardInterrupt()) == [
+        f"the sweep's parent run {interrupted}"
+    ]
     run = client.get_run(interrupted)
     assert run.info.status == "KILLED" and run.data.tags["xner.failed_jobs"] == "job1"
-    assert MLflowSweepCallback.open_parent is None
+    assert end_interrupted(None, KeyboardInterrupt()) == []
 
 
 def _rest(url: str, path: str, body: dict | None = None) -> dict:

@@ -33,7 +33,6 @@ from xner.tracking.runs import (
 
 log = logging.getLogger(__name__)
 Body = Callable[[DictConfig, JobRun], Mapping[str, float]]
-FAILED_JOBS: list[str] = []  # numbers of the sweep's jobs that failed in this process
 
 
 def _parent_run_id(hc: Any) -> str | None:
@@ -209,11 +208,13 @@ def _finish_failed(job: JobRun, err: BaseException, interrupted: str = "") -> No
         log.warning("could not mark run %s %s: %s", job.run_id, status, store_err)
 
 
-def one_line_errors(main: Callable[..., Any]) -> Callable[..., Any]:
-    """User errors end the program with one line on stderr and exit status 2, no traceback.
+def one_line_errors(main: Callable[..., Any], failures: list[str]) -> Callable[..., Any]:
+    """``main`` whose user errors end the program with one line on stderr and exit status 2,
+    no traceback.
 
     In a sweep a failed job does not end the sweep: its run is already FAILED with the reason
-    (tag ``xner.error``), the line names the job, and the other jobs go on.
+    (tag ``xner.error``), the line names the job, the job's number is added to ``failures``
+    (the entry point's exit status) and the other jobs go on.
     """
 
     @functools.wraps(main)
@@ -226,18 +227,18 @@ def one_line_errors(main: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             number = HydraConfig.get().job.num  # SLURM stopped this task only: the sweep goes on
             print(f"error: job {number}: run {err.run_id} ended KILLED", file=sys.stderr)
-            FAILED_JOBS.append(str(number))
+            failures.append(str(number))
         except XnerError as err:
             job = f"job {HydraConfig.get().job.num}: " if multirun else ""
             print(f"error: {job}{err}", file=sys.stderr)
             if not multirun or isinstance(err, TrackingError):  # no store: the sweep stops
                 sys.exit(2)
-            FAILED_JOBS.append(str(HydraConfig.get().job.num))
+            failures.append(str(HydraConfig.get().job.num))
         except Exception as err:
             if not multirun:
                 raise
             log.exception("job %s failed: %s", HydraConfig.get().job.num, reason(err))
-            FAILED_JOBS.append(str(HydraConfig.get().job.num))
+            failures.append(str(HydraConfig.get().job.num))
         return None
 
     return wrapper

@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 from xner.errors import XnerError
 from xner.pipeline.cache import StageCache
 from xner.run import signals
+from xner.run.sweep_record import SweepRecord
 from xner.tracking.names import (
     ABANDONED_TAG,
     ERROR_TAG,
@@ -39,13 +40,14 @@ class MLflowSweepCallback(Callback):
     at the end of the sweep prints the gap table of its runs (saved to the parent run) and the
     stage cache's size.
 
-    The parent ends FAILED only when every job failed; failed jobs are named in its tag
-    ``xner.failed_jobs``. ``open_parent`` and ``failed_jobs`` let the entry point end a parent
-    run whose sweep was interrupted and set the exit status (:func:`xner.run.sweep.planned`).
+    The parent ends FAILED when no job finished (every job failed, or none got a run); failed
+    jobs are named in its tag ``xner.failed_jobs``. ``record``: the file the entry point reads
+    the parent run and the failed jobs from (:class:`xner.run.sweep_record.SweepRecord`), to end
+    an interrupted sweep's parent and set the exit status.
     """
 
-    open_parent: tuple[str, str] | None = None
-    failed_jobs: list[str] = []
+    def __init__(self, record: str | None = None) -> None:
+        self.record = SweepRecord(Path(record)) if record else None
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         uri = tracking_uri(config.tracking.get("uri"))
@@ -67,8 +69,8 @@ class MLflowSweepCallback(Callback):
             entry_point,
         )
         (sweep_dir / PARENT_ID_FILE).write_text(parent)
-        MLflowSweepCallback.open_parent = (uri, parent)
-        MLflowSweepCallback.failed_jobs = []
+        if self.record is not None:
+            self.record.write(uri=uri, parent=parent, ended=False, failed=[])
         log.info("MLflow parent run %s for sweep in %s", parent, sweep_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
@@ -86,46 +88,43 @@ class MLflowSweepCallback(Callback):
         uri = tracking_uri(config.tracking.get("uri"))
         parent = path.read_text().strip()
         failed, finished = job_outcomes(uri, parent)
-        MLflowSweepCallback.failed_jobs = [name for name, _ in failed]
         try:
             print_sweep_report(uri, config.tracking.get("experiment", "xner"), parent)
         except XnerError as err:
             print(f"no gap table for this sweep: {err}")
-        from xner.run.app import FAILED_JOBS  # jobs of this process that failed before a run
-
-        status = "FAILED" if (failed or FAILED_JOBS) and not finished else "FINISHED"
-        end_parent(uri, parent, status, failed)
-        MLflowSweepCallback.open_parent = None
+        end_parent(uri, parent, "FINISHED" if finished else "FAILED", failed)
+        if self.record is not None:
+            self.record.write(ended=True, failed=[name for name, _ in failed])
         if failed:
             print(f"{len(failed)} of {len(failed) + finished} jobs failed: {_names(failed)}")
 
-    @classmethod
-    def end_interrupted(cls, err: BaseException) -> list[str]:
-        """The sweep stopped early: its parent ends KILLED (a signal) or FAILED (a crash).
 
-        Returns what was ended, for the one line an interrupt prints (nothing outside a sweep);
-        a crash is reported on stdout."""
-        if cls.open_parent is None:
-            return []
-        uri, parent = cls.open_parent
-        cls.open_parent = None
-        status = "FAILED" if signals.signal_of(err) is None else "KILLED"
-        why = f"sweep stopped: {type(err).__name__}"
-        try:
-            failed, _ = job_outcomes(uri, parent, also_running=True)
-            _end_own_children(uri, parent)
-            end_parent(uri, parent, status, failed, why)
-        except Exception as store_err:  # the store may be what failed
-            cause = (str(store_err).splitlines() or [type(store_err).__name__])[0][:200]
-            print(
-                f"could not end the parent run {parent} ({cause}); relaunching the sweep marks "
-                "it KILLED",
-                file=sys.stderr,
-            )
-            return []
-        if status == "FAILED":
-            print(f"sweep stopped ({type(err).__name__}): parent run {parent} ended {status}")
-        return [f"the sweep's parent run {parent}"]
+def end_interrupted(open_parent: tuple[str, str] | None, err: BaseException) -> list[str]:
+    """The sweep stopped early: its open parent run ``(uri, run id)`` ends KILLED (a signal) or
+    FAILED (a crash).
+
+    Returns what was ended, for the one line an interrupt prints (nothing outside a sweep);
+    a crash is reported on stdout."""
+    if open_parent is None:
+        return []
+    uri, parent = open_parent
+    status = "FAILED" if signals.signal_of(err) is None else "KILLED"
+    why = f"sweep stopped: {type(err).__name__}"
+    try:
+        failed, _ = job_outcomes(uri, parent, also_running=True)
+        _end_own_children(uri, parent)
+        end_parent(uri, parent, status, failed, why)
+    except Exception as store_err:  # the store may be what failed
+        cause = (str(store_err).splitlines() or [type(store_err).__name__])[0][:200]
+        print(
+            f"could not end the parent run {parent} ({cause}); relaunching the sweep marks "
+            "it KILLED",
+            file=sys.stderr,
+        )
+        return []
+    if status == "FAILED":
+        print(f"sweep stopped ({type(err).__name__}): parent run {parent} ended {status}")
+    return [f"the sweep's parent run {parent}"]
 
 
 def _end_own_children(uri: str, parent: str) -> None:

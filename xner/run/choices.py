@@ -1,9 +1,9 @@
 """Config-group choices on the command line, checked before Hydra composes anything.
 
-Hydra reports ``aligner=nope`` as a multi-line message and exit status 1. The Hydra apps wrap
-their entry point in :func:`checked_choices`, so an unknown choice of one of xner's own groups
-(``conf/<group>/<name>.yaml``), in a single run or a sweep list, is one ``error:`` line on
-stderr and exit status 2, like every other configuration error.
+Hydra reports ``aligner=nope`` as a multi-line message and exit status 1. The Hydra apps'
+entry point (:mod:`xner.run.entry`) calls :func:`check_choices` first, so an unknown choice of
+one of xner's own groups (``conf/<group>/<name>.yaml``), in a single run or a sweep list, is
+one ``error:`` line on stderr and exit status 2, like every other configuration error.
 
 A ``_target_`` set on the command line inside Hydra's own ``hydra:`` node (callbacks,
 launcher) is instantiated by Hydra before any xner check runs, so it is checked here, in every
@@ -11,11 +11,8 @@ spelling (:func:`xner.run.overrides.hydra_node_problems`): only Hydra's and its 
 classes and xner's are allowed there.
 """
 
-import functools
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from xner.errors import ConfigError
 from xner.paths import PROJECT_ROOT
@@ -61,18 +58,3 @@ def check_choices(argv: Sequence[str], conf_dir: Path = CONF_DIR) -> None:
                     f"unknown {group} {value!r}: choose one of {', '.join(options)} "
                     f"(files in conf/{group}/)"
                 )
-
-
-def checked_choices(main: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a ``@hydra.main`` entry point: check ``sys.argv`` first, one-line error, exit 2."""
-
-    @functools.wraps(main)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            check_choices(sys.argv[1:])
-        except ConfigError as err:
-            print(f"error: {err}", file=sys.stderr)
-            sys.exit(2)
-        return main(*args, **kwargs)
-
-    return wrapper

@@ -7,15 +7,13 @@
 - Before any MLflow run exists every job of a sweep is checked (:mod:`xner.run.preflight`): when
   none can run, one ``error:`` line and exit status 2; the same when two jobs would write one
   ``out=`` file.
-- A sweep interrupted (Ctrl-C, SIGTERM) or crashing ends its parent run KILLED or FAILED; an
-  interrupted run or sweep prints one ``interrupted`` line and exits 130 (SIGINT) or 143
-  (SIGTERM) (:mod:`xner.run.signals`).
+
+The entry point (:mod:`xner.run.entry`) applies the plan; an interrupted sweep is its business.
 """
 
-import functools
+import itertools
 import logging
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,6 @@ from omegaconf import OmegaConf
 from xner.data.corpora import overrides_for
 from xner.errors import ConfigError
 from xner.paths import PROJECT_ROOT
-from xner.run import signals
 from xner.tracking.names import PROJECTION_METHODS
 
 log = logging.getLogger(__name__)
@@ -50,6 +47,11 @@ def gap_columns(projectors: Sequence[str]) -> list[str]:
     ]
 
 
+def overrides_in(argv: Sequence[str]) -> list[str]:
+    """The ``key=value`` words of a command line (options such as ``-m`` left out)."""
+    return [a for a in argv if not a.startswith("-") and "=" in a]
+
+
 def _parse(words: Sequence[str]) -> list | None:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
@@ -70,7 +72,7 @@ def plan(
     argv: Sequence[str], defaults: dict[str, str], multirun: bool, columns: bool = True
 ) -> list[str]:
     """``argv`` with the corpus picks and (under ``-m``, with ``columns``) the gap columns."""
-    words = [a for a in argv if not a.startswith("-") and "=" in a]
+    words = overrides_in(argv)
     overrides = _parse(words)
     if overrides is None:
         return list(argv)
@@ -121,14 +123,22 @@ def defaults_of(config_name: str) -> dict[str, str]:
 
 
 def job_overrides(argv: Sequence[str]) -> list[list[str]]:
-    """The override list of every job Hydra's basic sweeper will launch for ``argv``."""
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-
-    words = [a for a in argv if not a.startswith("-") and "=" in a]
-    overrides = _parse(words)
+    """The override list of every job Hydra's basic sweeper will launch for ``argv``: the
+    product of each key's values, a key given twice counting once, in the order given (as
+    ``BasicSweeper.split_arguments``, which is not public API)."""
+    overrides = _parse(overrides_in(argv))
     if overrides is None:
         return []
-    return BasicSweeper.split_arguments(overrides, None)[0]
+    choices: dict[str, list[str]] = {}
+    for override in overrides:
+        key = override.get_key_element()
+        if override.is_sweep_override() and not override.is_discrete_sweep():
+            return []  # an interval: Hydra's basic sweeper refuses it with its own message
+        if override.is_sweep_override():
+            choices[key] = [f"{key}={value}" for value in override.sweep_string_iterator()]
+        else:
+            choices[key] = [f"{key}={override.get_value_element_as_str()}"]
+    return [list(job) for job in itertools.product(*choices.values())]
 
 
 def sweep_problems(config_name: str, jobs: Sequence[Sequence[str]]) -> list[list[str]]:
@@ -174,60 +184,3 @@ def refusal(found: Sequence[Sequence[str]]) -> str | None:
     shared = [p for p in found[0] if all(p in other for other in found[1:])]
     reasons = shared or list(dict.fromkeys(problems[0] for problems in found))
     return "no job of this sweep can run: " + "; ".join(reasons)
-
-
-def planned(
-    config_name: str, columns: bool = True
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Wrap a Hydra entry point: plan ``sys.argv``, check a sweep's jobs, end its parent run;
-    ``columns``: a bare ``-m`` sweeps the gap table's columns (train.py)."""
-
-    def decorate(main: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(main)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from xner.run.app import FAILED_JOBS
-            from xner.run.callbacks import MLflowSweepCallback
-
-            multirun = any(a in ("-m", "--multirun") for a in sys.argv[1:])
-            try:
-                argv = plan(sys.argv[1:], defaults_of(config_name), multirun, columns)
-                if multirun:
-                    jobs = job_overrides(argv)
-                    reason = shared_output(jobs) or refusal(sweep_problems(config_name, jobs))
-                    if reason:
-                        raise ConfigError(reason)
-            except ConfigError as err:
-                print(f"error: {err}", file=sys.stderr)
-                sys.exit(2)
-            sys.argv[1:] = argv
-            with signals.installed():
-                try:
-                    result = main(*args, **kwargs)
-                except BaseException as err:
-                    signum = signals.signal_of(err)
-                    if signum is None:
-                        MLflowSweepCallback.end_interrupted(err)
-                        raise
-                    signals.ignore()
-                    ended = [*_run_of(err), *MLflowSweepCallback.end_interrupted(err)]
-                    print(_interrupted_line(signum, ended), file=sys.stderr)
-                    sys.exit(signals.exit_status(signum))
-            if MLflowSweepCallback.failed_jobs or FAILED_JOBS:
-                sys.exit(1)
-            return result
-
-        return wrapper
-
-    return decorate
-
-
-def _run_of(err: BaseException) -> list[str]:
-    """The job's run an interrupt ended, if it had one."""
-    run_id = getattr(err, "run_id", None)
-    return [f"run {run_id}"] if run_id else []
-
-
-def _interrupted_line(signum: int, ended: Sequence[str]) -> str:
-    """``interrupted (SIGINT): run … and the sweep's parent run … ended KILLED``: one line."""
-    what = " and ".join(ended) + " ended KILLED" if ended else "no run was started"
-    return f"interrupted ({signals.name(signum)}): {what}"
