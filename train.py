@@ -5,6 +5,7 @@ python train.py -m experiment=quickstart
 """
 
 import logging
+import sys
 
 import hydra
 from omegaconf import DictConfig
@@ -16,10 +17,12 @@ from xner.run.app import one_line_errors, run_job
 from xner.run.choices import checked_choices
 from xner.run.stdout import stdout_may_close
 from xner.run.sweep import planned
+from xner.run.variants import register_variants
 from xner.tracking.runs import JobRun
 
 log = logging.getLogger("xner.train")
 register_resolvers()
+register_variants(sys.argv[1:])  # at import: workers that import this script again see them
 
 
 def train(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:
