@@ -127,3 +127,42 @@ def test_a_bare_sweep_runs_the_new_method_into_the_gap_table_and_run_names(
     assert run.info.status == "FINISHED" and run.data.metrics["test/f1"] == 1.0
     assert run.data.tags["xner.method_role"] == "projection"
     assert run.data.tags["xner.method_order"] == "35"
+
+
+def test_own_modules_need_the_users_opt_in_and_a_declaration(probe, monkeypatch):
+    from xner.config import check_targets
+    from xner.errors import ConfigError
+    from xner.methods.kind import method_class
+
+    tmp_path, _ = probe
+    assert method_class("probe_methods.Probe").kind.name == "probe"
+    (tmp_path / "lib" / "probe_plain.py").write_text("class Plain:\n    pass\n")
+    monkeypatch.setenv(EXTRA_TARGETS_VARIABLE, "probe_methods,probe_plain")
+    with pytest.raises(ConfigError, match="declares no kind"):
+        method_class("probe_plain.Plain")
+    monkeypatch.delenv(EXTRA_TARGETS_VARIABLE)
+    with pytest.raises(ConfigError, match=f"refused .*{EXTRA_TARGETS_VARIABLE}=<module prefix>"):
+        check_targets({"method": {"_target_": "probe_methods.Probe"}})
+    with pytest.raises(ConfigError, match="outside xner"):
+        method_class("probe_methods.Probe")
+
+
+def test_the_gap_table_orders_and_classifies_columns_by_the_runs_tags():
+    from xner.evaluation.gap import gap_table
+    from xner.tracking.store import RunRecord
+
+    def run(i, variant, f1, role, order):
+        tags = {"lang": "hau", "variant": variant, "seed": "1"}
+        tags |= {"xner.method_role": role, "xner.method_order": order}
+        return RunRecord(f"r{i}", tags, metrics={"test/f1": f1}, start_time=i)
+
+    runs = [
+        run(1, "late[ilp]", 0.70, "projection", "90"),
+        run(2, "distil", 0.50, "distillation", "95"),
+        run(3, "early", 0.40, "baseline", "5"),
+        run(4, "translate_test[ilp]", 0.60, "projection", "20"),
+    ]
+    table = gap_table(runs, prefer=())
+    assert table.columns == ["early", "translate_test[ilp]", "late[ilp]", "distil"]
+    assert table.best["hau"] == "translate_test[ilp]"  # no preference: the first projection
+    assert table.gaps["hau"] == pytest.approx(10.0)  # projection − the distillation column
