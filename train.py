@@ -5,6 +5,7 @@ python train.py -m experiment=quickstart
 """
 
 import logging
+import sys
 
 from omegaconf import DictConfig
 
@@ -13,10 +14,12 @@ from xner.methods.context import RunContext
 from xner.pipeline.cost import measuring
 from xner.run.app import run_job
 from xner.run.entry import xner_app
+from xner.run.variants import register_variants
 from xner.tracking.runs import JobRun
 
 log = logging.getLogger("xner.train")
 register_resolvers()
+register_variants(sys.argv[1:])  # at import: workers that import this script again see them
 
 
 def train(cfg: DictConfig, job: JobRun | None) -> dict[str, float]:

@@ -7,6 +7,9 @@ import pytest
 
 from helpers import composed, run_app, store_uri
 from xner.config import group_config
+from xner.methods.teacher_student import TeacherStudent
+from xner.methods.translate_test import TranslateTest
+from xner.methods.translate_train import TranslateTrain
 from xner.tracking.determinism import nondeterministic_parts, on_gpu
 from xner.tracking.names import NONDETERMINISTIC_TAG
 from xner.tracking.runs import job_tags
@@ -31,25 +34,25 @@ def gpu() -> bool:
 def test_a_cpu_run_with_a_seeded_aligner_is_deterministic():
     cfg = resolved("+variant=translate_train_heuristic", "trainer.accelerator=cpu")
     assert cfg["aligner"]["seed"] == cfg["seed"]
-    assert nondeterministic_parts(cfg, "translate_train", no_gpu) == []
+    assert nondeterministic_parts(cfg, TranslateTrain.kind, no_gpu) == []
 
 
 def test_the_parts_that_stay_nondeterministic():
     cfg = resolved("+variant=translate_test_heuristic", "aligner.seed=null", "translator=hf")
     cfg["translator"]["model"] = "m"
-    assert nondeterministic_parts(cfg, "translate_test", no_gpu) == [UNSEEDED]
-    assert nondeterministic_parts(cfg, "translate_test", gpu) == [
+    assert nondeterministic_parts(cfg, TranslateTest.kind, no_gpu) == [UNSEEDED]
+    assert nondeterministic_parts(cfg, TranslateTest.kind, gpu) == [
         "training on GPU",
         "translator on GPU",
         "labeler on GPU",
         UNSEEDED,
     ]
     # methods that never align or translate are not marked for the aligner or translator
-    assert nondeterministic_parts(cfg, "teacher_student", no_gpu) == []
+    assert nondeterministic_parts(cfg, TeacherStudent.kind, no_gpu) == []
     markers = resolved("+variant=translate_test_markers", "aligner.seed=null")
-    assert nondeterministic_parts(markers, "translate_test", no_gpu) == []
+    assert nondeterministic_parts(markers, TranslateTest.kind, no_gpu) == []
     simalign = resolved("+variant=translate_test_heuristic", "aligner=simalign")
-    assert nondeterministic_parts(simalign, "translate_test", gpu)[-1] == "aligner on GPU"
+    assert nondeterministic_parts(simalign, TranslateTest.kind, gpu)[-1] == "aligner on GPU"
 
 
 def test_devices():

@@ -7,8 +7,8 @@ from mlflow.tracking import MlflowClient
 from helpers import CONF_DIR, composed, run_app, store_uri
 from xner.config import build
 from xner.errors import ConfigError
-from xner.methods.context import method_of
 from xner.methods.ensemble import Ensemble, ensemble_tags, mixed, projection_distribution
+from xner.methods.kind import kind_of
 from xner.run.preflight import problems
 from xner.tracking.names import variant_name
 
@@ -82,8 +82,8 @@ def test_every_ensemble_variant_composes_beside_its_two_parts(projector):
     for method in ("translate_test", "translate_train"):
         assert (CONF_DIR / "variant" / f"{method}_{projector}.yaml").is_file()
     cfg = composed("train", f"+variant=ensemble_{projector}", "lang=syn")
-    assert method_of(cfg) == "ensemble" and isinstance(build(cfg.method), Ensemble)
-    assert variant_name("ensemble", projector) == f"ensemble[{projector}]"
+    assert kind_of(cfg) is Ensemble.kind and isinstance(build(cfg.method), Ensemble)
+    assert variant_name(Ensemble.kind, projector) == f"ensemble[{projector}]"
 
 
 def test_the_checks_ask_for_a_translator_in_both_directions():

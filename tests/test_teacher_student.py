@@ -12,8 +12,9 @@ from helpers import composed, run_app, store_uri
 from xner.errors import ConfigError
 from xner.evaluation.gap import gap_table
 from xner.methods.context import RunContext
+from xner.methods.model_transfer import ModelTransfer
 from xner.methods.settings import ModelSettings, check_settings, model_settings
-from xner.methods.teacher_student import teacher_names
+from xner.methods.teacher_student import TeacherStudent, teacher_names
 from xner.methods.training import Training
 from xner.models.distill import align_labels, shared_labels, teacher_alphas
 from xner.tracking.names import variant_name
@@ -108,16 +109,16 @@ def test_teacher_weights_are_checked_and_normalised():
 
 
 def test_teacher_student_columns_name_teacher_and_student_when_they_differ():
-    assert variant_name("teacher_student", "ilp", "xlmr_large", "xlmr_base") == (
+    assert variant_name(TeacherStudent.kind, "ilp", "xlmr_large", "xlmr_base") == (
         "teacher_student[xlmr_large→xlmr_base]"
     )
-    assert variant_name("teacher_student", None, "minilm", "minilm") == "teacher_student"
+    assert variant_name(TeacherStudent.kind, None, "minilm", "minilm") == "teacher_student"
     resolved = {"teacher": {"name": "a"}, "student": {"name": "b"}, "method": {"teachers": []}}
-    assert role_tags("teacher_student", resolved) == {"teacher": "a", "student": "b"}
+    assert role_tags(TeacherStudent.kind, resolved) == {"teacher": "a", "student": "b"}
     resolved["method"]["teachers"] = ["org/ner-en/", "/ckpt/ner-en"]
-    assert role_tags("teacher_student", resolved)["teacher"] == "ner-en+ner-en"
+    assert role_tags(TeacherStudent.kind, resolved)["teacher"] == "ner-en+ner-en"
     assert teacher_names(["org/ner-en/", "/ckpt/ner-en", "x y"]) == ["ner-en", "ner-en_2", "x_y"]
-    assert role_tags("model_transfer", resolved) == {}
+    assert role_tags(ModelTransfer.kind, resolved) == {}
 
 
 def test_gap_uses_the_only_teacher_student_column_of_a_row():

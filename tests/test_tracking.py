@@ -9,6 +9,8 @@ from mlflow.tracking import MlflowClient
 from helpers import composed, run_app, store_uri
 from sweep_support import TINY
 from xner.errors import ConfigError
+from xner.methods.teacher_student import TeacherStudent
+from xner.methods.translate_test import TranslateTest
 from xner.tracking.names import FULL_NAME_TAG, variant_name
 from xner.tracking.runs import (
     config_hash,
@@ -107,8 +109,8 @@ def test_config_hash_ignores_tracking_and_paths_but_not_the_method():
 
 
 def test_variant_splits_projection_methods_by_projector():
-    assert variant_name("translate_test", "ilp") == "translate_test[ilp]"
-    assert variant_name("teacher_student", "ilp") == "teacher_student"
+    assert variant_name(TranslateTest.kind, "ilp") == "translate_test[ilp]"
+    assert variant_name(TeacherStudent.kind, "ilp") == "teacher_student"
 
 
 def test_a_variant_file_with_a_column_names_its_own_variant_tag():

@@ -1,6 +1,7 @@
 """Hydra/OmegaConf glue: resolvers, safe instantiation, and the job's choices and overrides."""
 
 import inspect
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +22,10 @@ ALLOWED_TARGET_PREFIXES = (
     "pytorch_lightning.loggers.",
     "torch.optim.",
 )
+# The user's opt-in for their own classes (a method, a labeller) outside xner: module prefixes,
+# comma-separated (``XNER_ALLOWED_TARGETS=mylab.methods``). Only the environment sets it: no
+# config, override or stored run can widen the allow-list.
+EXTRA_TARGETS_VARIABLE = "XNER_ALLOWED_TARGETS"
 META_KEYS = ("name",)
 _UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
 _HYDRA_KEY = re.compile(r"^full_key: ([\w.]+)$", re.M)  # the nested node Hydra failed to build
@@ -31,9 +36,26 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("xner.root", lambda: str(PROJECT_ROOT))
 
 
+def allowed_prefixes() -> tuple[str, ...]:
+    """xner's prefixes and those the user named in :data:`EXTRA_TARGETS_VARIABLE`."""
+    given = os.environ.get(EXTRA_TARGETS_VARIABLE, "").split(",")
+    extra = [p.strip().rstrip(".") + "." for p in given if p.strip().strip(".")]
+    return (*ALLOWED_TARGET_PREFIXES, *extra)
+
+
+def target_refusal(path: str, value: Any) -> str:
+    """The one line refusing a `_target_` outside the allow-list."""
+    return (
+        f"{path}: _target_ {value!r} is outside xner and its libraries; refused "
+        f"(allowed: {', '.join(p + '*' for p in allowed_prefixes())}; your own modules: "
+        f"{EXTRA_TARGETS_VARIABLE}=<module prefix>)"
+    )
+
+
 def allowed_target(value: Any) -> bool:
     """A dotted name under an allowed prefix, with no private or dunder parts."""
-    if not isinstance(value, str) or not value.startswith(ALLOWED_TARGET_PREFIXES):
+    prefixes = allowed_prefixes()
+    if not isinstance(value, str) or not value.startswith(prefixes):
         return False
     if not all(part.isidentifier() and not part.startswith("_") for part in value.split(".")):
         return False
@@ -45,7 +67,7 @@ def allowed_target(value: Any) -> bool:
     except ImportError:
         raise ConfigError(f"_target_ {value!r} does not exist (no such module or name)") from None
     module = getattr(found, "__module__", None) or ""
-    return callable(found) and f"{module}.".startswith(ALLOWED_TARGET_PREFIXES)
+    return callable(found) and f"{module}.".startswith(prefixes)
 
 
 def check_targets(node: Any, where: str = "") -> None:
@@ -54,10 +76,7 @@ def check_targets(node: Any, where: str = "") -> None:
         for key, value in node.items():
             path = f"{where}.{key}" if where else str(key)
             if key == "_target_" and not allowed_target(value):
-                raise ConfigError(
-                    f"{path}: _target_ {value!r} is outside xner and its libraries; refused "
-                    f"(allowed: {', '.join(p + '*' for p in ALLOWED_TARGET_PREFIXES)})"
-                )
+                raise ConfigError(target_refusal(path, value))
             check_targets(value, path)
     elif isinstance(node, list | tuple) or OmegaConf.is_list(node):
         for i, value in enumerate(node):

@@ -3,8 +3,9 @@
 A job's hours are its own wall time (``cost/job/wall_s``) with every stage it took from the
 cache counted at the cost it had when computed (``- cost/spent + cost/alone``); for
 ``project.py`` runs, which log no job total, its stages' cost (``cost/alone/wall_s``). Points
-per hour compare each method with model transfer: (F1 - F1 of model transfer) / (hours -
-hours of model transfer), the F1 each extra compute hour bought.
+per hour compare each method with the baseline column (the method declaring the baseline role:
+model transfer): (F1 - F1 of the baseline) / (hours - hours of the baseline), the F1 each extra
+compute hour bought.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from xner.evaluation.gap import Table
+from xner.evaluation.gap import Table, with_role
+from xner.methods.kind import BASELINE
 from xner.tracking.names import metric_key_part
 from xner.tracking.store import RunRecord
-
-BASELINE = "model_transfer"
 
 
 def run_hours(metrics: Mapping[str, float]) -> float | None:
@@ -42,6 +42,7 @@ class CostTable:
     columns: list[str]
     hours: dict[tuple[str, str], float]
     per_hour: dict[tuple[str, str], float]  # F1 points per hour beyond model transfer
+    baseline: str = ""  # the column of the method declared the baseline (model_transfer)
 
 
 def cost_table(table: Table, runs: Sequence[RunRecord]) -> CostTable:
@@ -53,15 +54,16 @@ def cost_table(table: Table, runs: Sequence[RunRecord]) -> CostTable:
         if found:
             hours[key] = statistics.fmean(found)
     per_hour = {}
+    baseline = next(iter(with_role(table.columns, table.kinds, BASELINE)), "")
     for (lang, column), h in hours.items():
-        base = (lang, BASELINE)
-        if column == BASELINE or base not in hours or base not in table.cells:
+        base = (lang, baseline)
+        if column == baseline or base not in hours or base not in table.cells:
             continue
         extra = h - hours[base]
         if extra > 0:
             gain = table.cells[(lang, column)].mean - table.cells[base].mean
             per_hour[(lang, column)] = gain / extra
-    return CostTable(list(table.rows), list(table.columns), hours, per_hour)
+    return CostTable(list(table.rows), list(table.columns), hours, per_hour, baseline)
 
 
 def _hours(value: float) -> str:
@@ -82,7 +84,7 @@ def to_markdown(costs: CostTable) -> str:
     caption = (
         "compute hours per job as if run alone (stages reused from the cache counted at the "
         "cost they had when computed), mean over seeds; (±x/h): F1 points per extra hour "
-        f"over {BASELINE}"
+        f"over {costs.baseline or 'the baseline (none in the table)'}"
     )
     return "\n".join([*lines, "", caption]) + "\n"
 

@@ -8,9 +8,10 @@ sentences when both runs logged their per-sentence counts.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -21,15 +22,16 @@ from xner.evaluation.bootstrap import (
     paired_bootstrap,
     pooled_bootstrap,
 )
+from xner.methods.kind import DISTILLATION, LAST, PROJECTION, MethodKind, kind_named
 from xner.tracking.names import (
     ERROR_TAG,
+    METHOD_ORDER_TAG,
+    METHOD_ROLE_TAG,
     NONDETERMINISTIC_TAG,
     PARENT_ROLE,
-    PROJECTION_METHODS,
     REPORT_ROLE,
     RERUN_TAG,
     ROLE_TAG,
-    TEACHER_STUDENT,
     variant_name,
 )
 
@@ -37,7 +39,6 @@ if TYPE_CHECKING:
     from xner.evaluation.counts import RunCounts
     from xner.tracking.store import RunRecord
 
-METHOD_ORDER = ("supervised", "model_transfer", *PROJECTION_METHODS, TEACHER_STUDENT)
 SPLITS = ("test", "val", "dev", "train")
 EXCLUDED_ROLES = (PARENT_ROLE, REPORT_ROLE)
 GAP = "gap"
@@ -71,6 +72,15 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class ColumnKind:
+    """What a column's method declared (:class:`xner.methods.kind.MethodKind`), as its runs
+    carry it: its gap-table role and its place in the column order."""
+
+    role: str | None = None
+    order: int = LAST
+
+
+@dataclass(frozen=True)
 class Table:
     """The gap table; values are the metric times `scale` (F1 in points for scale=100)."""
 
@@ -87,6 +97,7 @@ class Table:
     mean_interval: Difference | None = None  # the mean row's gap, languages resampled apart
     cell_intervals: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     failed: dict[tuple[str, str], str] = field(default_factory=dict)  # (row, column) -> reason
+    kinds: dict[str, ColumnKind] = field(default_factory=dict)  # column -> its method's role
 
     @property
     def multi_seed(self) -> bool:
@@ -111,24 +122,53 @@ def metric_name(name: str) -> str:
 
 
 def variant_of(tags: Mapping[str, str]) -> str | None:
-    """The table column of a run: tag `variant`, else method[projector] for projection methods."""
+    """The table column of a run: tag `variant`, else its method's column name from the method
+    and projector tags (runs that logged no variant)."""
     if tags.get("variant"):
         return tags["variant"]
-    return variant_name(tags.get("method") or "", tags.get("projector")) or None
+    return variant_name(_declared(tags.get("method") or ""), tags.get("projector")) or None
 
 
 def method_family(variant: str) -> str:
     return variant.split("[", 1)[0]
 
 
-def is_projection(variant: str) -> bool:
-    return method_family(variant) in PROJECTION_METHODS
+def column_kind(tags: Mapping[str, str]) -> ColumnKind:
+    """A run's column role and order from its tags (``xner.method_role``/``_order``, logged at
+    run start); a run from before those tags: the declaration of its ``method`` tag's config."""
+    role = tags.get(METHOD_ROLE_TAG)
+    if role:
+        order = tags.get(METHOD_ORDER_TAG) or ""
+        return ColumnKind(role, int(order) if order.lstrip("-").isdigit() else LAST)
+    kind = _declared(tags.get("method") or method_family(variant_of(tags) or ""))
+    return ColumnKind(kind.role, kind.order)
 
 
-def column_key(variant: str) -> tuple[int, str]:
-    family = method_family(variant)
-    rank = METHOD_ORDER.index(family) if family in METHOD_ORDER else len(METHOD_ORDER)
-    return rank, variant
+@functools.cache
+def _declared(method: str) -> MethodKind:
+    """A method config's declaration, read once per report."""
+    return kind_named(method)
+
+
+def column_kinds(
+    runs: Sequence[RunRecord], known: Mapping[str, ColumnKind] | None = None
+) -> dict[str, ColumnKind]:
+    """The kind of each column of ``runs`` (the first run of a column names it), after ``known``."""
+    kinds = dict(known or {})
+    for run in runs:
+        column = variant_of(run.tags)
+        if column and column not in kinds:
+            kinds[column] = column_kind(run.tags)
+    return kinds
+
+
+def ordered(columns: Iterable[str], kinds: Mapping[str, ColumnKind]) -> list[str]:
+    """Columns in their methods' declared order, then by name."""
+    return sorted(set(columns), key=lambda c: (kinds.get(c, ColumnKind()).order, c))
+
+
+def with_role(columns: Sequence[str], kinds: Mapping[str, ColumnKind], role: str) -> list[str]:
+    return [c for c in columns if kinds.get(c, ColumnKind()).role == role]
 
 
 def _source_lang(run: RunRecord) -> str | None:
@@ -165,12 +205,15 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return statistics.fmean(values)  # type: ignore[arg-type]
 
 
-def student_column(row: str, columns: Sequence[str], cells: Mapping) -> str | None:
-    """The teacher-student column of a row's gap: plain ``teacher_student``, else the only
-    ``teacher_student[teacher→student]`` column present; several such columns give no gap."""
-    present = [c for c in columns if method_family(c) == TEACHER_STUDENT and (row, c) in cells]
-    if TEACHER_STUDENT in present:
-        return TEACHER_STUDENT
+def student_column(
+    row: str, columns: Sequence[str], cells: Mapping, kinds: Mapping[str, ColumnKind]
+) -> str | None:
+    """The distillation column of a row's gap (teacher-student): the plain one (no
+    ``[teacher→student]``), else the only one present; several such columns give no gap."""
+    present = [c for c in with_role(columns, kinds, DISTILLATION) if (row, c) in cells]
+    plain = [c for c in present if c == method_family(c)]
+    if len(plain) == 1:
+        return plain[0]
     return present[0] if len(present) == 1 else None
 
 
@@ -228,15 +271,16 @@ def gap_table(
         cells[key] = Cell(statistics.fmean(values), std, ids, _nondeterministic(group))
 
     rows = sorted({row for row, _ in cells})
-    columns = sorted({col for _, col in cells}, key=column_key)
-    projections = [c for c in columns if is_projection(c)]
+    kinds = column_kinds([run for group in grouped.values() for run in group])
+    columns = ordered((col for _, col in cells), kinds)
+    projections = with_role(columns, kinds, PROJECTION)
     gaps: dict[str, float | None] = {}
     best: dict[str, str | None] = {}
     for row in rows:
         present = [c for c in projections if (row, c) in cells]
         selection = _selection_scores(grouped, row, present, choose_by)
         best[row] = choose_projection(present, prefer, selection)
-        student = cells.get((row, student_column(row, columns, cells) or ""))
+        student = cells.get((row, student_column(row, columns, cells, kinds) or ""))
         gap = None
         if best[row] is not None and student is not None:
             gap = cells[(row, best[row])].mean - student.mean  # type: ignore[index]
@@ -247,7 +291,7 @@ def gap_table(
     }
     means[GAP] = _mean([gaps[row] for row in rows])
     rule = describe_rule(prefer, choose_by)
-    return Table(metric, scale, rows, columns, cells, gaps, best, means, rule)
+    return Table(metric, scale, rows, columns, cells, gaps, best, means, rule, kinds=kinds)
 
 
 def _latest_by_cell(runs: Sequence[RunRecord]) -> dict[tuple[str, str], list[RunRecord]]:
@@ -298,7 +342,7 @@ def with_intervals(
     counts_of = _read_once(counts_of)
     intervals, pairs = {}, []
     for row in table.rows:
-        column = student_column(row, table.columns, table.cells) or ""
+        column = student_column(row, table.columns, table.cells, table.kinds) or ""
         chosen, student = table.best[row], table.cells.get((row, column))
         if chosen is None or student is None:
             continue
@@ -360,10 +404,18 @@ def with_failures(table: Table, failed: Sequence[RunRecord]) -> Table:
         if (row, column) not in table.cells:
             marks[(row, column)] = run.tags.get(ERROR_TAG) or "no reason recorded"
     rows = sorted({*table.rows, *(row for row, _ in marks)})
-    columns = sorted({*table.columns, *(col for _, col in marks)}, key=column_key)
+    kinds = column_kinds(failed, table.kinds)
+    columns = ordered([*table.columns, *(col for _, col in marks)], kinds)
     gaps = {row: table.gaps.get(row) for row in rows}
     best = {row: table.best.get(row) for row in rows}
     means = {col: table.means.get(col) for col in columns} | {GAP: table.means.get(GAP)}
     return replace(
-        table, rows=rows, columns=columns, gaps=gaps, best=best, means=means, failed=marks
+        table,
+        rows=rows,
+        columns=columns,
+        gaps=gaps,
+        best=best,
+        means=means,
+        failed=marks,
+        kinds=kinds,
     )

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from xner.errors import ConfigError
 from xner.evaluation.bootstrap import Difference
-from xner.evaluation.gap import GAP, Cell, Table, student_column
-from xner.tracking.names import NONDETERMINISTIC_TAG, TEACHER_STUDENT
+from xner.evaluation.gap import GAP, Cell, Table, method_family, student_column, with_role
+from xner.methods.kind import DISTILLATION
+from xner.tracking.names import NONDETERMINISTIC_TAG
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -44,7 +45,7 @@ def _fmt_cell(cell: Cell | None, digits: int) -> str:
 
 def _gap_marked(table: Table, row: str) -> bool:
     """Whether either cell of a row's gap is marked nondeterministic."""
-    student = student_column(row, table.columns, table.cells)
+    student = student_column(row, table.columns, table.cells, table.kinds)
     cells = [table.cells.get((row, c)) for c in (table.best.get(row), student) if c]
     return any(cell and cell.nondeterministic for cell in cells)
 
@@ -65,11 +66,18 @@ def _with_interval(value: str, interval: Difference | None, digits: int) -> str:
     return f"{value} [{interval.low:+.{digits}f}, {interval.high:+.{digits}f}]"
 
 
+def _students(table: Table) -> str:
+    """The distillation side of the gap by its methods' names (teacher_student)."""
+    students = with_role(table.columns, table.kinds, DISTILLATION)
+    names = dict.fromkeys(method_family(c) for c in students)
+    return " / ".join(names) or DISTILLATION
+
+
 def caption(table: Table) -> str:
     scale = f" × {table.scale:g}" if table.scale != 1 else ""
     seeds = ", mean ± std over seeds" if table.multi_seed else ""
     lines = [
-        f"{table.metric}{scale}{seeds}; {GAP} = projection − {TEACHER_STUDENT}, the projection "
+        f"{table.metric}{scale}{seeds}; {GAP} = projection − {_students(table)}, the projection "
         f"column chosen without test labels ({table.rule}); mean row over all languages"
     ]
     if table.multi_seed:

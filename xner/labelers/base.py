@@ -17,5 +17,9 @@ class Labelled:
 
 
 class Labeler(ABC):
+    #: Whether it labels with a model (the source model or ``labeler.checkpoint``); the gold
+    #: labeller looks tags up instead (preflight then checks no model, no source training split).
+    needs_model: bool = True
+
     @abstractmethod
     def label(self, sentences: Sequence[Sequence[str]]) -> list[Labelled]: ...

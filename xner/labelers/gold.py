@@ -17,6 +17,8 @@ class GoldLabeler(Labeler):
     When one word tuple occurs with different tags, the first occurrence wins (logged).
     """
 
+    needs_model = False
+
     def __init__(
         self,
         source: object | None = None,

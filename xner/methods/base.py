@@ -1,15 +1,26 @@
 """What a method is: a configured object whose `run` returns the job's test metrics."""
 
 from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from omegaconf import DictConfig
 
 from xner.methods.context import RunContext
+from xner.methods.kind import MethodKind
 from xner.methods.results import report
 from xner.tracking.names import TARGET_DEV_TAG
 
 
 class Method(ABC):
+    #: What the method is (:mod:`xner.methods.kind`): each subclass declares its own.
+    kind: ClassVar[MethodKind]
     #: Methods that claim no target labels never select checkpoints on target dev labels.
     zero_shot: bool = True
+
+    @classmethod
+    def problems(cls, cfg: DictConfig) -> list[str]:
+        """Reasons of this method's own why ``cfg`` cannot run (preflight; nothing is built)."""
+        return []
 
     def __init__(self, select_on: str = "source_dev") -> None:
         if select_on not in ("source_dev", "last", "target_dev"):

@@ -16,20 +16,13 @@ from omegaconf import DictConfig
 from xner.config import build
 from xner.data.conll import TaggedSentence
 from xner.data.tags import filter_labels, iob2_tag_names, label_set
+from xner.methods.kind import TARGET, MethodKind, kind_of, source_langs
 from xner.pipeline.cache import StageCache, fingerprint
 from xner.pipeline.cost import Cost, measuring
 from xner.pipeline.cost_report import cost_metrics
 from xner.tracking.runs import JobRun
 
 log = logging.getLogger(__name__)
-
-
-def method_of(cfg: DictConfig) -> str:
-    """``translate_test`` for ``xner.methods.translate_test.TranslateTest`` (project.py: task)."""
-    if not isinstance(cfg.get("method"), DictConfig):
-        return str(cfg.get("task", ""))
-    target = str(cfg.method.get("_target_", ""))
-    return target.rsplit(".", 2)[-2] if target.count(".") >= 2 else target
 
 
 @dataclass
@@ -83,10 +76,12 @@ class RunContext:
     @property
     def source_langs(self) -> list[str]:
         """Languages of the labelled source data: ``source_langs``, else ``[source_lang]``."""
-        langs = self.cfg.get("source_langs")
-        if not langs:
-            return [self.source_lang]
-        return [str(langs)] if isinstance(langs, str) else [str(x) for x in langs]
+        return source_langs(self.cfg)
+
+    @cached_property
+    def kind(self) -> MethodKind:
+        """The job's method declaration (:mod:`xner.methods.kind`): whose labels it reads."""
+        return kind_of(self.cfg)
 
     @cached_property
     def unshared_labels(self) -> list[str]:
@@ -94,7 +89,7 @@ class RunContext:
         ignored on both sides, read as O, so no method is scored on a type it cannot know.
 
         Decided from the label inventories of the source training split and the target test
-        split; a supervised run on target data alone keeps every type. The run's tag
+        split; a method that reads target labels alone (supervised) keeps every type. The run's tag
         ``labels.ignored`` names these and the types a corpus's ``label_drop`` maps to O.
         """
         unshared = self._unshared_labels()
@@ -105,7 +100,7 @@ class RunContext:
 
     def _dropped_labels(self) -> list[str]:
         """The ``label_drop`` types of the corpora this method reads."""
-        keys = ["data"] if method_of(self.cfg) == "supervised" else ["data", "source_data"]
+        keys = ["data"] if self.kind.labels == TARGET else ["data", "source_data"]
         dropped = {
             str(label)
             for key in keys
@@ -119,11 +114,9 @@ class RunContext:
         return sorted(dropped)
 
     def _unshared_labels(self) -> list[str]:
-        if method_of(self.cfg) == "supervised" or self.cfg.get("source_data") is None:
+        if self.kind.labels == TARGET or self.cfg.get("source_data") is None:
             return []
-        langs = (
-            self.source_langs if method_of(self.cfg) == "teacher_student" else [self.source_lang]
-        )
+        langs = self.kind.label_langs(self.cfg)
         found = [self._source_labels(lang) for lang in langs]
         if any(labels is None for labels in found):
             return []  # a source without labelled text to compare with: keep every type

@@ -28,6 +28,7 @@ import numpy as np
 from xner.data.tags import OUTSIDE
 from xner.errors import ConfigError
 from xner.methods.context import RunContext
+from xner.methods.kind import PROJECTION, TRANSLATE_TEST, TRANSLATE_TRAIN, MethodKind
 from xner.methods.results import Scoring, report
 from xner.methods.translate_test import translate_test_pipeline
 from xner.methods.translate_train import TranslateTrain
@@ -88,6 +89,15 @@ def _share(name: str, value: float) -> float:
 
 class Ensemble(TranslateTrain):
     """translate_train's model and translate_test's projection of the same config, mixed."""
+
+    # after the two it combines: a sequential sweep serves both parts from the stage cache
+    kind = MethodKind(
+        "ensemble",
+        PROJECTION,
+        order=40,
+        projects=True,
+        pipelines=(TRANSLATE_TEST, TRANSLATE_TRAIN),
+    )
 
     def __init__(
         self,

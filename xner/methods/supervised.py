@@ -3,11 +3,12 @@
 from xner.data.tags import iob2_tag_names, label_set
 from xner.methods.base import Method
 from xner.methods.context import RunContext
+from xner.methods.kind import REFERENCE, TARGET, MethodKind
 from xner.methods.training import Training
-from xner.models.trainer import seed_everything
 
 
 class Supervised(Method):
+    kind = MethodKind("supervised", REFERENCE, order=0, labels=TARGET)
     zero_shot = False
 
     def __init__(self, train_split: str = "train", select_on: str = "target_dev") -> None:
@@ -15,6 +16,8 @@ class Supervised(Method):
         self.train_split = train_split
 
     def run(self, ctx: RunContext) -> dict[str, float]:
+        from xner.models.trainer import seed_everything  # Lightning: only once a job runs
+
         training = Training(ctx)
         train = ctx.target_split(self.train_split)
         seed_everything(int(ctx.cfg.seed))

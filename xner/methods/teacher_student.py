@@ -14,10 +14,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from omegaconf import DictConfig, OmegaConf
+
 from xner.data.conll import untagged
-from xner.errors import ConfigError
+from xner.errors import ConfigError, XnerError
 from xner.methods.base import Method
 from xner.methods.context import RunContext
+from xner.methods.kind import DISTILLATION, SOURCES, MethodKind
 from xner.methods.results import Scoring
 from xner.methods.teacher_weights import (
     PARAM,
@@ -27,8 +30,6 @@ from xner.methods.teacher_weights import (
     weights_problem,
 )
 from xner.methods.training import Training
-from xner.models.distill import align_labels, combine_teachers, shared_labels, teacher_alphas
-from xner.models.trainer import seed_everything
 from xner.pipeline.cache import fingerprint
 from xner.tracking.runs import checkpoint_name
 
@@ -57,6 +58,24 @@ def teacher_names(checkpoints: Sequence[str]) -> list[str]:
 
 
 class TeacherStudent(Method):
+    kind = MethodKind("teacher_student", DISTILLATION, order=50, labels=SOURCES, distills=True)
+
+    @classmethod
+    def problems(cls, cfg: DictConfig) -> list[str]:
+        """``method.teacher_weights=similarity`` needs source text; its settings must be known."""
+        node = cfg.method
+        weights = node.get("teacher_weights")
+        problem = weights_problem(weights, list(node.get("teachers") or []))
+        if problem:
+            return [problem]
+        if weights == SIMILARITY:
+            try:
+                settings = OmegaConf.to_container(node.get("similarity") or {}, resolve=True)
+                similarity_settings(settings)
+            except XnerError as err:
+                return [str(err)]
+        return []
+
     def __init__(
         self,
         unlabelled_split: str = "train",
@@ -148,6 +167,8 @@ class TeacherStudent(Method):
         """The normalised weight of each teacher (by name), logged as ``teacher_weight/<name>``
         params; by similarity, computed from the source and target text before any teacher
         is trained."""
+        from xner.models.distill import teacher_alphas  # Lightning: only once a job runs
+
         names = self.names(ctx)
         if self.teacher_weights == SIMILARITY:
             by_lang = similarity_weights(ctx, self.similarity, names, words)
@@ -160,6 +181,10 @@ class TeacherStudent(Method):
         return alphas
 
     def run(self, ctx: RunContext) -> dict[str, float]:
+        # Lightning is imported once a job runs, not when the class's kind is read
+        from xner.models.distill import align_labels, combine_teachers, shared_labels
+        from xner.models.trainer import seed_everything
+
         unlabelled = untagged(ctx.target_split(self.unlabelled_split))
         words = [list(s.words) for s in unlabelled]
         alphas = self.alphas(ctx, words)  # bad weights fail before any training

@@ -2,6 +2,7 @@
 
 from xner.methods.base import Method
 from xner.methods.context import RunContext
+from xner.methods.kind import AS_LABELER, PROJECTION, TRANSLATE_TEST, MethodKind
 from xner.methods.results import report
 from xner.methods.training import Training
 from xner.pipeline.from_config import build_pipeline
@@ -9,6 +10,15 @@ from xner.pipeline.pipeline import Pipeline, translate_test
 
 
 class TranslateTest(Method):
+    kind = MethodKind(
+        "translate_test",
+        PROJECTION,
+        order=20,
+        projects=True,
+        pipelines=(TRANSLATE_TEST,),
+        model=AS_LABELER,
+    )
+
     def run(self, ctx: RunContext) -> dict[str, float]:
         pipeline = translate_test_pipeline(ctx)
         test = ctx.target_split("test")

@@ -5,12 +5,17 @@ from typing import Any
 from xner.data.conll import format_conll
 from xner.methods.base import Method
 from xner.methods.context import RunContext
+from xner.methods.kind import PROJECTION, TRANSLATE_TRAIN, MethodKind
 from xner.methods.training import Training
 from xner.pipeline.from_config import build_pipeline
 from xner.pipeline.pipeline import Pipeline, translate_train
 
 
 class TranslateTrain(Method):
+    kind = MethodKind(
+        "translate_train", PROJECTION, order=30, projects=True, pipelines=(TRANSLATE_TRAIN,)
+    )
+
     def __init__(
         self,
         source_split: str = "train",

@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from xner.config import check_targets
 from xner.data.sources import check_root
 from xner.errors import ConfigError, XnerError
+from xner.methods.kind import source_langs
 from xner.paths import safe_name
 from xner.run import signals
 from xner.tracking.names import COMPLETE_TAG, ERROR_TAG, PARENT_ID_FILE, REUSED_TAG
@@ -85,8 +86,7 @@ def validate(cfg: DictConfig) -> None:
     safe_name(cfg.lang, "language code")
     if cfg.get("source_lang"):
         safe_name(cfg.source_lang, "source language code")
-    langs = cfg.get("source_langs") or []
-    for lang in [langs] if isinstance(langs, str) else langs:
+    for lang in source_langs(cfg) if cfg.get("source_langs") else []:
         safe_name(lang, "source language code (source_langs)")
     plain = OmegaConf.to_container(cfg, resolve=False)
     if isinstance(plain.get("model"), dict) and plain["model"].get("name") == "${model.name}":

@@ -17,12 +17,14 @@ from pathlib import Path
 from xner.errors import ConfigError
 from xner.paths import PROJECT_ROOT
 from xner.run.overrides import group_options, hydra_node_problems
+from xner.run.variants import search_dirs
 
 CONF_DIR = PROJECT_ROOT / "conf"
 
 
 def check_choices(argv: Sequence[str], conf_dir: Path = CONF_DIR) -> None:
-    """Refuse ``group=name`` overrides naming no ``conf/<group>/<name>.yaml``.
+    """Refuse ``group=name`` overrides naming no ``conf/<group>/<name>.yaml`` (nor such a file in
+    a ``hydra.searchpath=[file://DIR]`` folder, nor a variant stored in memory).
 
     Arguments Hydra cannot parse, options (``-m``, ``--cfg``), Hydra's own groups and glob or
     range sweeps are left to Hydra.
@@ -36,6 +38,7 @@ def check_choices(argv: Sequence[str], conf_dir: Path = CONF_DIR) -> None:
         overrides = OverridesParser.create().parse_overrides(words)
     except HydraException:
         return  # Hydra reports its own syntax errors
+    extra = search_dirs(words)
     for override in overrides:
         group = override.key_or_group
         refused = hydra_node_problems(override)
@@ -43,7 +46,7 @@ def check_choices(argv: Sequence[str], conf_dir: Path = CONF_DIR) -> None:
             raise ConfigError(f"{'; '.join(refused)}; refused")
         if override.is_delete() or group.startswith("hydra"):
             continue
-        options = group_options(conf_dir, group)
+        options = _options(conf_dir, group, extra)
         if options is None:
             continue
         if override.value_type == ValueType.SIMPLE_CHOICE_SWEEP:
@@ -58,3 +61,18 @@ def check_choices(argv: Sequence[str], conf_dir: Path = CONF_DIR) -> None:
                     f"unknown {group} {value!r}: choose one of {', '.join(options)} "
                     f"(files in conf/{group}/)"
                 )
+
+
+def _options(conf_dir: Path, group: str, extra: Sequence[Path]) -> list[str] | None:
+    """A group's choices: its files in ``conf_dir`` and in the ``hydra.searchpath`` folders,
+    and the gap-table variants stored in memory (:mod:`xner.run.variants`)."""
+    from hydra.core.config_store import ConfigStore
+
+    found = [group_options(folder, group) for folder in (conf_dir, *extra)]
+    if all(names is None for names in found):
+        return None
+    try:
+        stored = [Path(name).stem for name in ConfigStore.instance().list(group)]
+    except OSError:  # nothing stored in this group
+        stored = []
+    return sorted({*(name for names in found for name in names or ()), *stored})

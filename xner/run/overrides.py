@@ -270,10 +270,15 @@ def checked_replay(
 
 def _unknown(parsed: Sequence[Any], app: str) -> list[str]:
     """Overrides naming no option of an xner group and no key of the composed app config."""
+    from xner.run.variants import register_variants
+
     problems, groups, keys = [], [], []
+    stored = register_variants([])  # the gap-table variants of conf/ alone (no search path)
     for override in parsed:
         group = override.key_or_group
         options = group_options(CONF_DIR, group)
+        if options is not None and group.lstrip("+") == "variant":
+            options = [*options, *stored]
         if options is None:
             keys.append(override)
         elif str(override.value()) not in options:

@@ -2,12 +2,14 @@
 
 A sweep asks them of every job before it creates any MLflow run (all jobs failing is one
 ``error:`` line, exit 2); a job that fails them alone ends as a FAILED run with the reason.
-Checked: the corpora (a local ``root`` that is missing, a download that cannot happen
-offline, a language the corpus lacks), the checkpoints on the Hugging Face hub (offline and
-not cached), the translator (its languages, in both directions for the ensemble, its model,
-a lexicon file, whether it carries markers for ``projector=markers``), teacher-student's
-``method.teacher_weights`` and the settings (``score_mode``, unknown keys under ``model``,
-``teacher``, ``student`` and ``trainer``).
+What is checked follows the method's declaration (:mod:`xner.methods.kind`): the corpora it
+reads (a local ``root`` that is missing, a download that cannot happen offline, a language the
+corpus lacks), the checkpoints on the Hugging Face hub it uses (offline and not cached), the
+translator of each pipeline it runs (its languages in that pipeline's direction, so both for the
+ensemble; its model, a lexicon file, whether it carries markers for ``projector=markers``), the
+class's own checks (``Method.problems``: teacher-student's ``method.teacher_weights``) and the
+settings (``score_mode``, unknown keys under ``model``, ``teacher``, ``student`` and
+``trainer``).
 """
 
 from pathlib import Path
@@ -16,41 +18,58 @@ from omegaconf import DictConfig, OmegaConf
 
 from xner.config import build
 from xner.errors import XnerError
-from xner.methods.context import method_of
-from xner.tracking.names import PROJECTION_METHODS
-
-# The pipelines a projection method runs (default: the one named like it).
-TASKS_OF = {"ensemble": ("translate_test", "translate_train")}
+from xner.methods.kind import (
+    ALWAYS,
+    AS_LABELER,
+    TARGET,
+    TRANSLATE_TEST,
+    MethodKind,
+    method_class,
+    method_target,
+)
 
 
 def problems(cfg: DictConfig) -> list[str]:
-    """One line per reason this job cannot run; empty when it can start."""
-    method = method_of(cfg)
-    lang, source_lang = str(cfg.lang), str(cfg.source_lang)
-    uses_model = not (method == "translate_test" and _gold_labels(cfg))
-    # a source training split is read to train the source model or, in translate-train, as
-    # the labelled data; translate-test with gold labels needs neither
-    needs_source = method != "supervised" and (uses_model or method != "translate_test")
+    """One line per reason this job cannot run; empty when it can start. What is checked
+    follows the method's declaration (:mod:`xner.methods.kind`) and its own ``problems``."""
+    try:
+        target = method_target(cfg)
+        method = method_class(target) if target else None
+    except XnerError as err:
+        return [str(err)]
+    kind, lang = method.kind if method else MethodKind(""), str(cfg.lang)
+    labeler_model = _labeler_needs_model(cfg)
+    uses_model = kind.model == ALWAYS or (kind.model == AS_LABELER and labeler_model)
+    # a source training split is read to train the source model or as the labelled data; a
+    # method whose model only labels its pipeline needs neither with a gold labeller
+    needs_source = kind.labels != TARGET and (uses_model or kind.model != AS_LABELER)
     found = [*_corpus(cfg, "data", lang, "test")]
-    for source in _source_langs(cfg, method) if needs_source else []:
+    for source in kind.label_langs(cfg) if needs_source else []:
         found += _corpus(cfg, "source_data", source, "train")
     if uses_model and isinstance(cfg.get("model"), DictConfig):
         found += _checkpoint(cfg.model.get("checkpoint"), "model.checkpoint")
         found += _checkpoint(cfg.model.get("source_checkpoint"), "model.source_checkpoint")
-    if method in PROJECTION_METHODS:
-        for task in TASKS_OF.get(method, (method,)):
-            src, tgt = (lang, source_lang) if task == "translate_test" else (source_lang, lang)
-            found += _translator(cfg, src, tgt)
-            found += _markers(cfg, task)
-        found += _checkpoint(cfg.aligner.get("model"), "aligner.model")
-        if not _gold_labels(cfg) and not OmegaConf.is_missing(cfg.labeler, "checkpoint"):
-            found += _checkpoint(cfg.labeler.get("checkpoint"), "labeler.checkpoint")
-        from xner.pipeline.from_config import unknown_keys
-
-        found += unknown_keys(cfg.get("pipeline"))
-    if method == "teacher_student":
-        found += _teacher_weights(cfg)
+    if kind.pipelines:
+        found += _pipelines(cfg, kind.pipelines, labeler_model)
+    found += method.problems(cfg) if method else []
     return list(dict.fromkeys(found + _settings(cfg)))
+
+
+def _pipelines(cfg: DictConfig, pipelines: tuple[str, ...], labeler_model: bool) -> list[str]:
+    """The translator in each pipeline's direction (translate-test: target to source), the
+    markers, the aligner's and labeller's checkpoints and the pipeline settings."""
+    lang, source_lang = str(cfg.lang), str(cfg.source_lang)
+    found = []
+    for task in pipelines:
+        src, tgt = (lang, source_lang) if task == TRANSLATE_TEST else (source_lang, lang)
+        found += _translator(cfg, src, tgt)
+        found += _markers(cfg, task)
+    found += _checkpoint(cfg.aligner.get("model"), "aligner.model")
+    if labeler_model and not OmegaConf.is_missing(cfg.labeler, "checkpoint"):
+        found += _checkpoint(cfg.labeler.get("checkpoint"), "labeler.checkpoint")
+    from xner.pipeline.from_config import unknown_keys
+
+    return found + unknown_keys(cfg.get("pipeline"))
 
 
 def _settings(cfg: DictConfig) -> list[str]:
@@ -66,33 +85,12 @@ def _settings(cfg: DictConfig) -> list[str]:
     return []
 
 
-def _teacher_weights(cfg: DictConfig) -> list[str]:
-    """``method.teacher_weights=similarity`` needs source text; its settings must be known."""
-    from xner.methods.teacher_weights import SIMILARITY, similarity_settings, weights_problem
-
-    node = cfg.method
-    weights = node.get("teacher_weights")
-    problem = weights_problem(weights, list(node.get("teachers") or []))
-    if problem:
-        return [problem]
-    if weights == SIMILARITY:
-        try:
-            similarity_settings(OmegaConf.to_container(node.get("similarity") or {}, resolve=True))
-        except XnerError as err:
-            return [str(err)]
-    return []
-
-
-def _source_langs(cfg: DictConfig, method: str) -> list[str]:
-    """Teacher-student trains one teacher per ``source_langs``; other methods use source_lang."""
-    langs = cfg.get("source_langs") if method == "teacher_student" else None
-    if not langs:
-        return [str(cfg.source_lang)]
-    return [str(langs)] if isinstance(langs, str) else [str(x) for x in langs]
-
-
-def _gold_labels(cfg: DictConfig) -> bool:
-    return str(cfg.labeler.get("_target_", "")).endswith("GoldLabeler")
+def _labeler_needs_model(cfg: DictConfig) -> bool:
+    """Whether the labeller labels with a model (its class's ``needs_model``; gold: no)."""
+    node = cfg.get("labeler")
+    if not isinstance(node, DictConfig):
+        return True
+    return bool(getattr(_class_of(node), "needs_model", True))
 
 
 def _corpus(cfg: DictConfig, key: str, lang: str, split: str) -> list[str]:
@@ -165,9 +163,17 @@ def _markers(cfg: DictConfig, task: str) -> list[str]:
 
 
 def _data_class(cfg: DictConfig) -> type | None:
+    return _class_of(cfg.data)
+
+
+def _class_of(node: DictConfig) -> type | None:
+    """The class a node's allowed ``_target_`` names (imported, not built); None otherwise."""
     from hydra.utils import get_class
 
+    from xner.config import allowed_target
+
+    target = str(node.get("_target_"))
     try:
-        return get_class(str(cfg.data.get("_target_")))
+        return get_class(target) if allowed_target(target) else None
     except Exception:
         return None

@@ -2,8 +2,10 @@
 
 - With no ``data=``, ``lang`` picks the corpus (:mod:`xner.data.corpora`).
 - ``-m`` with no ``method``/``variant``/``experiment`` sweeps the gap table's columns for the
-  projector(s) given: model_transfer, translate_test[p], translate_train[p], ensemble[p],
-  teacher_student.
+  projector(s) given: every method config whose class declares a gap role
+  (:mod:`xner.methods.kind`; today model_transfer, translate_test[p], translate_train[p],
+  ensemble[p], teacher_student), also those in ``hydra.searchpath`` folders
+  (:mod:`xner.run.variants`).
 - Before any MLflow run exists every job of a sweep is checked (:mod:`xner.run.preflight`): when
   none can run, one ``error:`` line and exit status 2; the same when two jobs would write one
   ``out=`` file.
@@ -21,29 +23,40 @@ from omegaconf import OmegaConf
 
 from xner.data.corpora import overrides_for
 from xner.errors import ConfigError
+from xner.methods.kind import BASELINE, DISTILLATION, PROJECTION
 from xner.paths import PROJECT_ROOT
-from xner.tracking.names import PROJECTION_METHODS
+from xner.run.variants import (
+    SEARCHPATH,
+    declared_methods,
+    group_files,
+    search_dirs,
+    variant_names,
+)
 
 log = logging.getLogger(__name__)
 CONF_DIR = PROJECT_ROOT / "conf"
 SELECTING = ("method", "variant", "experiment")
+# The roles of a bare ``-m`` sweep: the zero-shot comparison (the supervised reference reads
+# target training labels: run it on its own, ``+variant=supervised``).
+SWEPT_ROLES = (BASELINE, PROJECTION, DISTILLATION)
 
 
-def gap_columns(projectors: Sequence[str]) -> list[str]:
-    """The ``conf/variant`` names of the gap table's columns for these projectors: each
-    projection method (:data:`PROJECTION_METHODS`, the ensemble after the two it combines, so a
-    sequential sweep serves it from the cache) for each projector."""
+def gap_columns(projectors: Sequence[str], extra: Sequence[Path] = ()) -> list[str]:
+    """The ``variant`` names of the gap table's columns for these projectors: each method config
+    whose class declares a role a bare sweep runs (:data:`SWEPT_ROLES`), in its declared order
+    (the ensemble after the two it combines, so a sequential sweep serves it from the cache),
+    a method that projects once per projector; ``extra``: folders of ``hydra.searchpath``."""
+    known = group_files("projector", extra)
     for projector in projectors:
-        for method in PROJECTION_METHODS:
-            if not (CONF_DIR / "variant" / f"{method}_{projector}.yaml").is_file():
-                raise ConfigError(
-                    f"projector={projector} has no gap-table column: add "
-                    f"conf/variant/{method}_{projector}.yaml (see {method}_ilp.yaml)"
-                )
+        if projector not in known:
+            raise ConfigError(
+                f"projector={projector} has no gap-table column: no conf/projector/{projector}.yaml"
+            )
     return [
-        "model_transfer",
-        *(f"{method}_{p}" for method in PROJECTION_METHODS for p in projectors),
-        "teacher_student",
+        variant
+        for name, kind in declared_methods(extra)
+        if kind.role in SWEPT_ROLES
+        for variant in variant_names(name, kind, projectors)
     ]
 
 
@@ -85,7 +98,7 @@ def plan(
         projectors = _values(projector) if projector else [defaults["projector"]]
         if projector is not None:
             argv.remove(projector.input_line)
-        added.append("+variant=" + ",".join(gap_columns(projectors)))
+        added.append("+variant=" + ",".join(gap_columns(projectors, search_dirs(argv))))
     # beside the given overrides: argparse refuses overrides on both sides of an option (-m)
     at = next((i for i, a in enumerate(argv) if a in words), len(argv))
     return argv[:at] + added + argv[at:]
@@ -151,12 +164,18 @@ def sweep_problems(config_name: str, jobs: Sequence[Sequence[str]]) -> list[list
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         for job in jobs:
             try:
-                cfg = compose(config_name, overrides=[o for o in job if not o.startswith("hydra")])
+                cfg = compose(config_name, overrides=[o for o in job if _composed(o)])
                 found.append(problems(cfg))
             except Exception as err:  # composition errors are Hydra's to report, job by job
                 log.debug("no preflight for %s: %s", job, err)
                 found.append([])
     return found
+
+
+def _composed(override: str) -> bool:
+    """Whether a job's override takes part in its preflight composition: not Hydra's own
+    settings, except the config folders it adds (``hydra.searchpath``)."""
+    return not override.startswith("hydra") or override.startswith(f"{SEARCHPATH}=")
 
 
 def shared_output(jobs: Sequence[Sequence[str]]) -> str | None:

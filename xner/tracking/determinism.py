@@ -10,9 +10,10 @@ an order that varies between runs. The list goes to the run's ``xner.nondetermin
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from xner.tracking.names import PROJECTION_METHODS
+if TYPE_CHECKING:
+    from xner.methods.kind import MethodKind
 
 GPU_DEVICES = ("cuda", "gpu")
 PROJECTION_GROUPS = ("translator", "labeler", "aligner")  # groups that take a `device`
@@ -34,16 +35,17 @@ def on_gpu(device: Any, cuda_available: Callable[[], bool] = _cuda_available) ->
 
 def nondeterministic_parts(
     resolved: Mapping[str, Any],
-    method: str,
+    kind: MethodKind,
     cuda_available: Callable[[], bool] = _cuda_available,
 ) -> list[str]:
     """The parts of the job ``resolved`` (a resolved config) whose results a cold rerun with
-    the same seed may change; empty when the job is repeatable."""
+    the same seed may change; empty when the job is repeatable. The translator, aligner and
+    labeller count only for a method that runs a projection pipeline (its ``kind``)."""
     parts = []
     trainer = resolved.get("trainer") or {}
     if trainer and on_gpu(trainer.get("accelerator"), cuda_available):
         parts.append("training on GPU")
-    if method not in PROJECTION_METHODS:
+    if not kind.pipelines:
         return parts
     markers = str((resolved.get("projector") or {}).get("_target_", "")).endswith("MarkerProjector")
     for group in PROJECTION_GROUPS:

@@ -2,6 +2,10 @@
 (with the two rules that name a run's variant and its counts artifact)."""
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from xner.methods.kind import MethodKind
 
 # Tags MLflow itself reads.
 PARENT_TAG = "mlflow.parentRunId"
@@ -40,11 +44,8 @@ GIT_COMMIT_TAG, GIT_DIRTY_TAG, VERSION_TAG = "git_commit", "git_dirty", "xner_ve
 COMPLETE_TAG = "xner.complete"
 SWEEP_TAG = "xner.sweep"  # on a parent run: its sweep's app and overrides, the same on a relaunch
 
-# Method names the variant tag and the gap table tell projection from teacher-student by:
-# a new projection-style method added here gets its variant tag, gap column and preflight checks.
-# The order is the gap table's column order; the ensemble mixes the two before it.
-PROJECTION_METHODS = ("translate_test", "translate_train", "ensemble")
-TEACHER_STUDENT = "teacher_student"
+# A job's method declaration (xner.methods.kind), for the gap table: its role and column order.
+METHOD_ROLE_TAG, METHOD_ORDER_TAG = "xner.method_role", "xner.method_order"
 
 # Artifacts every job logs, and the file a sweep keeps its parent run's id in.
 CONFIG_ARTIFACT = "config/config.yaml"
@@ -60,15 +61,18 @@ def counts_artifact(split: str = "test") -> str:
 
 
 def variant_name(
-    method: str, projector: str | None, teacher: str | None = None, student: str | None = None
+    kind: "MethodKind",
+    projector: str | None,
+    teacher: str | None = None,
+    student: str | None = None,
 ) -> str:
-    """The gap table's column: projection methods are split by projector, teacher-student
-    by teacher and student when they differ (``teacher_student[xlmr_large→xlmr_base]``)."""
-    if method in PROJECTION_METHODS and projector:
-        return f"{method}[{projector}]"
-    if method == TEACHER_STUDENT and teacher and student and teacher != student:
-        return f"{method}[{teacher}→{student}]"
-    return method
+    """The gap table's column: a method that projects is split by projector, one that
+    distils by teacher and student when they differ (``teacher_student[xlmr_large→xlmr_base]``)."""
+    if kind.projects and projector:
+        return f"{kind.name}[{projector}]"
+    if kind.distills and teacher and student and teacher != student:
+        return f"{kind.name}[{teacher}→{student}]"
+    return kind.name
 
 
 def metric_key_part(name: str) -> str:

@@ -29,6 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 from xner import __version__
 from xner.cluster.slurm_job import current_job, job_gone
 from xner.errors import ConfigError, XnerError
+from xner.methods.kind import MethodKind, kind_of
 from xner.paths import PROJECT_ROOT
 from xner.tracking.determinism import nondeterministic_parts
 from xner.tracking.names import (
@@ -44,16 +45,16 @@ from xner.tracking.names import (
     GIT_COMMIT_TAG,
     GIT_DIRTY_TAG,
     HOST_TAG,
+    METHOD_ORDER_TAG,
+    METHOD_ROLE_TAG,
     NONDETERMINISTIC_TAG,
     OVERRIDES_ARTIFACT,
     PARENT_ROLE,
     PARENT_TAG,
     PID_TAG,
-    PROJECTION_METHODS,
     ROLE_TAG,
     SLURM_JOB_TAG,
     SWEEP_TAG,
-    TEACHER_STUDENT,
     VERSION_TAG,
     variant_name,
 )
@@ -295,18 +296,22 @@ def checkpoint_name(checkpoint: str) -> str:
     return str(checkpoint).rstrip("/").rsplit("/", 1)[-1]
 
 
-def tag_groups(method: str) -> tuple[str, ...]:
+def tag_groups(kind: MethodKind) -> tuple[str, ...]:
     """The config groups a method uses, so a run is tagged only with parts it ran: the
-    projection pipeline's (translator, aligner, projector, labeler) for projection methods."""
-    if method in PROJECTION_METHODS:
-        return TAG_GROUPS
-    return tuple(g for g in TAG_GROUPS if g not in PROJECTION_GROUPS)
+    projection pipeline's (translator, aligner, projector, labeler) for a method that runs
+    one, the projector for one that takes a projector (its column names it)."""
+    used = {"model"}
+    if kind.pipelines:
+        used.update(PROJECTION_GROUPS)
+    if kind.projects:
+        used.add("projector")
+    return tuple(g for g in TAG_GROUPS if g in used)
 
 
-def role_tags(method: str, resolved: Mapping) -> dict[str, str]:
-    """The ``teacher`` and ``student`` tags of a teacher-student run (model names, or the
-    names of the given teacher checkpoints); none for other methods."""
-    if method != TEACHER_STUDENT:
+def role_tags(kind: MethodKind, resolved: Mapping) -> dict[str, str]:
+    """The ``teacher`` and ``student`` tags of a run of a method that distils (model names, or
+    the names of the given teacher checkpoints); none for other methods."""
+    if not kind.distills:
         return {}
     given = (resolved.get("method") or {}).get("teachers") or []
     teacher = (resolved.get("teacher") or {}).get("name", "")
@@ -314,6 +319,13 @@ def role_tags(method: str, resolved: Mapping) -> dict[str, str]:
         teacher = "+".join(checkpoint_name(c) for c in given)
     student = (resolved.get("student") or {}).get("name", "")
     return {"teacher": str(teacher), "student": str(student)}
+
+
+def method_tags(kind: MethodKind) -> dict[str, str]:
+    """The declaration the gap table reads back: the method's role and column order."""
+    if kind.role is None:
+        return {}
+    return {METHOD_ROLE_TAG: kind.role, METHOD_ORDER_TAG: str(kind.order)}
 
 
 @dataclass
@@ -447,6 +459,7 @@ def job_tags(
     """The job run's tags: method, language, choices, roles, variant, source and git state."""
     track = resolved.get("tracking", {}) or {}
     method = choices.get("method") or str(resolved.get("task") or "")
+    kind = kind_of(resolved, method)
     tags = {
         "method": method,
         "lang": resolved.get("lang", ""),
@@ -460,13 +473,14 @@ def job_tags(
         HOST_TAG: socket.gethostname(),
         PID_TAG: os.getpid(),
         **({SLURM_JOB_TAG: slurm} if (slurm := current_job()) else {}),
-        **{group: choices.get(group, "") for group in tag_groups(method)},
+        **{group: choices.get(group, "") for group in tag_groups(kind)},
+        **method_tags(kind),
     }
-    roles = role_tags(method, resolved)
+    roles = role_tags(kind, resolved)
     tags.update(roles)
     projector = tags.get("projector", "")
-    tags["variant"] = resolved.get("column") or variant_name(method, projector, **roles)
-    if parts := nondeterministic_parts(resolved, method):
+    tags["variant"] = resolved.get("column") or variant_name(kind, projector, **roles)
+    if parts := nondeterministic_parts(resolved, kind):
         tags[NONDETERMINISTIC_TAG] = "; ".join(parts)
     tags.update({k: str(v) for k, v in (track.get("tags") or {}).items()})
     tags.update(source_tags(app, commit))
