@@ -11,8 +11,8 @@ from xner.methods.teacher_student import TeacherStudent
 from xner.methods.translate_test import TranslateTest
 from xner.methods.translate_train import TranslateTrain
 from xner.tracking.determinism import nondeterministic_parts, on_gpu
+from xner.tracking.job_tags import job_tags
 from xner.tracking.names import NONDETERMINISTIC_TAG
-from xner.tracking.runs import job_tags
 
 UNSEEDED = "aligner unseeded (aligner.seed=null)"
 

@@ -34,7 +34,7 @@ from sweep_support import (
 from xner.data.conll import read_conll
 from xner.errors import ConfigError
 from xner.pipeline.cache import VALUE_FILE, StageCache
-from xner.tracking.runs import ensure_experiment
+from xner.tracking.connection import ensure_experiment
 
 
 def _second_job_running(db: Path, sweep: Path) -> tuple[str, str] | None:
@@ -246,7 +246,7 @@ def test_unreachable_server_is_refused_in_one_line(monkeypatch):
 def test_killed_run_detection_ignores_live_processes_and_other_hosts(tmp_path, monkeypatch):
     from mlflow.tracking import MlflowClient
 
-    from xner.tracking.runs import mark_abandoned_runs
+    from xner.tracking.abandoned import mark_abandoned_runs
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     uri = f"sqlite:///{tmp_path}/mlflow.db"
@@ -270,7 +270,7 @@ def test_killed_run_detection_ignores_live_processes_and_other_hosts(tmp_path, m
 def test_tracking_failure_is_one_line_naming_store_step_and_cause():
     from mlflow.exceptions import MlflowException
 
-    from xner.tracking.runs import TrackingError, guarded
+    from xner.tracking.connection import TrackingError, guarded
 
     with pytest.raises(TrackingError) as caught:
         with guarded("http://127.0.0.1:5000", "logging metrics", "abc"):

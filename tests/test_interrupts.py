@@ -26,13 +26,8 @@ from sweep_support import (
     split_runs,
 )
 from xner.run.signals import Interrupted, signal_of
-from xner.tracking.runs import (
-    INCOMPLETE,
-    end_abandoned_parents,
-    ensure_experiment,
-    find_finished_run,
-    sweep_key,
-)
+from xner.tracking.abandoned import INCOMPLETE, end_abandoned_parents, find_finished_run, sweep_key
+from xner.tracking.connection import ensure_experiment
 
 TWO_COLUMNS = "+variant=model_transfer,translate_test_heuristic"
 

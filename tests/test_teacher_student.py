@@ -17,8 +17,8 @@ from xner.methods.settings import ModelSettings, check_settings, model_settings
 from xner.methods.teacher_student import TeacherStudent, teacher_names
 from xner.methods.training import Training
 from xner.models.distill import align_labels, shared_labels, teacher_alphas
+from xner.tracking.job_tags import role_tags
 from xner.tracking.names import variant_name
-from xner.tracking.runs import role_tags
 from xner.tracking.store import RunRecord
 
 

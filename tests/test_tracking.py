@@ -11,16 +11,10 @@ from sweep_support import TINY
 from xner.errors import ConfigError
 from xner.methods.teacher_student import TeacherStudent
 from xner.methods.translate_test import TranslateTest
+from xner.tracking.connection import log_inputs_racing, refusal, tracking_uri
+from xner.tracking.job_tags import config_hash, flatten, job_tags
 from xner.tracking.names import FULL_NAME_TAG, variant_name
-from xner.tracking.runs import (
-    config_hash,
-    fitted_name,
-    flatten,
-    job_tags,
-    log_inputs_racing,
-    refusal,
-    tracking_uri,
-)
+from xner.tracking.runs import fitted_name
 
 TAGS = (
     "method",
@@ -180,7 +174,7 @@ def test_multirun_is_one_parent_with_one_child_per_job(repo_root, tmp_path):
 
 
 def test_source_tags_fill_mlflow_columns_and_never_carry_a_token(monkeypatch):
-    import xner.tracking.runs as tracking
+    import xner.tracking.provenance as tracking
 
     answers = {"rev-parse": "main", "config": "https://user:secret@example.org/xner.git"}
     monkeypatch.setattr(tracking, "_git_output", lambda args: answers[args[0]])

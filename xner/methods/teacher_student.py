@@ -31,7 +31,7 @@ from xner.methods.teacher_weights import (
 )
 from xner.methods.training import Training
 from xner.pipeline.cache import fingerprint
-from xner.tracking.runs import checkpoint_name
+from xner.tracking.job_tags import checkpoint_name
 
 TEACHER_STAGE = "teacher_probs"
 # Code in the teacher probabilities' cache key (loading and running a trained classifier).

@@ -18,19 +18,11 @@ from xner.errors import ConfigError, XnerError
 from xner.methods.kind import source_langs
 from xner.paths import safe_name
 from xner.run import signals
+from xner.tracking.abandoned import find_finished_run, mark_abandoned_runs
+from xner.tracking.connection import TrackingError, client, guarded, tracking_failure, tracking_uri
+from xner.tracking.job_tags import config_hash
 from xner.tracking.names import COMPLETE_TAG, ERROR_TAG, PARENT_ID_FILE, REUSED_TAG
-from xner.tracking.runs import (
-    JobRun,
-    TrackingError,
-    client,
-    config_hash,
-    find_finished_run,
-    guarded,
-    mark_abandoned_runs,
-    start_job_run,
-    tracking_failure,
-    tracking_uri,
-)
+from xner.tracking.runs import JobRun, start_job_run
 
 log = logging.getLogger(__name__)
 Body = Callable[[DictConfig, JobRun], Mapping[str, float]]

@@ -12,6 +12,8 @@ from xner.errors import XnerError
 from xner.pipeline.cache import StageCache
 from xner.run import signals
 from xner.run.sweep_record import SweepRecord
+from xner.tracking.abandoned import end_abandoned_parents, sweep_key
+from xner.tracking.connection import client, ensure_experiment, tracking_uri
 from xner.tracking.names import (
     ABANDONED_TAG,
     ERROR_TAG,
@@ -23,14 +25,7 @@ from xner.tracking.names import (
     SWEEP_DIR_TAG,
     SWEEP_TAG,
 )
-from xner.tracking.runs import (
-    client,
-    end_abandoned_parents,
-    ensure_experiment,
-    start_parent_run,
-    sweep_key,
-    tracking_uri,
-)
+from xner.tracking.runs import start_parent_run
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from xner.data.text import printable
 from xner.errors import ConfigError, DataError
+from xner.tracking.connection import tracking_uri
 from xner.tracking.names import PARENT_ROLE, PARENT_TAG, REUSED_TAG, ROLE_TAG
-from xner.tracking.runs import tracking_uri
 
 if TYPE_CHECKING:
     from mlflow.entities import Run
