@@ -11,7 +11,7 @@ class Method(ABC):
     #: Methods that claim no target labels never select checkpoints on target dev labels.
     zero_shot: bool = True
 
-    def __init__(self, select_on: str = "source_dev") -> None:
+    def __init__(self, select_on: str) -> None:
         if select_on not in ("source_dev", "last", "target_dev"):
             raise ValueError(f"select_on must be source_dev, last or target_dev, not {select_on!r}")
         self.select_on = select_on

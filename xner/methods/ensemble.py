@@ -91,13 +91,16 @@ class Ensemble(TranslateTrain):
 
     def __init__(
         self,
-        weight: float = 0.5,
-        smoothing: float = 0.5,
-        source_split: str = "train",
-        keep_incomplete: bool = False,
-        select_on: str = "source_dev",
+        *,
+        weight: float,
+        smoothing: float,
+        source_split: str,
+        keep_incomplete: bool,
+        select_on: str,
     ) -> None:
-        super().__init__(source_split, keep_incomplete, select_on)
+        super().__init__(
+            source_split=source_split, keep_incomplete=keep_incomplete, select_on=select_on
+        )
         self.weight = _share("weight", weight)
         self.smoothing = _share("smoothing", smoothing)
 

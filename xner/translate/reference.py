@@ -12,7 +12,7 @@ from xner.translate.base import Translator
 
 
 class ReferenceTranslator(Translator):
-    def __init__(self, source: object, splits: Sequence[str] = ("train", "dev", "test")) -> None:
+    def __init__(self, *, source: object, splits: Sequence[str]) -> None:
         self.source = source
         self.splits = list(splits)
         self._tables: dict[tuple[str, str], dict[tuple[str, ...], list[str]]] = {}
