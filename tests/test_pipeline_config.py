@@ -25,9 +25,8 @@ def test_pipeline_overrides_reach_the_stages(tmp_path: Path):
     cfg = project_config(
         "pipeline.max_translation_ratio=2.0",
         "pipeline.translation_length_slack=4",
-        "+pipeline.target_labeler._target_=xner.labelers.GoldLabeler",
-        "+pipeline.target_labeler.source=${source_data}",
-        "+pipeline.target_labeler.lang=syn",
+        "+labeler@pipeline.target_labeler=gold",
+        "pipeline.target_labeler.lang=syn",
     )
     pipeline = build_pipeline(cfg, "translate_test", StageCache(tmp_path))
     assert (pipeline.translate.max_length_ratio, pipeline.translate.length_slack) == (2.0, 4)
