@@ -34,6 +34,7 @@ CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
 SPLITS = ("train", "dev", "test")
+NO_CAPS = {f"max_{split}_sentences": None for split in SPLITS}
 
 
 class SameWordAligner(Aligner):
@@ -87,7 +88,8 @@ def main() -> None:
     parser.add_argument("--backtranslation", action="store_true")
     args = parser.parse_args()
 
-    data = Synthetic(seed=args.seed, n_train=args.n_train, n_dev=0, n_test=args.n_test)
+    sizes = {"n_train": args.n_train, "n_dev": 0, "n_test": args.n_test}
+    data = Synthetic(seed=args.seed, **sizes, cache_dir=None, label_drop=(), **NO_CAPS)
     cache = StageCache(tempfile.mkdtemp(prefix="xner-bench-"))
     base = train_pipeline(args, data, cache)
     ilp = node("projector", "ilp")

@@ -41,19 +41,19 @@ def composed(app: str, *overrides: str, hydra: bool = False) -> Any:
 
 
 @functools.cache
-def _group_node(group: str, name: str, app: str) -> dict:
-    """conf/<group>/<name>.yaml as ``app`` composes it, interpolations resolved."""
+def _group_node(group: str, name: str) -> dict:
+    """conf/<group>/<name>.yaml as train.py composes it, interpolations resolved."""
     from omegaconf import OmegaConf
 
-    return OmegaConf.to_container(composed(app, f"{group}={name}")[group], resolve=True)
+    return OmegaConf.to_container(composed("train", f"{group}={name}")[group], resolve=True)
 
 
-def from_config(group: str, name: str, app: str = "train", **overrides: Any) -> Any:
+def from_config(group: str, name: str, /, **overrides: Any) -> Any:
     """The object a user gets from ``<group>=<name>`` (the shipped file, not the class's
     constructor), with ``overrides`` replacing or adding keyword arguments (objects allowed)."""
     from xner.config import build
 
-    node = {k: v for k, v in _group_node(group, name, app).items() if k not in overrides}
+    node = {k: v for k, v in _group_node(group, name).items() if k not in overrides}
     return build(node, **overrides)
 
 

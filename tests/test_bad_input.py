@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CONF_DIR, error_line, from_config, run_app, run_app_here
+from helpers import CONF_DIR, composed, error_line, from_config, run_app, run_app_here
 from xner.align.base import Aligner
 from xner.data.conll import TaggedSentence, read_conll
 from xner.errors import ConfigError, DataError
@@ -481,7 +481,6 @@ def test_offline_hub_checks_name_the_model_and_option(monkeypatch, tmp_path):
 
 
 def test_a_parallel_corpus_with_a_missing_sentence_names_where_it_diverges(tmp_path: Path):
-    from xner.data.sources import Europarl
 
     english = [
         "The House rose .",
@@ -493,7 +492,7 @@ def test_a_parallel_corpus_with_a_missing_sentence_names_where_it_diverges(tmp_p
     for lang, lines in (("en", english), ("de", german)):
         text = "\n\n".join("\n".join(f"{w}\tO" for w in line.split()) for line in lines)
         (tmp_path / f"{lang}-europarl.test.conll02").write_text(text + "\n")
-    source = Europarl(tmp_path, train_size=1, test_size=1)
+    source = from_config("data", "europarl", root=tmp_path, train_size=1, test_size=1)
     with pytest.raises(DataError) as err:
         source.split("de", "test")
     message = str(err.value)
@@ -527,10 +526,13 @@ def test_debug_tiny_with_another_corpus_is_one_line_naming_the_keys(repo_root, t
 
 
 def test_an_option_the_target_does_not_take_is_named_in_a_nested_node():
+    from omegaconf import OmegaConf
+
     from xner.config import build
 
-    node = {"_target_": "xner.translate.ReferenceTranslator", "source": {
-        "_target_": "xner.data.sources.Synthetic", "n_train": 4, "n_tarin": 4}}  # fmt: skip
+    shipped = composed("train", "translator=reference").translator  # the source: data=synthetic
+    translator = OmegaConf.to_container(shipped, resolve=True)
+    node = {**translator, "source": {**translator["source"], "n_train": 4, "n_tarin": 4}}
     with pytest.raises(ConfigError) as err:
         build(node)
     assert str(err.value) == (

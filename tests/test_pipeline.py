@@ -241,7 +241,7 @@ def test_backtranslation_unmatched_markers_are_dropped(tmp_path: Path):
 
 @pytest.fixture(scope="module")
 def synthetic() -> Synthetic:
-    return Synthetic(seed=0, n_train=40, n_dev=0, n_test=30)
+    return from_config("data", "synthetic", n_train=40, n_dev=0, n_test=30)
 
 
 def test_both_directions_complete_on_the_synthetic_corpus(synthetic, tmp_path: Path):
@@ -292,7 +292,7 @@ class LearningAligner(SameWordAligner):
 
 def test_aligner_learns_from_all_parallel_text_and_the_key_follows_it(tmp_path: Path):
 
-    corpus = Synthetic(n_train=6, n_dev=0, n_test=3, seed=3)
+    corpus = from_config("data", "synthetic", n_train=6, n_dev=0, n_test=3, seed=3)
     translator = from_config("translator", "reference", source=corpus, splits=["train", "test"])
     text = translator.parallel_text("en", "syn")
     assert len(text) == 9
