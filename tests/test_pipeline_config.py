@@ -74,3 +74,19 @@ def test_a_missing_labeler_checkpoint_is_asked_for_last(tmp_path: Path):
     with pytest.raises(ConfigError, match="aligner.via='pivot'"):
         build_pipeline(bad, "translate_test", StageCache(tmp_path), source_model)
     assert not asked  # a bad config is refused before the source model is trained
+
+
+def test_a_config_without_a_pipeline_node_gets_the_shipped_settings():
+    from omegaconf import OmegaConf
+
+    settings = pipeline_settings(OmegaConf.create({"lang": "syn"}))
+    shipped = pipeline_settings(project_config())
+    assert (settings.max_translation_ratio, settings.translation_length_slack) == (3.0, 10)
+    assert (
+        settings.backtranslation
+        == shipped.backtranslation
+        == {
+            "translator": None,
+            "threshold": 0.5,
+        }
+    )
