@@ -12,8 +12,9 @@ the model's own decoder (:func:`xner.models.decoding.decode`, constrained IOB2 V
 
 Word by word, the model overrides a projected tag ``y_p`` with its own ``y`` when
 ``w * (p_model(y) - p_model(y_p)) > (1 - w) * (1 - s)``: at the shipped ``w = s = 0.5``
-(ensemble.yaml, neither part tuned on target labels) when its probability margin exceeds 0.5. With a one-hot
-projection (``s = 0``) and ``w <= 0.5`` the projection always wins, so the shipped file smooths it.
+(ensemble.yaml, neither part tuned on target labels) when its probability margin exceeds 0.5.
+With a one-hot projection (``s = 0``) and ``w <= 0.5`` the projection always wins, so the
+shipped file smooths it.
 ``w = 1`` is the translate-train model alone.
 
 Both parts come from the stage cache when a translate_train and a translate_test run of the
