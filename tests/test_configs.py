@@ -31,7 +31,10 @@ NOT_MODELS = {"_base", "same"}  # conf/model files that are not a model choice o
 
 def group_files() -> list[tuple[str, str]]:
     groups = sorted(p for p in CONF_DIR.iterdir() if p.is_dir() and p.name != "hydra")
-    return [(g.name, f.stem) for g in groups for f in sorted(g.glob("*.yaml"))]
+    groups += sorted(p for p in (CONF_DIR / "hydra").iterdir() if p.is_dir())
+    return [
+        (str(g.relative_to(CONF_DIR)), f.stem) for g in groups for f in sorted(g.glob("*.yaml"))
+    ]
 
 
 def override(group: str, name: str) -> str:
@@ -128,6 +131,11 @@ def test_every_config_file_composes_and_builds(group: str, name: str, tmp_path: 
     if group in NODES or group in GLOBAL:
         check_composed(group, name, tmp_path)
         return
+    if group.startswith("hydra/"):  # Hydra's schema (e.g. SlurmQueueConf) refuses unknown keys
+        cfg = composed("train", override(group, name), hydra=True)
+        node = OmegaConf.select(cfg, group.replace("/", "."))
+        assert get_class(node._target_) is not None
+        return
     cfg = composed("train", override(group, name))
     assert OmegaConf.to_container(cfg[group], resolve=True, throw_on_missing=True)
 
@@ -155,4 +163,5 @@ def test_the_checks_fail_on_a_bad_file():
 
 def test_group_files_cover_every_group():
     groups = {g for g, _ in group_files()}
-    assert groups == {p.name for p in Path(CONF_DIR).iterdir() if p.is_dir()} - {"hydra"}
+    top = {p.name for p in Path(CONF_DIR).iterdir() if p.is_dir()} - {"hydra"}
+    assert groups == top | {"hydra/launcher"}
