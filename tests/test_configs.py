@@ -165,3 +165,12 @@ def test_group_files_cover_every_group():
     groups = {g for g, _ in group_files()}
     top = {p.name for p in Path(CONF_DIR).iterdir() if p.is_dir()} - {"hydra"}
     assert groups == top | {"hydra/launcher"}
+
+
+def test_a_shared_base_file_is_no_choice():
+    from xner.errors import ConfigError
+    from xner.run.choices import check_choices
+
+    with pytest.raises(ConfigError, match=r"unknown model '_base': choose one of afroxlmr, mbert,"):
+        check_choices(["model=_base"])
+    check_choices(["model=mbert", "model@teacher=xlmr_base"])
