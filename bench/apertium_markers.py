@@ -38,8 +38,7 @@ from xner.data.tags import entities, tags_from_entities  # noqa: E402
 from xner.evaluation.metrics import score  # noqa: E402
 from xner.pipeline.cache import StageCache, fingerprint  # noqa: E402
 from xner.pipeline.stages import Translate  # noqa: E402
-from xner.project.markers import MarkerProjector, insert_markers, locate, read_markers  # noqa: E402
-from xner.translate import ApertiumTranslator  # noqa: E402
+from xner.project.markers import insert_markers, locate, read_markers  # noqa: E402
 
 PARTS = {"dev (0-599)": range(0, 600), "test (600-798)": range(600, 799), "all": range(0, 799)}
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -59,7 +58,7 @@ def throughput(src, repeat: int, per_sentence: int) -> None:
         t1 = time.perf_counter()
         with tempfile.TemporaryDirectory() as folder:
             words = [list(s.words) for s in src]
-            step = Translate(ApertiumTranslator(), {"bench": "apertium"})
+            step = Translate(load("translator/apertium.yaml"), {"bench": "apertium"})
             step.run(StageCache(folder), words, fingerprint(words), ("en", "es"))
         t2 = time.perf_counter()
         bare.append(len(src) / (t1 - t0))
@@ -79,7 +78,7 @@ def throughput(src, repeat: int, per_sentence: int) -> None:
 
 def marked(src_words, src_ents, style: str, langs: tuple[str, str]) -> list:
     texts = [insert_markers(w, e, style) for w, e in zip(src_words, src_ents, strict=True)]
-    raw = ApertiumTranslator().translate_texts(texts, *langs, markup=style)
+    raw = load("translator/apertium.yaml").translate_texts(texts, *langs, markup=style)
     return [read_markers(t, len(e), style) for t, e in zip(raw, src_ents, strict=True)]
 
 
@@ -114,7 +113,7 @@ def markers_table(src, tgt) -> dict[str, float]:
             preds, sps = located(reads, src_ents, tgt, threshold)
             f1s = [score([preds[i] for i in r], [gold[i] for i in r])["f1"] for r in PARTS.values()]
             print(f"{style:<9}{threshold:>10}" + "".join(f"{f:>16.4f}" for f in f1s))
-            if threshold == MarkerProjector().threshold:
+            if threshold == load("projector/markers.yaml").threshold:
                 speeds[f"markers ({style}), read + locate"] = sps
         print(f"  {style} marker counts (translate-train reads these same marks): {counts(reads)}")
     return speeds

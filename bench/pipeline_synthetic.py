@@ -33,6 +33,10 @@ from xner.translate import LexiconTranslator, ReferenceTranslator  # noqa: E402
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
+SPLITS = ("train", "dev", "test")
+NO_CAPS = {f"max_{split}_sentences": None for split in SPLITS}
+
+
 class SameWordAligner(Aligner):
     """Baseline: links words that are identical (case-insensitive)."""
 
@@ -58,7 +62,7 @@ def train_pipeline(args: argparse.Namespace, data: Synthetic, cache: StageCache)
     else:
         aligner_cfg = OmegaConf.create({"name": "sameword"})
         aligner = SameWordAligner()
-    lexicon = LexiconTranslator(source=data, langs=("en", "syn"))
+    lexicon = LexiconTranslator(path=None, langs=("en", "syn"), lowercase=False, source=data)
     bt = None
     if args.backtranslation:
         bt = BackTranslate(BackTranslation(lexicon), {"threshold": 0.5})
@@ -84,7 +88,8 @@ def main() -> None:
     parser.add_argument("--backtranslation", action="store_true")
     args = parser.parse_args()
 
-    data = Synthetic(seed=args.seed, n_train=args.n_train, n_dev=0, n_test=args.n_test)
+    sizes = {"n_train": args.n_train, "n_dev": 0, "n_test": args.n_test}
+    data = Synthetic(seed=args.seed, **sizes, cache_dir=None, label_drop=(), **NO_CAPS)
     cache = StageCache(tempfile.mkdtemp(prefix="xner-bench-"))
     base = train_pipeline(args, data, cache)
     ilp = node("projector", "ilp")
@@ -97,8 +102,12 @@ def main() -> None:
         forward = replace(base, project=project)
         test_pipeline = replace(
             forward,
-            translate=Translate(ReferenceTranslator(data), {"reference": "synthetic"}),
-            label=Label(GoldLabeler(data, lang="en"), {"gold": "en"}),
+            translate=Translate(
+                ReferenceTranslator(source=data, splits=SPLITS), {"reference": "synthetic"}
+            ),
+            label=Label(
+                GoldLabeler(source=data, lang="en", splits=SPLITS, drop_labels=()), {"gold": "en"}
+            ),
         )
         start = time.perf_counter()
         train = translate_train(forward, data.split("en", "train"))

@@ -1,6 +1,7 @@
 """Helpers shared by test modules: the real Hydra CLIs with a private store, temporary stores."""
 
 import contextlib
+import functools
 import io
 import logging
 import os
@@ -37,6 +38,23 @@ def composed(app: str, *overrides: str, hydra: bool = False) -> Any:
     register_resolvers()
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         return compose(app, overrides=list(overrides), return_hydra_config=hydra)
+
+
+@functools.cache
+def _group_node(group: str, name: str) -> dict:
+    """conf/<group>/<name>.yaml as train.py composes it, interpolations resolved."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(composed("train", f"{group}={name}")[group], resolve=True)
+
+
+def from_config(group: str, name: str, /, **overrides: Any) -> Any:
+    """The object a user gets from ``<group>=<name>`` (the shipped file, not the class's
+    constructor), with ``overrides`` replacing or adding keyword arguments (objects allowed)."""
+    from xner.config import build
+
+    node = {k: v for k, v in _group_node(group, name).items() if k not in overrides}
+    return build(node, **overrides)
 
 
 def app_arguments(tmp_path: Path, *overrides: str) -> list[str]:

@@ -7,7 +7,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from xner.align.awesome import AwesomeAligner  # noqa: E402
+from helpers import from_config  # noqa: E402
 from xner.align.base import check_links  # noqa: E402
 from xner.align.extract import (  # noqa: E402
     apply_distortion,
@@ -18,7 +18,6 @@ from xner.align.extract import (  # noqa: E402
     match_links,
     softmax_links,
 )
-from xner.align.simalign import SimAlignAligner  # noqa: E402
 from xner.align.subwords import SubwordVectors, plan_chunks, pool_words  # noqa: E402
 from xner.errors import ConfigError  # noqa: E402
 from xner.models.registry import minilm_path  # noqa: E402
@@ -148,14 +147,16 @@ def minilm_simalign():
     import torch
 
     torch.set_num_threads(1)
-    return SimAlignAligner(model=str(minilm_path()), layer=4, device="cpu", batch_size=8)
+    return from_config(
+        "aligner", "simalign", model=str(minilm_path()), layer=4, device="cpu", batch_size=8
+    )
 
 
 def test_default_layer_8_is_refused_for_six_layer_minilm():
     with pytest.raises(ConfigError, match=r"layer 8 .* 6 layers.*0\.\.6"):
-        SimAlignAligner(model="minilm")
+        from_config("aligner", "simalign", model="minilm")
     with pytest.raises(ConfigError, match="method"):
-        SimAlignAligner(model="minilm", layer=6, method="best")
+        from_config("aligner", "simalign", model="minilm", layer=6, method="best")
 
 
 IDENTICAL = "the man saw the dog near the old river bank yesterday".split()
@@ -172,7 +173,7 @@ def test_identical_sentences_align_diagonally_with_minilm(minilm_simalign, metho
 def test_awesome_aligns_identical_sentences_diagonally(minilm_simalign):
     # raw dot products (not cosine): at MiniLM's last layer the three "the" overlap too much,
     # so this uses a middle layer, as awesome-align uses mBERT's layer 8 of 12
-    awesome = AwesomeAligner(model="minilm", layer=4, device="cpu")
+    awesome = from_config("aligner", "awesome", model="minilm", layer=4, device="cpu")
     awesome._encoder = minilm_simalign.encoder  # share the loaded model (same layer)
     for level in ("subword", "word"):
         awesome.level = level
@@ -272,16 +273,34 @@ def test_tiny_bert_chunks_long_sentences_without_losing_words(tiny_bert):
 
 def test_tiny_bert_aligners_give_links_within_bounds(tiny_bert):
     with pytest.raises(ConfigError, match="2 layers"):
-        SimAlignAligner(model=tiny_bert, layer=3)
+        from_config("aligner", "simalign", model=tiny_bert, layer=3)
     pairs = [
         ("the cat sat".split(), "ein Hund lief über die Straße".split()),
         (["unbelievable", "\u200b"], ["things"]),
         (("the cat " * 20).split(), ("ein Hund " * 20).split()),
     ]
     aligners = [
-        SimAlignAligner(model=tiny_bert, layer=2, method="match", device="cpu", max_length=16),
-        SimAlignAligner(model=tiny_bert, layer=1, level="word", device="cpu", block_size=2),
-        AwesomeAligner(model=tiny_bert, layer=2, device="cpu", via="backtranslation"),
+        from_config(
+            "aligner",
+            "simalign",
+            model=tiny_bert,
+            layer=2,
+            method="match",
+            device="cpu",
+            max_length=16,
+        ),
+        from_config(
+            "aligner",
+            "simalign",
+            model=tiny_bert,
+            layer=1,
+            level="word",
+            device="cpu",
+            block_size=2,
+        ),
+        from_config(
+            "aligner", "awesome", model=tiny_bert, layer=2, device="cpu", via="backtranslation"
+        ),
     ]
     for aligner in aligners:
         result = aligner.align(pairs)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import composed, run_app
+from helpers import composed, from_config, run_app
 from xner.data.conll import read_conll
 from xner.data.tags import entities
 from xner.errors import ConfigError, DataError
@@ -22,7 +22,7 @@ from xner.translate.apertium import apertium_mode, strip_marks
 @pytest.fixture(scope="session")
 def apertium() -> ApertiumTranslator:
     """Real Apertium with its English-Spanish pair; missing is a failure, not a skip."""
-    translator = ApertiumTranslator()
+    translator = from_config("translator", "apertium")
     try:
         translator.check("en", "es")
     except ConfigError as err:
@@ -56,7 +56,9 @@ def test_marks_are_stripped_except_on_words_the_input_had():
 def test_one_process_per_batch_and_sentences_split_back(tmp_path: Path):
     log = tmp_path / "calls"
     body = f"open({str(log)!r}, 'a').write('x'); sys.stdout.write(text.upper())"
-    translator = ApertiumTranslator(binary=_stand_in(tmp_path, body), batch_size=2)
+    translator = from_config(
+        "translator", "apertium", binary=_stand_in(tmp_path, body), batch_size=2
+    )
     out = translator.translate([["a", "b"], ["c"], [], ["d", "e."]], "en", "es")
     assert out == [["A", "B"], ["C"], [], ["D", "E", "."]]
     assert log.read_text() == "xx"  # 4 sentences, batches of 2: two processes
@@ -64,21 +66,23 @@ def test_one_process_per_batch_and_sentences_split_back(tmp_path: Path):
 
 def test_a_line_count_mismatch_names_the_batch(tmp_path: Path):
     body = "sys.stdout.write(text.replace('e\\n', 'e ', 1))"  # merges 'e' and 'f'
-    translator = ApertiumTranslator(binary=_stand_in(tmp_path, body), batch_size=3)
+    translator = from_config(
+        "translator", "apertium", binary=_stand_in(tmp_path, body), batch_size=3
+    )
     with pytest.raises(DataError, match=r"batch 1 \(sentences 3-5\): 3 sentences in, 2 lines"):
         translator.translate([["a"], ["b"], ["c"], ["d"], ["e"], ["f"]], "en", "es")
 
 
 def test_a_sentence_that_leaves_its_html_block_is_refused(tmp_path: Path):
     body = "sys.stdout.write(text.replace('<p>b', 'b<p>'))"
-    translator = ApertiumTranslator(binary=_stand_in(tmp_path, body))
+    translator = from_config("translator", "apertium", binary=_stand_in(tmp_path, body))
     with pytest.raises(DataError, match="sentence 1 lost its <p> block"):
         translator.translate_texts(["a", "b"], "en", "es", markup="html")
 
 
 def test_a_missing_binary_or_mode_names_the_debian_packages(tmp_path: Path, apertium):
     with pytest.raises(ConfigError, match="apt-get install apertium apertium-eng-spa"):
-        ApertiumTranslator(binary=str(tmp_path / "none")).check("en", "es")
+        from_config("translator", "apertium", binary=str(tmp_path / "none")).check("en", "es")
     with pytest.raises(ConfigError, match="no Apertium mode 'eng-deu'.*apertium-eng-deu"):
         apertium.check("en", "de")
 
@@ -89,7 +93,9 @@ def test_real_apertium_translates_europarl_sentences(apertium, europarl_dir: Pat
     assert len(out) == 20 and all(out)
     assert out[0] == ["Reanudación", "de", "la", "sesión"]  # 'Resumption of the session'
     assert not any(w.startswith(("*", "#", "@")) for words in out for w in words)
-    kept = ApertiumTranslator(keep_marks=True).translate([["I", "declare", "resumed"]], "en", "es")
+    kept = from_config("translator", "apertium", keep_marks=True).translate(
+        [["I", "declare", "resumed"]], "en", "es"
+    )
     assert "*" in kept[0]  # 'resumed' is unknown to Apertium: its mark is kept as a word
 
 
@@ -110,7 +116,7 @@ def test_markers_translate_test_on_real_apertium(apertium, europarl_dir: Path, t
         "translator=reference",
         "labeler=gold",
         "projector=markers",
-        "pipeline.backtranslation.translator={_target_:xner.translate.ApertiumTranslator}",
+        "+translator@pipeline.backtranslation.translator=apertium",
         "data.test_size=30",
     )
     target = build_pipeline(cfg, "translate_test", StageCache(tmp_path))

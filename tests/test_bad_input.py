@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CONF_DIR, error_line, run_app, run_app_here
+from helpers import CONF_DIR, composed, error_line, from_config, run_app, run_app_here
 from xner.align.base import Aligner
 from xner.data.conll import TaggedSentence, read_conll
 from xner.errors import ConfigError, DataError
@@ -24,7 +24,6 @@ from xner.pipeline.cache import StageCache
 from xner.pipeline.guards import MAX_LENGTH_RATIO, guard_translations
 from xner.pipeline.pipeline import Pipeline, translate_test, translate_train
 from xner.pipeline.stages import Align, Label, Project, Translate
-from xner.project.heuristic import HeuristicProjector
 from xner.translate.base import Translator
 
 # --- CoNLL files --------------------------------------------------------------------------------
@@ -263,7 +262,7 @@ def _pipeline(
         "syn",
         translate=Translate(translator, CONFIGS["translator"], max_length_ratio),
         align=Align(aligner or DiagonalAligner(), CONFIGS["aligner"]),
-        project=Project(projector or HeuristicProjector(), CONFIGS["projector"]),
+        project=Project(projector or from_config("projector", "heuristic"), CONFIGS["projector"]),
         label=Label(labeler, CONFIGS["labeler"]) if labeler else None,
     )
 
@@ -356,10 +355,9 @@ def test_source_entity_without_links_is_dropped_and_counted(tmp_path):
 
 @pytest.mark.parametrize("projector", ["heuristic", "ilp"])
 def test_sentences_with_zero_entities_pass_through(tmp_path, projector):
-    from xner.project.ilp import ILPProjector
 
     plain = [TaggedSentence(["it", "rained"], ["O", "O"])]
-    chosen = ILPProjector() if projector == "ilp" else HeuristicProjector()
+    chosen = from_config("projector", "ilp_paper" if projector == "ilp" else "heuristic")
     result = translate_train(_pipeline(tmp_path, ["es regnete"], projector=chosen), plain)
     assert [s.tags for s in result.sentences] == [["O", "O"]]
     assert result.n_source_entities == 0 and result.projected_share == 1.0
@@ -472,20 +470,17 @@ def test_unreachable_hub_while_offline(repo_root, tmp_path):
 
 
 def test_offline_hub_checks_name_the_model_and_option(monkeypatch, tmp_path):
-    from xner.labelers.model import ModelLabeler
-    from xner.translate.hf import HFTranslator
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ConfigError, match=r"translator.model='xner-test/mt': offline"):
-        HFTranslator("xner-test/mt", family="nllb").check("en", "hau")
+        from_config("translator", "hf", model="xner-test/mt", family="nllb").check("en", "hau")
     with pytest.raises(ConfigError, match=r"labeler.checkpoint='xner-test/ner': offline"):
-        ModelLabeler("xner-test/ner")
+        from_config("labeler", "model", checkpoint="xner-test/ner")
     with pytest.raises(ConfigError, match=r"labeler.checkpoint='.*nowhere': no such model folder"):
-        ModelLabeler(str(tmp_path / "nowhere"))
+        from_config("labeler", "model", checkpoint=str(tmp_path / "nowhere"))
 
 
 def test_a_parallel_corpus_with_a_missing_sentence_names_where_it_diverges(tmp_path: Path):
-    from xner.data.sources import Europarl
 
     english = [
         "The House rose .",
@@ -497,7 +492,7 @@ def test_a_parallel_corpus_with_a_missing_sentence_names_where_it_diverges(tmp_p
     for lang, lines in (("en", english), ("de", german)):
         text = "\n\n".join("\n".join(f"{w}\tO" for w in line.split()) for line in lines)
         (tmp_path / f"{lang}-europarl.test.conll02").write_text(text + "\n")
-    source = Europarl(tmp_path, train_size=1, test_size=1)
+    source = from_config("data", "europarl", root=tmp_path, train_size=1, test_size=1)
     with pytest.raises(DataError) as err:
         source.split("de", "test")
     message = str(err.value)
@@ -531,10 +526,13 @@ def test_debug_tiny_with_another_corpus_is_one_line_naming_the_keys(repo_root, t
 
 
 def test_an_option_the_target_does_not_take_is_named_in_a_nested_node():
+    from omegaconf import OmegaConf
+
     from xner.config import build
 
-    node = {"_target_": "xner.translate.ReferenceTranslator", "source": {
-        "_target_": "xner.data.sources.Synthetic", "n_train": 4, "n_tarin": 4}}  # fmt: skip
+    shipped = composed("train", "translator=reference").translator  # the source: data=synthetic
+    translator = OmegaConf.to_container(shipped, resolve=True)
+    node = {**translator, "source": {**translator["source"], "n_train": 4, "n_tarin": 4}}
     with pytest.raises(ConfigError) as err:
         build(node)
     assert str(err.value) == (

@@ -16,6 +16,7 @@ import pytest
 from omegaconf import OmegaConf
 
 import evaluate
+from helpers import from_config
 from xner.align.base import Aligner
 from xner.data.conll import TaggedSentence
 from xner.errors import ConfigError
@@ -28,7 +29,6 @@ from xner.pipeline.cache import StageCache, fingerprint
 from xner.pipeline.code_fingerprint import CodeBase, root_name
 from xner.pipeline.pipeline import Pipeline, translate_test
 from xner.pipeline.stages import STAGE_CODE, Align, Label, Project, Translate
-from xner.project.heuristic import HeuristicProjector
 from xner.translate.base import Translator
 
 REPO = Path(__file__).resolve().parents[1]
@@ -278,7 +278,7 @@ def run_pipeline(cache_dir: Path, src: Path) -> tuple[StageCache, Diagonal]:
         "syn",
         translate=Translate(Copy(), TARGETS["translator"]),
         align=Align(aligner, TARGETS["aligner"]),
-        project=Project(HeuristicProjector(), TARGETS["projector"]),
+        project=Project(from_config("projector", "heuristic"), TARGETS["projector"]),
         label=Label(Capitals(), TARGETS["labeler"]),
     )
     out = translate_test(pipeline, target)

@@ -2,8 +2,8 @@
 
 import pytest
 
+from helpers import from_config
 from xner.align.eflomal import (
-    EflomalAligner,
     _Index,
     grow_diag_final_and,
     identical_priors,
@@ -23,9 +23,14 @@ DE = [
 PAIRS = [(e.split(), d.split()) for e, d in zip(EN * 4, DE * 4, strict=False)]
 
 
+def eflomal(**settings):
+    """The shipped eflomal aligner (conf/aligner/eflomal.yaml) with ``settings``."""
+    return from_config("aligner", "eflomal", **settings)
+
+
 @pytest.fixture(scope="module")
 def directions():
-    return EflomalAligner(runs=1, min_votes=1, n_samplers=1).align_directions(PAIRS)[0]
+    return eflomal(runs=1, min_votes=1, n_samplers=1).align_directions(PAIRS)[0]
 
 
 def test_links_in_bounds_and_modes_nest(directions):
@@ -43,9 +48,7 @@ def test_links_in_bounds_and_modes_nest(directions):
 
 
 def test_aligner_end_to_end_with_voting():
-    links = EflomalAligner(runs=2, min_votes=1, n_samplers=1, symmetrize="union").align(
-        PAIRS[:5] * 3
-    )
+    links = eflomal(runs=2, min_votes=1, n_samplers=1, symmetrize="union").align(PAIRS[:5] * 3)
     assert len(links) == 15 and all(links)
 
 
@@ -73,22 +76,22 @@ def test_identical_priors_only_names_and_numbers():
 
 def test_empty_sentence_is_a_data_error():
     with pytest.raises(DataError, match="sentence pair 1: the target sentence is empty"):
-        EflomalAligner(runs=1, min_votes=1).align([(["a"], ["b"]), (["c"], [])])
+        eflomal(runs=1, min_votes=1).align([(["a"], ["b"]), (["c"], [])])
 
 
 def test_bad_config():
     with pytest.raises(ConfigError):
-        EflomalAligner(symmetrize="grow")
+        eflomal(symmetrize="grow")
     with pytest.raises(ConfigError):
-        EflomalAligner(runs=2, min_votes=3)
+        eflomal(runs=2, min_votes=3)
     with pytest.raises(ConfigError):
-        EflomalAligner(via="pivot")
+        eflomal(via="pivot")
 
 
 def test_training_pairs_are_learnt_from_but_not_linked():
     # "Nikitin 1999" alone is too little text to align; the training pairs teach eflomal the
     # other words, and links come back for the two projected pairs only
-    aligner = EflomalAligner(runs=1, min_votes=1, n_samplers=1, symmetrize="union")
+    aligner = eflomal(runs=1, min_votes=1, n_samplers=1, symmetrize="union")
     pairs = [PAIRS[0], PAIRS[4]]
     links = aligner.align(pairs, training=PAIRS[5:])
     assert len(links) == 2
@@ -99,22 +102,22 @@ def test_training_pairs_are_learnt_from_but_not_linked():
 
 
 def test_stem_cuts_folded_words_to_a_prefix_and_priors_find_the_stems():
-    aligner = EflomalAligner(stem=4)
+    aligner = eflomal(stem=4)
     assert [aligner.form(w) for w in ("Kommission", "Kommissionen", "ist", "New York")] == [
         "komm",
         "komm",
         "ist",
         "new_",
     ]
-    assert EflomalAligner(stem=0).form("New York") == "New_York"
+    assert eflomal(stem=0).form("New York") == "New_York"
     index = _Index({"komm": 0, "haus": 1}, aligner.form)
     assert (index["Kommissionen"], index["Hauses"], index["Hund"]) == (1, 2, None)
     with pytest.raises(ConfigError, match="aligner.stem=-1"):
-        EflomalAligner(stem=-1)
+        eflomal(stem=-1)
 
 
 def test_stemmed_alignment_links_inflected_forms_within_bounds():
-    links = EflomalAligner(runs=1, min_votes=1, n_samplers=1, stem=4).align(PAIRS)
+    links = eflomal(runs=1, min_votes=1, n_samplers=1, stem=4).align(PAIRS)
     assert len(links) == len(PAIRS)
     for (src, tgt), sent in zip(PAIRS, links, strict=True):
         assert all(0 <= i < len(src) and 0 <= j < len(tgt) for i, j in sent)
@@ -136,7 +139,7 @@ def synthetic_pairs():
 
 
 def seeded(seed, runs=1, **kw):
-    return EflomalAligner(seed=seed, runs=runs, min_votes=1, n_samplers=6, rel_iterations=0.2, **kw)
+    return eflomal(seed=seed, runs=runs, min_votes=1, n_samplers=6, rel_iterations=0.2, **kw)
 
 
 @pytest.fixture(scope="module")

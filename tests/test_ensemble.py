@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from helpers import CONF_DIR, composed, run_app, store_uri
+from helpers import CONF_DIR, composed, from_config, run_app, store_uri
 from xner.config import build
 from xner.errors import ConfigError
 from xner.methods.ensemble import Ensemble, ensemble_tags, mixed, projection_distribution
@@ -69,9 +69,9 @@ def test_the_constrained_decoder_repairs_an_i_after_o():
 
 def test_weight_and_smoothing_are_shares():
     with pytest.raises(ConfigError, match=r"method.weight=1.5: choose a value between 0 and 1"):
-        Ensemble(weight=1.5)
+        from_config("method", "ensemble", weight=1.5)
     with pytest.raises(ConfigError, match=r"method.smoothing=-0.1"):
-        Ensemble(smoothing=-0.1)
+        from_config("method", "ensemble", smoothing=-0.1)
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import from_config
 from xner.data.conll import TaggedSentence
 from xner.errors import DataError
-from xner.labelers import GoldLabeler, ModelLabeler
+from xner.labelers import ModelLabeler
 from xner.labelers.model import label_matrix
 
 NAMES = ["O", "B-PER", "I-PER", "B-MISC", "I-MISC", "B-LOC", "I-LOC"]
@@ -17,7 +18,7 @@ def test_gold_labeler_looks_up_exact_sentences_and_drops_labels():
         TaggedSentence(["Obama", "met", "Merkel"], ["B-PER", "O", "B-PER"]),
         TaggedSentence(["Euro", "zone"], ["B-MISC", "I-MISC"]),
     ]
-    labeler = GoldLabeler(sentences=data, drop_labels=["MISC"])
+    labeler = from_config("labeler", "gold", source=None, sentences=data, drop_labels=["MISC"])
     out = labeler.label([["Euro", "zone"], ["Obama", "met", "Merkel"]])
     assert [o.tags for o in out] == [["O", "O"], ["B-PER", "O", "B-PER"]]
     assert out[0].probs is None
@@ -36,8 +37,10 @@ def test_label_matrix_folds_dropped_types_into_o_and_merges_renamed_ones():
 def minilm_labeler() -> ModelLabeler:
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    return ModelLabeler(
-        "minilm",
+    return from_config(
+        "labeler",
+        "model",
+        checkpoint="minilm",
         label_names=NAMES,
         drop_labels=["MISC"],
         max_length=16,

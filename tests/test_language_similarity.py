@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import composed
+from helpers import composed, from_config
 from xner.errors import ConfigError
-from xner.methods.teacher_student import TeacherStudent
 from xner.methods.teacher_weights import sentence_features, similarity_settings, weights_problem
 from xner.models.distill import teacher_alphas
 from xner.models.language_similarity import (
@@ -23,6 +22,11 @@ A = np.array([[1.0, 0.0], [0.9, 0.1], [1.1, -0.1], [1.0, 0.2]])
 B = np.array([[0.0, 1.0], [0.1, 0.9], [-0.1, 1.1], [0.2, 1.0]])
 TARGET = np.array([[0.9, 0.2], [0.8, 0.1], [1.0, 0.3]])
 TOY = dict(epochs=200, lr=0.05, batch_size=4, tau="none")
+
+
+def teacher_student(**settings):
+    """The shipped teacher-student method (conf/method/teacher_student.yaml) with ``settings``."""
+    return from_config("method", "teacher_student", **settings)
 
 
 def test_weights_are_the_mean_softmax_of_the_target_scores_scaled_by_tau():
@@ -94,11 +98,15 @@ def test_teacher_weights_option_is_checked_before_any_work():
     assert weights_problem(None, []) is None and weights_problem([1, 2], ["x", "y"]) is None
     assert weights_problem("similarity", []) is None
     with pytest.raises(ConfigError, match="method.teachers gives checkpoints without source text"):
-        TeacherStudent(teachers=["org/ner-en"], teacher_weights="similarity")
+        from_config(
+            "method", "teacher_student", teachers=["org/ner-en"], teacher_weights="similarity"
+        )
     with pytest.raises(ConfigError, match="'uniform'.*null \\(uniform\\)"):
-        TeacherStudent(teacher_weights="uniform")
+        teacher_student(teacher_weights="uniform")
     with pytest.raises(ConfigError, match=r"unknown key\(s\) \['gama'\]"):
-        TeacherStudent(teacher_weights="similarity", similarity={"gama": 0.1})
+        from_config(
+            "method", "teacher_student", teacher_weights="similarity", similarity={"gama": 0.1}
+        )
     with pytest.raises(ConfigError, match="encoder='model'"):
         similarity_settings({"encoder": "model"})
     with pytest.raises(ConfigError, match="'similarity' are not numbers"):

@@ -5,14 +5,15 @@ from pathlib import Path
 
 import pytest
 
+from helpers import from_config
 from xner.data.conll import TaggedSentence
 from xner.data.entity import Entity
 from xner.errors import ConfigError
 from xner.pipeline.cache import StageCache
 from xner.pipeline.pipeline import Pipeline, translate_test, translate_train
 from xner.pipeline.stages import Align, Label, Project, Translate, TranslateMarked
-from xner.project.markers import MarkerProjector, insert_markers, locate, read_markers
-from xner.translate import LexiconTranslator, ReferenceTranslator
+from xner.project.markers import insert_markers, locate, read_markers
+from xner.translate import LexiconTranslator
 
 PER, LOC = Entity(0, 2, "PER"), Entity(3, 4, "LOC")
 WORDS = ["Barack", "Obama", "visited", "Kano", "."]
@@ -95,9 +96,13 @@ def test_a_duplicated_id_merges_into_its_hull_unless_another_entity_lies_inside(
 
 def test_on_broken_entity_or_sentence():
     read = read_markers('<span id="e0">Barack Obama</span> visited Kano .', 2, "html")
-    kept, dropped = MarkerProjector(on_broken="entity").entities(read, ["PER", "LOC"])
+    kept, dropped = from_config("projector", "markers", on_broken="entity").entities(
+        read, ["PER", "LOC"]
+    )
     assert kept == [Entity(0, 2, "PER")] and dropped == {1}
-    kept, dropped = MarkerProjector(on_broken="sentence").entities(read, ["PER", "LOC"])
+    kept, dropped = from_config("projector", "markers", on_broken="sentence").entities(
+        read, ["PER", "LOC"]
+    )
     assert kept == [] and dropped == {0, 1}
 
 
@@ -126,14 +131,14 @@ def test_locate_ties_prefer_the_phrase_length_then_the_earlier_span():
 
 def test_settings_are_checked():
     with pytest.raises(ConfigError, match="projector.style"):
-        MarkerProjector(style="xml")
+        from_config("projector", "markers", style="xml")
     with pytest.raises(ConfigError, match="on_broken"):
-        MarkerProjector(on_broken="guess")
+        from_config("projector", "markers", on_broken="guess")
     with pytest.raises(ConfigError, match="threshold"):
-        MarkerProjector(threshold=0.0)
-    reference = ReferenceTranslator(source=None)
+        from_config("projector", "markers", threshold=0.0)
+    reference = from_config("translator", "reference", source=None)
     with pytest.raises(ConfigError, match="cannot.*reference translation is looked up"):
-        MarkerProjector().style_for(reference)
+        from_config("projector", "markers").style_for(reference)
 
 
 class Shuffling(LexiconTranslator):
@@ -157,11 +162,11 @@ class CapitalLabeler:
 def lexicon(tmp_path: Path) -> LexiconTranslator:
     path = tmp_path / "en-ha.tsv"
     path.write_text("visited\tziyarci\nyesterday\tjiya\nthe\tna\npresident\tshugaba\n")
-    return LexiconTranslator(path, langs=("en", "ha"))
+    return from_config("translator", "lexicon", path=str(path), langs=["en", "ha"])
 
 
 def _pipeline(translator, cache, style="brackets", labeler=None) -> Pipeline:
-    projector = MarkerProjector(style=style)
+    projector = from_config("projector", "markers", style=style)
     return Pipeline(
         cache,
         "en",
@@ -198,7 +203,11 @@ def test_translate_train_drops_a_sentence_whose_markers_broke(lexicon, tmp_path:
     # span for two entities: both lost, the sentence dropped
     source = [TaggedSentence(["Obama", "visited", "Kano"], ["B-PER", "O", "B-LOC"])]
     result = translate_train(
-        _pipeline(Shuffling(lexicon.path, ("en", "ha")), StageCache(tmp_path)), source
+        _pipeline(
+            Shuffling(path=lexicon.path, langs=("en", "ha"), lowercase=False, source=None),
+            StageCache(tmp_path),
+        ),
+        source,
     )
     assert result.sentences == [] and result.n_dropped == 2
     assert result.summary()["projection/markers_lost"] == 2

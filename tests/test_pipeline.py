@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import from_config
 from xner.align.base import Aligner
 from xner.data.conll import TaggedSentence, read_conll, write_conll
 from xner.data.entity import Entity
 from xner.data.sources import Synthetic
-from xner.labelers import GoldLabeler, Labeler, Labelled
+from xner.labelers import Labeler, Labelled
 from xner.pipeline.backtranslation import (
     BackTranslation,
     insert_markers,
@@ -23,8 +24,6 @@ from xner.pipeline.cache import StageCache
 from xner.pipeline.pipeline import Pipeline, translate_test, translate_train
 from xner.pipeline.side_inputs import NMTScores, SideInputs, TargetLabels
 from xner.pipeline.stages import Align, BackTranslate, Label, Project, Translate
-from xner.project.heuristic import HeuristicProjector
-from xner.project.ilp import ILPProjector
 from xner.project.scores import NMTScorer
 from xner.translate import LexiconTranslator, Translator
 
@@ -86,7 +85,7 @@ class CapitalLabeler(Labeler):
 def lexicon(tmp_path: Path) -> LexiconTranslator:
     path = tmp_path / "lex.tsv"
     path.write_text(LEXICON, encoding="utf-8")
-    return LexiconTranslator(path, langs=("en", "syn"))
+    return from_config("translator", "lexicon", path=str(path), langs=["en", "syn"])
 
 
 SOURCE = [
@@ -123,7 +122,7 @@ def stages(
         "syn",
         translate=Translate(translator, configs["translator"]),
         align=Align(aligner or SameWordAligner(), configs["aligner"], parallel_text),
-        project=Project(projector or HeuristicProjector(), configs["projector"]),
+        project=Project(projector or from_config("projector", "heuristic"), configs["projector"]),
         label=Label(labeler, configs["labeler"]) if labeler else None,
         backtranslate=BackTranslate(backtranslation, configs["backtranslation"])
         if backtranslation
@@ -162,7 +161,10 @@ def test_sweep_translates_once_and_aligns_once_per_aligner(lexicon, tmp_path: Pa
     target = [TaggedSentence(["na", "shugaba", "ziyarci", "Barack", "Obama", "."], ["O"] * 6)]
     cache = StageCache(tmp_path)
     aligners = {"itermax": SameWordAligner(EN_SYN), "argmax": SameWordAligner(EN_SYN)}
-    projectors = {"heuristic": HeuristicProjector(), "ilp": ILPProjector()}
+    projectors = {
+        "heuristic": from_config("projector", "heuristic"),
+        "ilp": from_config("projector", "ilp_paper"),
+    }
     outputs = []
     for proj_name, projector in projectors.items():  # the order of a Hydra sweep
         for method, aligner in aligners.items():
@@ -239,11 +241,11 @@ def test_backtranslation_unmatched_markers_are_dropped(tmp_path: Path):
 
 @pytest.fixture(scope="module")
 def synthetic() -> Synthetic:
-    return Synthetic(seed=0, n_train=40, n_dev=0, n_test=30)
+    return from_config("data", "synthetic", n_train=40, n_dev=0, n_test=30)
 
 
 def test_both_directions_complete_on_the_synthetic_corpus(synthetic, tmp_path: Path):
-    lexicon = LexiconTranslator(source=synthetic, langs=("en", "syn"))
+    lexicon = from_config("translator", "lexicon", source=synthetic, langs=["en", "syn"])
     common = stages(lexicon, StageCache(tmp_path / "cache"), labeler=CapitalLabeler())
     train = translate_train(replace(common, label=None), synthetic.split("en", "train"))
     test = translate_test(common, synthetic.split("syn", "test"))
@@ -256,11 +258,12 @@ def test_both_directions_complete_on_the_synthetic_corpus(synthetic, tmp_path: P
 
 
 def test_reference_translator_and_gold_labels_recover_the_synthetic_target(synthetic, tmp_path):
-    from xner.translate import ReferenceTranslator
 
     gold = synthetic.split("syn", "test")
     common = stages(
-        ReferenceTranslator(synthetic), StageCache(tmp_path), labeler=GoldLabeler(synthetic, "en")
+        from_config("translator", "reference", source=synthetic),
+        StageCache(tmp_path),
+        labeler=from_config("labeler", "gold", source=synthetic),
     )
     result = translate_test(common, gold)
     assert [s.words for s in result.sentences] == [s.words for s in gold]
@@ -288,15 +291,14 @@ class LearningAligner(SameWordAligner):
 
 
 def test_aligner_learns_from_all_parallel_text_and_the_key_follows_it(tmp_path: Path):
-    from xner.translate import ReferenceTranslator
 
-    corpus = Synthetic(n_train=6, n_dev=0, n_test=3, seed=3)
-    translator = ReferenceTranslator(corpus, splits=["train", "test"])
+    corpus = from_config("data", "synthetic", n_train=6, n_dev=0, n_test=3, seed=3)
+    translator = from_config("translator", "reference", source=corpus, splits=["train", "test"])
     text = translator.parallel_text("en", "syn")
     assert len(text) == 9
     cache = StageCache(tmp_path / "c")
     target = corpus.split("syn", "test")
-    kw = {"labeler": GoldLabeler(corpus, "en")}
+    kw = {"labeler": from_config("labeler", "gold", source=corpus)}
     aligner = LearningAligner()
     first = translate_test(
         stages(translator, cache, aligner=aligner, parallel_text=text, **kw), target
@@ -330,7 +332,7 @@ def test_unmet_projector_constraints_are_counted_and_logged(lexicon, tmp_path: P
         lexicon,
         StageCache(tmp_path / "c"),
         aligner=FirstWordAligner(),
-        projector=ILPProjector(constraint="eq"),
+        projector=from_config("projector", "ilp_paper", constraint="eq"),
     )
     with caplog.at_level("WARNING", logger="xner.pipeline.pipeline"):
         result = translate_train(kw, SOURCE, keep_incomplete=True)
@@ -372,7 +374,7 @@ class ExactNMT(NMTScorer):
 
 def test_side_inputs_reach_the_projector_and_its_cache_key(lexicon, tmp_path: Path):
     target = [TaggedSentence(["na", "shugaba", "ziyarci", "Barack", "Obama", "."], ["O"] * 6)]
-    projector = ILPProjector(score="fused", weights={"align": 1.0, "ner": 1.0, "nmt": 1.0})
+    projector = from_config("projector", "ilp", weights={"align": 1.0, "ner": 1.0, "nmt": 1.0})
     plain = stages(lexicon, StageCache(tmp_path), projector=projector, labeler=CapitalLabeler())
     labeler, nmt = ProbLabeler(), ExactNMT()
     side = SideInputs(TargetLabels(labeler, {"t": "probs"}), NMTScores(nmt, {"n": "exact"}))

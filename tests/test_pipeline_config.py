@@ -25,9 +25,8 @@ def test_pipeline_overrides_reach_the_stages(tmp_path: Path):
     cfg = project_config(
         "pipeline.max_translation_ratio=2.0",
         "pipeline.translation_length_slack=4",
-        "+pipeline.target_labeler._target_=xner.labelers.GoldLabeler",
-        "+pipeline.target_labeler.source=${source_data}",
-        "+pipeline.target_labeler.lang=syn",
+        "+labeler@pipeline.target_labeler=gold",
+        "pipeline.target_labeler.lang=syn",
     )
     pipeline = build_pipeline(cfg, "translate_test", StageCache(tmp_path))
     assert (pipeline.translate.max_length_ratio, pipeline.translate.length_slack) == (2.0, 4)
@@ -75,3 +74,19 @@ def test_a_missing_labeler_checkpoint_is_asked_for_last(tmp_path: Path):
     with pytest.raises(ConfigError, match="aligner.via='pivot'"):
         build_pipeline(bad, "translate_test", StageCache(tmp_path), source_model)
     assert not asked  # a bad config is refused before the source model is trained
+
+
+def test_a_config_without_a_pipeline_node_gets_the_shipped_settings():
+    from omegaconf import OmegaConf
+
+    settings = pipeline_settings(OmegaConf.create({"lang": "syn"}))
+    shipped = pipeline_settings(project_config())
+    assert (settings.max_translation_ratio, settings.translation_length_slack) == (3.0, 10)
+    assert (
+        settings.backtranslation
+        == shipped.backtranslation
+        == {
+            "translator": None,
+            "threshold": 0.5,
+        }
+    )

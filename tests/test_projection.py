@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from helpers import from_config
 from strategies import spans
 from xner.data.entity import Entity
 from xner.errors import ConfigError
 from xner.project.candidates import aligned_window, link_counts, ngram_spans
-from xner.project.heuristic import HeuristicProjector
-from xner.project.ilp import ILPProjector, _Problem, cpsat_solve, greedy_solve
+from xner.project.ilp import _Problem, cpsat_solve, greedy_solve
 from xner.project.scores import (
     HFNMTScorer,
     NMTScorer,
@@ -25,6 +25,16 @@ from xner.project.scores import (
 
 SRC = ["the", "European", "Parliament", "met", "Nikitin"]
 TGT = ["das", "Europäische", "Parlament", "traf", "Nikitin"]
+
+
+def heuristic_projector(**settings):
+    """The shipped heuristic projector (conf/projector/heuristic.yaml) with ``settings``."""
+    return from_config("projector", "heuristic", **settings)
+
+
+def ilp_projector(**settings):
+    """The shipped reference ILP projector (conf/projector/ilp_paper.yaml) with ``settings``."""
+    return from_config("projector", "ilp_paper", **settings)
 
 
 def spans_dict(n, max_len=10):
@@ -120,11 +130,11 @@ def test_ilp_ner_fusion_is_class_agnostic_by_default():
     probs = np.array([[0.1, 0.0, 0.0, 0.9, 0.0], [0.9, 0.0, 0.0, 0.05, 0.05]])
     ents = [Entity(0, 1, "PER")]  # the target model calls word 0 a LOC
     inputs = ScoreInputs(ner_probs=probs, label_names=names)
-    fused = ILPProjector(score="fused", weights={"ner": 1.0})
+    fused = ilp_projector(score="fused", weights={"ner": 1.0})
     assert fused.project(["x"], ents, ["a", "b"], set(), inputs).entities == [Entity(0, 1, "PER")]
-    per_class = ILPProjector(score="fused", weights={"ner": 1.0}, ner_per_class=True)
+    per_class = ilp_projector(score="fused", weights={"ner": 1.0}, ner_per_class=True)
     assert per_class.project(["x"], ents, ["a", "b"], set(), inputs).entities == []
-    ner_only = ILPProjector(score="ner")
+    ner_only = ilp_projector(score="ner")
     assert ner_only.project(["x"], ents, ["a", "b"], set(), inputs).entities == []
 
 
@@ -151,25 +161,25 @@ class LexiconNMT(NMTScorer):
 def test_ilp_with_nmt_and_ner_scores():
     ents = [Entity(1, 3, "ORG"), Entity(4, 5, "PER")]
     nmt = LexiconNMT({"European Parliament": "Europäische Parlament", "Nikitin": "Nikitin"})
-    out = ILPProjector(score="nmt").project(SRC, ents, TGT, set(), ScoreInputs(nmt=nmt))
+    out = ilp_projector(score="nmt").project(SRC, ents, TGT, set(), ScoreInputs(nmt=nmt))
     assert out.entities == [Entity(1, 3, "ORG"), Entity(4, 5, "PER")]
     assert out.status == "optimal"
     names = ["O", "B-ORG", "I-ORG", "B-PER", "I-PER"]
     probs = np.full((5, 5), 0.01)
     probs[1, 1] = probs[2, 2] = probs[4, 3] = 0.9
     inputs = ScoreInputs(ner_probs=probs, label_names=names, nmt=nmt)
-    fused = ILPProjector(score="fused", weights={"ner": 1.0, "nmt": 1.0, "align": 1.0})
+    fused = ilp_projector(score="fused", weights={"ner": 1.0, "nmt": 1.0, "align": 1.0})
     out = fused.project(SRC, ents, TGT, {(1, 1)}, inputs)
     assert out.entities == [Entity(1, 3, "ORG"), Entity(4, 5, "PER")]
     with pytest.raises(ConfigError):
-        ILPProjector(score="ner").project(SRC, ents, TGT, set())
+        ilp_projector(score="ner").project(SRC, ents, TGT, set())
 
 
 # ---- heuristic -------------------------------------------------------------------------------
 def heuristic(links, entity, n_tgt=8, **kw):
     src = [f"s{i}" for i in range(8)]
     tgt = [f"t{j}" for j in range(n_tgt)]
-    return HeuristicProjector(**kw).project(src, [entity], tgt, links).entities
+    return heuristic_projector(**kw).project(src, [entity], tgt, links).entities
 
 
 def test_heuristic_merge_distance_d():
@@ -219,20 +229,21 @@ def test_heuristic_collision_order():
     # PER (1 word) -> t2 t3; ORG (2 words) -> t1 t2 t3. Both ranges overlap.
     ents = [Entity(0, 1, "PER"), Entity(1, 3, "ORG")]
     links = {(0, 2), (0, 3), (1, 1), (2, 2), (2, 3)}
-    longest = HeuristicProjector(d=1, thr=0.0).project(["a"] * 3, ents, ["b"] * 5, links)
-    assert longest.entities == [Entity(1, 4, "ORG")]  # the longest range wins
-    ref = HeuristicProjector(d=1, thr=0.0, collisions="reference")
+    longest = heuristic_projector(d=1, thr=0.0, collisions="longest")  # the longest range wins
+    assert longest.project(["a"] * 3, ents, ["b"] * 5, links).entities == [Entity(1, 4, "ORG")]
+    ref = heuristic_projector(d=1, thr=0.0, collisions="reference")
     out = ref.project(["a"] * 3, ents, ["b"] * 5, links)
     assert out.entities == [Entity(2, 4, "PER")]  # thesis: the shorter entity claims first
     assert out.dropped == [Entity(1, 3, "ORG")]
     with pytest.raises(ConfigError):
-        HeuristicProjector(collisions="random")
+        heuristic_projector(collisions="random")
 
 
 def test_heuristic_never_overlaps_between_entities():
     ents = [Entity(0, 1, "PER"), Entity(1, 3, "ORG")]
     links = {(0, 2), (1, 1), (2, 2), (2, 3)}
-    out = HeuristicProjector(d=1, thr=0.0).project(["a"] * 3, ents, ["b"] * 5, links)
+    projector = heuristic_projector(d=1, thr=0.0, collisions="longest")
+    out = projector.project(["a"] * 3, ents, ["b"] * 5, links)
     assert out.entities == [Entity(1, 4, "ORG")]
     assert out.dropped == [Entity(0, 1, "PER")]
     assert out.tags(5) == ["O", "B-ORG", "I-ORG", "I-ORG", "O"]
@@ -255,7 +266,7 @@ def test_heuristic_never_overlaps_between_entities():
 def test_heuristic_spans_never_overlap_and_keep_their_source_labels(source, n_tgt, pairs, options):
     n_src, ents = source
     links = {(i, j) for i, j in pairs if i < n_src and j < n_tgt}
-    out = HeuristicProjector(**options).project(["s"] * n_src, ents, ["t"] * n_tgt, links)
+    out = heuristic_projector(**options).project(["s"] * n_src, ents, ["t"] * n_tgt, links)
     found = sorted(out.entities)
     assert all(0 <= e.start < e.end <= n_tgt for e in found)
     assert all(a.end <= b.start for a, b in zip(found, found[1:], strict=False))
@@ -296,8 +307,8 @@ def test_project_exact_vs_greedy_end_to_end():
     src, tgt = ["a", "b", "c"], ["t0", "t1", "t2", "t3"]
     ents = [Entity(0, 2, "ORG"), Entity(2, 3, "PER")]
     links = {(0, 1), (1, 2), (2, 2), (2, 3)}
-    exact = ILPProjector().project(src, ents, tgt, links)
-    greedy = ILPProjector(solver="greedy").project(src, ents, tgt, links)
+    exact = ilp_projector().project(src, ents, tgt, links)
+    greedy = ilp_projector(solver="greedy").project(src, ents, tgt, links)
     assert exact.status == "optimal" and greedy.status == "feasible"
     assert exact.objective >= greedy.objective - 1e-9
     assert exact.entities == [Entity(1, 3, "ORG"), Entity(3, 4, "PER")]
@@ -307,17 +318,17 @@ def test_constraint_types_never_label_an_entity_without_evidence():
     src, tgt = ["a", "b", "c"], ["t0", "t1", "t2", "t3"]
     ents = [Entity(0, 1, "PER"), Entity(1, 2, "LOC")]
     links = {(0, 0), (0, 2)}  # PER aligned to two separate words, LOC to nothing
-    le = ILPProjector(constraint="le", restrict=False).project(src, ents, tgt, links)
+    le = ilp_projector(constraint="le", restrict=False).project(src, ents, tgt, links)
     assert le.entities == [Entity(0, 1, "PER")] and le.dropped == [Entity(1, 2, "LOC")]
     for solver in ("exact", "greedy"):
-        eq = ILPProjector(constraint="eq", restrict=False, solver=solver)
+        eq = ilp_projector(constraint="eq", restrict=False, solver=solver)
         out = eq.project(src, ents, tgt, links)
         assert len(out.entities) == 1 and out.entities[0].label == "PER"
         assert out.dropped == [Entity(1, 2, "LOC")]  # no evidence: dropped, not put on a word
         assert not out.unmet and out.objective == pytest.approx(1.0)
-    ge = ILPProjector(constraint="ge", restrict=False).project(src, ents, tgt, links)
+    ge = ilp_projector(constraint="ge", restrict=False).project(src, ents, tgt, links)
     assert ge.entities == [Entity(0, 1, "PER"), Entity(2, 3, "PER")]  # both positive candidates
-    eq2 = ILPProjector(constraint="eq", n_proj=2).project(src, ents[:1], tgt, links)
+    eq2 = ilp_projector(constraint="eq", n_proj=2).project(src, ents[:1], tgt, links)
     assert eq2.entities == [Entity(0, 1, "PER"), Entity(2, 3, "PER")]
 
 
@@ -326,11 +337,11 @@ def test_n_proj_zero():
     ents, links = [Entity(0, 1, "PER")], {(0, 0), (0, 2)}
     for constraint in ("le", "eq"):
         for solver in ("exact", "greedy"):
-            out = ILPProjector(constraint=constraint, n_proj=0, solver=solver).project(
+            out = ilp_projector(constraint=constraint, n_proj=0, solver=solver).project(
                 src, ents, tgt, links
             )
             assert out.entities == [] and out.dropped == ents and not out.unmet
-    ge = ILPProjector(constraint="ge", n_proj=0, restrict=False).project(src, ents, tgt, links)
+    ge = ilp_projector(constraint="ge", n_proj=0, restrict=False).project(src, ents, tgt, links)
     assert ge.entities == [Entity(0, 1, "PER"), Entity(2, 3, "PER")]
 
 
@@ -339,23 +350,24 @@ def test_infeasible_eq_is_configurable_and_reported():
     src, tgt = ["a", "b"], ["x", "y"]
     ents, links = [Entity(0, 1, "PER"), Entity(1, 2, "PER")], {(0, 0), (1, 0)}
     for solver in ("exact", "greedy"):
-        empty = ILPProjector(constraint="eq", solver=solver).project(src, ents, tgt, links)
+        empty = ilp_projector(constraint="eq", solver=solver).project(src, ents, tgt, links)
         assert empty.status == "infeasible" and empty.unmet  # the reference: no labels at all
         assert empty.entities == [] and empty.dropped == ents
-        relax = ILPProjector(constraint="eq", solver=solver, on_infeasible="relax")
+        relax = ilp_projector(constraint="eq", solver=solver, on_infeasible="relax")
         out = relax.project(src, ents, tgt, links)
         assert out.status == "relaxed" and out.unmet
         assert out.entities == [Entity(0, 1, "PER")] and len(out.dropped) == 1
     with pytest.raises(ConfigError):
-        ILPProjector(on_infeasible="ignore")
+        ilp_projector(on_infeasible="ignore")
 
 
 def test_stop_words_exclude_candidates():
     # thesis candidate extractor: no candidate contains "!" or "?"
     src, tgt = ["A", "B"], ["x", "!", "y"]
     ents, links = [Entity(0, 2, "ORG")], {(0, 0), (1, 2)}
-    assert ILPProjector().project(src, ents, tgt, links).entities == [Entity(0, 3, "ORG")]
-    stop = ILPProjector(stop_words=["!", "?"]).project(src, ents, tgt, links)
+    plain = ilp_projector(stop_words=[], ties="shorter")
+    assert plain.project(src, ents, tgt, links).entities == [Entity(0, 3, "ORG")]
+    stop = ilp_projector(stop_words=["!", "?"], ties="shorter").project(src, ents, tgt, links)
     assert stop.entities == [Entity(0, 1, "ORG")]  # ties (x, y): shorter, then leftmost
 
 
@@ -408,8 +420,8 @@ def test_random_instances_exact_dominates_greedy_and_never_overlaps(constraint):
         ents = [Entity(a, b, "X") for a, b in spans if rng.random() < 0.8]
         links = {(rng.randrange(n_src), rng.randrange(n_tgt)) for _ in range(rng.randint(0, 12))}
         kw = dict(constraint=constraint, max_len=rng.randint(1, 10), min_score=rng.random() / 2)
-        exact = ILPProjector(**kw).project(src, ents, tgt, links)
-        greedy = ILPProjector(solver="greedy", **kw).project(src, ents, tgt, links)
+        exact = ilp_projector(**kw).project(src, ents, tgt, links)
+        greedy = ilp_projector(solver="greedy", **kw).project(src, ents, tgt, links)
         for result in (exact, greedy):
             result.tags(n_tgt)  # raises on overlapping spans
             assert len(result.entities) + len(result.dropped) >= len(ents) or constraint == "ge"
@@ -426,7 +438,7 @@ def test_random_instances_exact_dominates_greedy_and_never_overlaps(constraint):
 def test_ilp_rejects_bad_config():
     for bad in (dict(score="bleu"), dict(constraint="lt"), dict(solver="gurobi"), dict(n_proj=-1)):
         with pytest.raises(ConfigError):
-            ILPProjector(**bad)
+            ilp_projector(**bad)
 
 
 # ---- NMT scorer over a tiny random model ----------------------------------------------------

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import evaluate
+from helpers import from_config
 from xner.data.conll import read_conll
-from xner.data.sources import MasakhaNER2
 
 
 def conlleval_chunks(tags: list[str]) -> set[tuple[int, int, str]]:
@@ -82,7 +82,7 @@ def test_published_test_files_read_without_flags(
     masakhaner2_dir: Path, caplog, lang: str, orphan_line: int
 ):
     with caplog.at_level(logging.WARNING):
-        test = MasakhaNER2(masakhaner2_dir, label_drop=["DATE"]).split(lang, "test")
+        test = from_config("data", "masakhaner2", root=masakhaner2_dir).split(lang, "test")
     assert len(test) > 1800
     path = masakhaner2_dir / lang / "test.txt"
     assert (
@@ -90,4 +90,6 @@ def test_published_test_files_read_without_flags(
         in (caplog.text)
     )
     with pytest.raises(Exception, match=r"not valid IOB2; set data.strict_iob2=false"):
-        MasakhaNER2(masakhaner2_dir, strict_iob2=True).split(lang, "test")
+        from_config("data", "masakhaner2", root=masakhaner2_dir, strict_iob2=True).split(
+            lang, "test"
+        )

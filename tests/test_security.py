@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import error_line, run_app_here
+from helpers import error_line, from_config, run_app_here
 from xner.config import build, check_targets
 from xner.errors import ConfigError
 from xner.hub import model_options
@@ -133,12 +133,17 @@ def poisoned_checkpoint(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_pickled_payload_in_a_checkpoint_is_refused_not_run(poisoned_checkpoint):
     from xner.align.encoder import Encoder
-    from xner.labelers.model import ModelLabeler
 
     folder, marker = poisoned_checkpoint
     with pytest.raises(ConfigError, match="pickled objects other than tensors; refused"):
         Encoder(str(folder), layer=1, device="cpu")
-    labeler = ModelLabeler(str(folder), label_names=["O", "B-PER", "I-PER"], device="cpu")
+    labeler = from_config(
+        "labeler",
+        "model",
+        checkpoint=str(folder),
+        label_names=["O", "B-PER", "I-PER"],
+        device="cpu",
+    )
     with pytest.raises(ConfigError, match="pickled objects other than tensors; refused"):
         labeler.label([["Ada"]])
     assert not marker.exists()

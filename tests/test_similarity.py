@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
+from helpers import from_config
 from xner.align.eflomal import lexical_priors, orthographic_priors
 from xner.data.entity import Entity
 from xner.data.spelling import char_ngrams, fold
 from xner.errors import ConfigError
 from xner.project.candidates import ngram_spans
-from xner.project.ilp import ILPProjector
 from xner.project.similarity import similarity_scores, word_similarity
 
 
@@ -67,22 +67,27 @@ def test_fused_ilp_projects_an_unaligned_name_by_its_spelling():
     tgt = ["Herr", "Ponnambalam", "und", "das", "Parlament"]
     ents = [Entity(1, 2, "PER"), Entity(3, 4, "ORG")]
     links = {(3, 4)}
-    align_only = ILPProjector(max_len=5).project(src, ents, tgt, links)
+    align_only = from_config("projector", "ilp_paper", max_len=5).project(src, ents, tgt, links)
     assert align_only.entities == [Entity(4, 5, "ORG")]
-    fused = ILPProjector(max_len=5, score="fused", weights={"align": 1.0, "sim": 1.0}, sim_ngram=2)
+    fused = from_config("projector", "ilp", max_len=5, weights={"align": 1.0, "sim": 1.0})
+    assert fused.sim_ngram == 2
     assert fused.project(src, ents, tgt, links).entities == [
         Entity(1, 2, "PER"),
         Entity(4, 5, "ORG"),
     ]
-    only_sim = ILPProjector(max_len=5, score="sim").project(src, ents, tgt, set())
+    only_sim = from_config("projector", "ilp", max_len=5, score="sim").project(
+        src, ents, tgt, set()
+    )
     assert [e.label for e in only_sim.entities] == ["PER", "ORG"]
 
 
 def test_bad_similarity_settings():
     with pytest.raises(ConfigError, match="sim_ngram"):
-        ILPProjector(sim_ngram=0)
+        from_config("projector", "ilp", sim_ngram=0)
     with pytest.raises(ConfigError, match="sim_cutoff"):
-        ILPProjector(sim_cutoff=1.5)
+        from_config("projector", "ilp", sim_cutoff=1.5)
+    with pytest.raises(ConfigError, match="needs sim_ngram and sim_cutoff"):
+        from_config("projector", "ilp_paper", score="sim")  # the preset has no sim settings
 
 
 def test_orthographic_priors_tie_capitalised_source_words_to_similar_target_words():

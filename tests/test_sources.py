@@ -9,15 +9,9 @@ import pytest
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from helpers import from_config
 from xner.data.conll import read_conll
-from xner.data.sources import (
-    CoNLL2003,
-    Europarl,
-    MasakhaNER2,
-    Synthetic,
-    WikiANN,
-    rows_to_sentences,
-)
+from xner.data.sources import MasakhaNER2, rows_to_sentences
 from xner.data.sources import roots as sources
 from xner.errors import ConfigError, DataError
 from xner.offline import OFFLINE_VARIABLES
@@ -27,6 +21,16 @@ MASAKHA_TRAIN = (
     "Hukumar B-ORG\nINEC I-ORG\nta O\nce O\n\n"
     "Amina B-PER\nta O\nzo O\n"
 )
+
+
+def masakhaner2(root, **settings):
+    """The shipped MasakhaNER 2.0 source (conf/data/masakhaner2.yaml) on ``root``."""
+    return from_config("data", "masakhaner2", root=root, **settings)
+
+
+def europarl(root, **settings):
+    """The shipped Europarl-NER source (conf/data/europarl.yaml) on ``root``."""
+    return from_config("data", "europarl", root=root, **settings)
 
 
 def masakha_folder(root: Path, lang: str = "hau") -> Path:
@@ -44,7 +48,13 @@ def test_masakhaner2_has_the_twenty_languages():
 
 
 def test_masakhaner2_local_layout(tmp_path):
-    source = MasakhaNER2(masakha_folder(tmp_path), label_drop=["DATE"], max_train_sentences=2)
+    source = from_config(
+        "data",
+        "masakhaner2",
+        root=masakha_folder(tmp_path),
+        label_drop=["DATE"],
+        max_train_sentences=2,
+    )
     train = source.split("hau", "train")
     assert [s.words[0] for s in train] == ["Musa", "Hukumar"]
     assert train[0].tags == ["B-PER", "O", "O", "B-LOC", "O", "O"]
@@ -52,13 +62,13 @@ def test_masakhaner2_local_layout(tmp_path):
     assert source.split("hau", "test")[0].tags == ["B-PER", "O", "B-PER"]
     assert source.has_split("hau", "dev") and not source.has_split("yor", "dev")
     # Without the label drop DATE stays, and the cap is per split.
-    plain = MasakhaNER2(tmp_path)
+    plain = masakhaner2(tmp_path, label_drop=[])
     assert plain.split("hau", "train")[0].tags[-1] == "B-DATE"
     assert len(plain.split("hau", "train")) == 3
 
 
 def test_masakhaner2_errors(tmp_path):
-    source = MasakhaNER2(masakha_folder(tmp_path))
+    source = masakhaner2(masakha_folder(tmp_path))
     with pytest.raises(DataError, match=r"masakhaner2: no train split for 'yor': .*yor/train.txt"):
         source.split("yor", "train")
     (tmp_path / "yor" / "dev.txt").mkdir(parents=True)
@@ -73,32 +83,32 @@ def test_masakhaner2_errors(tmp_path):
     with pytest.raises(ConfigError, match="unknown split 'validation'"):
         source.split("hau", "validation")
     with pytest.raises(ConfigError, match=r"data folder .*absent does not exist; set data.root="):
-        MasakhaNER2(tmp_path / "absent").split("hau", "train")
+        masakhaner2(tmp_path / "absent").split("hau", "train")
 
 
 def test_bad_options_are_refused_up_front(tmp_path):
     with pytest.raises(ConfigError, match="data.scheme='bilou' is unknown"):
-        MasakhaNER2(tmp_path, scheme="bilou")
+        masakhaner2(tmp_path, scheme="bilou")
     with pytest.raises(ConfigError, match="data.max_train_sentences must be null or >= 0, got -1"):
-        MasakhaNER2(tmp_path, max_train_sentences=-1)
+        masakhaner2(tmp_path, max_train_sentences=-1)
 
 
 def test_a_local_folder_may_hold_other_languages(tmp_path):
-    source = MasakhaNER2(masakha_folder(tmp_path, "xyz"))
+    source = masakhaner2(masakha_folder(tmp_path, "xyz"))
     assert source.split("xyz", "dev")[0].words == ["Kano", "na"]
 
 
 @pytest.mark.parametrize("bad", ["../hau", "a/b", "..", "", "hau/../../etc", "/etc"])
 def test_path_like_language_codes_are_refused(tmp_path, bad):
     with pytest.raises(ConfigError, match="is not a plain name"):
-        MasakhaNER2(masakha_folder(tmp_path)).split(bad, "train")
+        masakhaner2(masakha_folder(tmp_path)).split(bad, "train")
     with pytest.raises(ConfigError, match="dataset name"):
-        MasakhaNER2(tmp_path, name=bad or "..")
+        masakhaner2(tmp_path, name=bad or "..")
 
 
 def test_https_root_offline_without_cache_is_one_line(tmp_path):
     root = "https://example.org/MasakhaNER2.0/data"
-    source = MasakhaNER2(root, cache_dir=tmp_path)
+    source = masakhaner2(root, cache_dir=tmp_path)
     with pytest.raises(ConfigError) as err:
         source.split("hau", "train")
     message = str(err.value)
@@ -119,17 +129,17 @@ def test_https_root_downloads_once_into_the_cache(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sources.urllib.request, "urlopen", urlopen)
     root = "https://example.org/data/"
-    assert len(MasakhaNER2(root, cache_dir=tmp_path).split("hau", "train")) == 3
-    assert len(MasakhaNER2(root, cache_dir=tmp_path).split("hau", "train")) == 3
+    assert len(masakhaner2(root, cache_dir=tmp_path).split("hau", "train")) == 3
+    assert len(masakhaner2(root, cache_dir=tmp_path).split("hau", "train")) == 3
     assert calls == ["https://example.org/data/hau/train.txt"]
     (cached,) = (tmp_path / "downloads").iterdir()
     assert cached.name.endswith("-train.txt")
     monkeypatch.setenv("XNER_OFFLINE", "1")  # offline now: the cached copy still serves
-    assert len(MasakhaNER2(root, cache_dir=tmp_path).split("hau", "train")) == 3
+    assert len(masakhaner2(root, cache_dir=tmp_path).split("hau", "train")) == 3
 
 
 def test_europarl_split(europarl_dir):
-    source = Europarl(europarl_dir)
+    source = europarl(europarl_dir)
     for lang in ("en", "de"):
         everything = read_conll(europarl_dir / f"{lang}-europarl.test.conll02")
         assert len(everything) == 799
@@ -144,25 +154,27 @@ def test_europarl_split(europarl_dir):
 
 
 def test_europarl_options(europarl_dir, tmp_path):
-    source = Europarl(europarl_dir, train_size=550, dev_size=50, label_drop=["MISC"])
+    source = from_config(
+        "data", "europarl", root=europarl_dir, train_size=550, dev_size=50, label_drop=["MISC"]
+    )
     everything = read_conll(europarl_dir / "de-europarl.test.conll02")
     assert [s.words for s in source.split("de", "dev")] == [s.words for s in everything[550:600]]
     assert not any("MISC" in t for s in source.split("de", "test") for t in s.tags)
     with pytest.raises(ConfigError, match="exceeds the 799 sentences"):
-        Europarl(europarl_dir, dev_size=10).split("en", "train")
+        europarl(europarl_dir, dev_size=10).split("en", "train")
     with pytest.raises(ConfigError, match="unknown language 'fr'; choose one of en, de, es, it"):
-        Europarl(europarl_dir).split("fr", "test")
+        europarl(europarl_dir).split("fr", "test")
     with pytest.raises(ConfigError, match="set data.root="):
-        Europarl(tmp_path / "nowhere").split("en", "test")
+        europarl(tmp_path / "nowhere").split("en", "test")
     # a language whose file is not in the folder (es joined ../shared with issue 20)
     with pytest.raises(DataError, match=r"no test split for 'it'.*it-europarl.test.conll02"):
-        Europarl(europarl_dir).split("it", "test")
+        europarl(europarl_dir).split("it", "test")
 
 
 def test_wikiann_local_folder_strips_lang_prefix(tmp_path):
     (tmp_path / "sw").mkdir()
     (tmp_path / "sw" / "test.txt").write_text("sw:Nairobi\tB-LOC\nsw:ni\tO\n", encoding="utf-8")
-    source = WikiANN(tmp_path)
+    source = from_config("data", "wikiann", root=tmp_path)
     (sentence,) = source.split("sw", "test")
     assert sentence.words == ["Nairobi", "ni"]
     assert source.has_split("sw", "test") and not source.has_split("sw", "train")
@@ -187,7 +199,7 @@ def test_wikiann_through_datasets(monkeypatch, tmp_path):
     rows = [{"tokens": ["Amina", "Mohammed", "aliongea"], "ner_tags": [1, 2, 0]}]
     module, loaded = fake_datasets(rows, names)
     monkeypatch.setitem(sys.modules, "datasets", module)
-    source = WikiANN(cache_dir=tmp_path)
+    source = from_config("data", "wikiann", cache_dir=tmp_path)
     (sentence,) = source.split("sw", "dev")
     assert sentence.tags == ["B-PER", "I-PER", "O"]
     assert loaded == [("unimelb-nlp/wikiann", "sw", "validation")]
@@ -196,9 +208,9 @@ def test_wikiann_through_datasets(monkeypatch, tmp_path):
 def test_datasets_package_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "datasets", None)
     with pytest.raises(ConfigError, match="needs the 'datasets' package .*set data.root="):
-        WikiANN().split("sw", "test")
+        from_config("data", "wikiann").split("sw", "test")
     with pytest.raises(ConfigError, match="needs the 'datasets' package"):
-        CoNLL2003().split("en", "train")
+        from_config("data", "conll2003").split("en", "train")
 
 
 def test_rows_are_validated_like_files():
@@ -215,7 +227,7 @@ def test_rows_are_validated_like_files():
 def test_conll2003_local_files(tmp_path):
     (tmp_path / "train.txt").write_text("-DOCSTART- -X- O O\n\nEU NNP I-ORG\nsaid VBD O\n")
     (tmp_path / "valid.txt").write_text("Peter NNP I-PER\nBlackburn NNP I-PER\n")
-    source = CoNLL2003(tmp_path, scheme="iob1")
+    source = from_config("data", "conll2003", root=tmp_path, scheme="iob1")
     assert source.split("en", "train")[0].tags == ["B-ORG", "O"]
     assert source.split("en", "dev")[0].tags == ["B-PER", "I-PER"]
     assert not source.has_split("en", "test")
@@ -226,8 +238,11 @@ def test_conll2003_local_files(tmp_path):
 
 
 def test_synthetic_source_is_parallel_and_writes_its_lexicon(tmp_path):
-    source = Synthetic(seed=3, n_train=30, n_dev=5, n_test=10, cache_dir=tmp_path,
-                       max_train_sentences=20, label_drop=["ORG"])  # fmt: skip
+    sizes = {"n_train": 30, "n_dev": 5, "n_test": 10}
+    source = from_config(
+        "data", "synthetic", seed=3, **sizes, cache_dir=tmp_path, max_train_sentences=20,
+        label_drop=["ORG"],
+    )  # fmt: skip
     en, syn = source.split("en", "train"), source.split("syn", "train")
     assert len(en) == len(syn) == 20
     assert not any("ORG" in tag for s in en + syn for tag in s.tags)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import from_config
 from xner.data.conll import read_conll
 from xner.data.synthetic import (
     ADJECTIVES,
@@ -215,14 +216,16 @@ def test_the_human_sides_do_not_depend_on_the_machine_translation(tmp_path):
 
 
 def test_synthetic_mt_translator_serves_the_corpus_mt_and_only_for_the_synthetic_corpus(tmp_path):
-    from xner.data.sources import Synthetic
     from xner.errors import ConfigError
     from xner.translate import SyntheticMTTranslator
 
-    source = Synthetic(seed=3, n_train=6, n_dev=0, n_test=4, cache_dir=tmp_path)
-    translator = SyntheticMTTranslator(source, splits=["train", "test"])
+    source = from_config(
+        "data", "synthetic", seed=3, n_train=6, n_dev=0, n_test=4, cache_dir=tmp_path
+    )
+    translator = from_config("translator", "synthetic_mt", source=source)
     test = [list(s.words) for s in source.split("syn", "test")]
     assert translator.translate(test, "syn", "en") == source.corpus.machine["syn", "en"]["test"]
     assert not hasattr(translator, "parallel_text")  # the aligner learns from the pairs it aligns
     with pytest.raises(ConfigError, match="needs data=synthetic, not europarl"):
-        SyntheticMTTranslator(type("Europarl", (), {"name": "europarl"})()).check("en", "de")
+        europarl = type("Europarl", (), {"name": "europarl"})()
+        SyntheticMTTranslator(source=europarl, splits=["test"]).check("en", "de")

@@ -5,10 +5,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from helpers import from_config
 from xner.data.conll import TaggedSentence
 from xner.errors import ConfigError, DataError
 from xner.testing.tiny_models import build_tiny_seq2seq
-from xner.translate import HFTranslator, LexiconTranslator, ReferenceTranslator, word_tokenize
+from xner.translate import word_tokenize
 from xner.translate.langcodes import MASAKHANER2, model_code, unsupported
 
 CORPUS = [
@@ -17,6 +18,16 @@ CORPUS = [
     "Shugaban Najeriya ya gana da gwamna jiya .",
     "Obama ya ziyarci Kano .",
 ] * 4
+
+
+def lexicon_translator(path: Path, **settings):
+    """The shipped lexicon translator (conf/translator/lexicon.yaml) reading ``path``."""
+    return from_config("translator", "lexicon", path=str(path), **settings)
+
+
+def hf_translator(model: str, **settings):
+    """The shipped any-checkpoint translator (conf/translator/hf.yaml) for ``model``."""
+    return from_config("translator", "hf", model=model, **settings)
 
 
 def test_word_tokenize_splits_punctuation_and_keeps_inner_apostrophes():
@@ -54,11 +65,11 @@ def test_language_codes_cover_masakhaner_except_bbj_and_pcm_for_nllb():
 
 
 def test_uncovered_language_is_a_config_error_naming_language_and_model():
-    translator = HFTranslator("facebook/nllb-200-3.3B")  # never loaded: the check comes first
+    translator = from_config("translator", "nllb_3.3b")  # never loaded: the check comes first
     with pytest.raises(ConfigError, match=r"'pcm'.*nllb-200-3\.3B"):
         translator.translate([["hello"]], "en", "pcm")
     with pytest.raises(ConfigError, match="'fon'.*m2m100"):
-        HFTranslator("facebook/m2m100_418M").translate([["hello"]], "en", "fon")
+        from_config("translator", "m2m100_418m").translate([["hello"]], "en", "fon")
     with pytest.raises(ConfigError, match="unknown language code 'xyz'"):
         model_code("xyz", "nllb")
 
@@ -74,7 +85,7 @@ def lexicon(tmp_path: Path) -> Path:
 
 
 def test_lexicon_translates_both_ways_copies_unknown_words(lexicon: Path):
-    tr = LexiconTranslator(lexicon, langs=("en", "syn"))
+    tr = lexicon_translator(lexicon, langs=("en", "syn"))
     assert tr.translate([["the", "governor", "visited", "Kano"]], "en", "syn") == [
         ["na", "babban", "gwamna", "ziyarci", "Kano"]
     ]
@@ -85,18 +96,18 @@ def test_lexicon_translates_both_ways_copies_unknown_words(lexicon: Path):
 
 
 def test_lexicon_lowercase_matching_keeps_capitalisation(lexicon: Path):
-    tr = LexiconTranslator(lexicon, langs=("en", "syn"), lowercase=True)
+    tr = lexicon_translator(lexicon, langs=("en", "syn"), lowercase=True)
     assert tr.translate([["The", "new", "Governor"]], "en", "syn") == [
         ["Na", "Sabon", "Babban", "gwamna"]  # dictionary form kept
     ]
-    assert LexiconTranslator(lexicon).translate([["The"]], "en", "syn") == [["The"]]
+    assert lexicon_translator(lexicon).translate([["The"]], "en", "syn") == [["The"]]
 
 
 def test_lexicon_bad_line_names_file_and_line(tmp_path: Path):
     path = tmp_path / "bad.tsv"
     path.write_text("the\tna\nbroken line\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"bad\.tsv:2"):
-        LexiconTranslator(path)
+        lexicon_translator(path)
 
 
 class ParallelSource:
@@ -114,7 +125,7 @@ class ParallelSource:
 
 def test_reference_translator_maps_sentence_i_to_sentence_i():
     source = ParallelSource({"en": [["a", "cat"], ["a", "dog"]], "syn": [["na", "kat"], ["dog"]]})
-    tr = ReferenceTranslator(source)
+    tr = from_config("translator", "reference", source=source)
     assert tr.translate([["dog"], ["na", "kat"]], "syn", "en") == [["a", "dog"], ["a", "cat"]]
     with pytest.raises(DataError, match="sentence 0 .*'no such'.* toy"):
         tr.translate([["no", "such"]], "syn", "en")
@@ -131,7 +142,7 @@ def tiny_translator(request, tmp_path_factory) -> tuple[str, Path]:
 def test_tiny_model_runs_through_hf_translator_in_input_order(tiny_translator):
     family, folder = tiny_translator
     sentences = [["Obama", "visited", "Kano", "."], [], ["the", "governor", "met", "Obama", "."]]
-    batched = HFTranslator(str(folder), batch_size=2, num_beams=2, max_length=16, device="cpu")
+    batched = hf_translator(str(folder), batch_size=2, num_beams=2, max_length=16, device="cpu")
     forced = []
     batched._load()
     generate = batched._model.generate
@@ -146,14 +157,14 @@ def test_tiny_model_runs_through_hf_translator_in_input_order(tiny_translator):
     assert all(isinstance(w, str) and w for sent in out for w in sent)
     hau = batched._tokenizer.convert_tokens_to_ids("hau_Latn" if family == "nllb" else "__ha__")
     assert forced == [hau]  # the empty sentence is not sent to the model
-    alone = HFTranslator(str(folder), batch_size=1, num_beams=2, max_length=16, device="cpu")
+    alone = hf_translator(str(folder), batch_size=1, num_beams=2, max_length=16, device="cpu")
     assert [alone.translate([s], "en", "hau")[0] for s in sentences] == out
 
 
 def test_tiny_marian_model_loads_and_translates(tmp_path: Path):
     torch.set_num_threads(1)
     folder = build_tiny_seq2seq(tmp_path / "marian", "marian", CORPUS)
-    out = HFTranslator(str(folder), num_beams=1, max_length=8, device="cpu").translate(
+    out = hf_translator(str(folder), num_beams=1, max_length=8, device="cpu").translate(
         [["Obama", "visited", "Kano"]], "en", "de"
     )
     assert len(out) == 1

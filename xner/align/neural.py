@@ -28,14 +28,15 @@ class NeuralAligner(Aligner):
 
     def __init__(
         self,
-        model: str = "bert-base-multilingual-cased",
-        layer: int = 8,
-        level: str = "subword",
-        batch_size: int = 32,
-        device: str = "auto",
-        max_length: int | None = None,
-        block_size: int = 512,
-        via: str = "direct",
+        *,
+        model: str,
+        layer: int,
+        level: str,
+        batch_size: int,
+        device: str,
+        max_length: int | None,
+        block_size: int,
+        via: str,
         trust_remote_code: bool = False,
     ) -> None:
         if level not in LEVELS:

@@ -21,11 +21,12 @@ class GoldLabeler(Labeler):
 
     def __init__(
         self,
-        source: object | None = None,
-        lang: str = "en",
-        splits: Sequence[str] = ("train", "dev", "test"),
+        *,
+        source: object | None,
+        lang: str,
+        splits: Sequence[str],
+        drop_labels: Sequence[str],
         sentences: Iterable[TaggedSentence] | None = None,
-        drop_labels: Sequence[str] = (),
     ) -> None:
         if source is None and sentences is None:
             raise DataError("gold labeller needs a dataset source or labelled sentences")

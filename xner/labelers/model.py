@@ -45,14 +45,15 @@ class ModelLabeler(Labeler):
     def __init__(
         self,
         checkpoint: str,
-        label_map: Mapping[str, str] | None = None,
-        drop_labels: Sequence[str] = (),
-        max_length: int = 256,
-        stride: int = 64,
-        batch_size: int = 32,
-        device: str = "auto",
-        label_names: Sequence[str] | None = None,
-        decode: str = "viterbi",
+        *,
+        label_map: Mapping[str, str],
+        drop_labels: Sequence[str],
+        max_length: int,
+        stride: int,
+        batch_size: int,
+        device: str,
+        label_names: Sequence[str] | None,
+        decode: str,
     ) -> None:
         from xner.models.decoding import DECODERS
         from xner.models.registry import resolve_checkpoint
@@ -63,7 +64,7 @@ class ModelLabeler(Labeler):
 
         self.checkpoint = str(checkpoint)
         check_checkpoint(resolve_checkpoint(self.checkpoint), "labeler.checkpoint")
-        self.label_map = dict(label_map or {})
+        self.label_map = dict(label_map)
         self.drop_labels = list(drop_labels)
         self.max_length = max_length
         self.stride = stride

@@ -22,7 +22,7 @@ class Method(ABC):
         """Reasons of this method's own why ``cfg`` cannot run (preflight; nothing is built)."""
         return []
 
-    def __init__(self, select_on: str = "source_dev") -> None:
+    def __init__(self, select_on: str) -> None:
         if select_on not in ("source_dev", "last", "target_dev"):
             raise ValueError(f"select_on must be source_dev, last or target_dev, not {select_on!r}")
         self.select_on = select_on

@@ -11,9 +11,10 @@ the model's own decoder (:func:`xner.models.decoding.decode`, constrained IOB2 V
 ``model.decode=argmax``), so the output is valid IOB2 like every method's.
 
 Word by word, the model overrides a projected tag ``y_p`` with its own ``y`` when
-``w * (p_model(y) - p_model(y_p)) > (1 - w) * (1 - s)``: at the defaults (``w = s = 0.5``,
-neither part tuned on target labels) when its probability margin exceeds 0.5. With a one-hot
-projection (``s = 0``) and ``w <= 0.5`` the projection always wins, so the default smooths it.
+``w * (p_model(y) - p_model(y_p)) > (1 - w) * (1 - s)``: at the shipped ``w = s = 0.5``
+(ensemble.yaml, neither part tuned on target labels) when its probability margin exceeds 0.5.
+With a one-hot projection (``s = 0``) and ``w <= 0.5`` the projection always wins, so the
+shipped file smooths it.
 ``w = 1`` is the translate-train model alone.
 
 Both parts come from the stage cache when a translate_train and a translate_test run of the
@@ -101,13 +102,16 @@ class Ensemble(TranslateTrain):
 
     def __init__(
         self,
-        weight: float = 0.5,
-        smoothing: float = 0.5,
-        source_split: str = "train",
-        keep_incomplete: bool = False,
-        select_on: str = "source_dev",
+        *,
+        weight: float,
+        smoothing: float,
+        source_split: str,
+        keep_incomplete: bool,
+        select_on: str,
     ) -> None:
-        super().__init__(source_split, keep_incomplete, select_on)
+        super().__init__(
+            source_split=source_split, keep_incomplete=keep_incomplete, select_on=select_on
+        )
         self.weight = _share("weight", weight)
         self.smoothing = _share("smoothing", smoothing)
 

@@ -40,18 +40,20 @@ class ModelSettings:
     trainer's epoch hint and this role's own trainer overrides."""
 
     checkpoint: str
-    source_checkpoint: str | None = None
-    lr: float = 5e-5
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    batch_size: int = 16
-    eval_batch_size: int | None = None
-    max_length: int = 256
-    stride: int = 64
-    decode: str = "viterbi"
-    max_epochs: int = 3
-    freeze_layers: int = 3
-    freeze_embeddings: bool = True
+    source_checkpoint: str | None
+    lr: float
+    weight_decay: float
+    warmup_ratio: float
+    batch_size: int
+    eval_batch_size: int | None
+    max_length: int
+    stride: int
+    decode: str
+    max_epochs: int
+    freeze_layers: int
+    freeze_embeddings: bool
+    # a role's own Lightning overrides (+student.trainer.precision=...): absent from every
+    # shipped model file, so the class is its one home
     trainer: Mapping[str, Any] | None = None
 
     @classmethod

@@ -11,7 +11,7 @@ class Supervised(Method):
     kind = MethodKind("supervised", REFERENCE, order=0, labels=TARGET)
     zero_shot = False
 
-    def __init__(self, train_split: str = "train", select_on: str = "target_dev") -> None:
+    def __init__(self, *, train_split: str, select_on: str) -> None:
         super().__init__(select_on)
         self.train_split = train_split
 

@@ -78,13 +78,14 @@ class TeacherStudent(Method):
 
     def __init__(
         self,
-        unlabelled_split: str = "train",
-        teachers: Sequence[str] | None = None,
-        teacher_weights: Sequence[float] | str | None = None,
-        loss: str = "mse",
-        temperature: float = 1.0,
-        select_on: str = "source_dev",
-        similarity: Mapping[str, Any] | None = None,
+        *,
+        unlabelled_split: str,
+        teachers: Sequence[str] | None,
+        teacher_weights: Sequence[float] | str | None,
+        loss: str,
+        temperature: float,
+        select_on: str,
+        similarity: Mapping[str, Any] | None,
     ) -> None:
         super().__init__(select_on)
         self.unlabelled_split = unlabelled_split

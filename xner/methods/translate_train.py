@@ -18,9 +18,10 @@ class TranslateTrain(Method):
 
     def __init__(
         self,
-        source_split: str = "train",
-        keep_incomplete: bool = False,
-        select_on: str = "source_dev",
+        *,
+        source_split: str,
+        keep_incomplete: bool,
+        select_on: str,
     ) -> None:
         super().__init__(select_on)
         self.source_split = source_split

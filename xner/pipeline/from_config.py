@@ -15,9 +15,9 @@ from omegaconf import DictConfig, OmegaConf
 from xner.align.base import Aligner
 from xner.config import build, group_config
 from xner.errors import ConfigError
+from xner.paths import PROJECT_ROOT
 from xner.pipeline.backtranslation import BackTranslation
 from xner.pipeline.cache import StageCache
-from xner.pipeline.guards import LENGTH_SLACK, MAX_LENGTH_RATIO
 from xner.pipeline.pipeline import Pipeline
 from xner.pipeline.side_inputs import SideInputs
 from xner.pipeline.stages import Align, BackTranslate, Label, Project, Translate, TranslateMarked
@@ -59,9 +59,9 @@ class PipelineSettings:
 
     def __init__(
         self,
-        max_translation_ratio: float | None = MAX_LENGTH_RATIO,
-        translation_length_slack: int = LENGTH_SLACK,
-        backtranslation: Mapping[str, Any] | None = None,
+        max_translation_ratio: float | None,
+        translation_length_slack: int,
+        backtranslation: Mapping[str, Any] | None,
         **side_inputs: Any,
     ) -> None:
         self.backtranslation = group_config(backtranslation)
@@ -95,7 +95,9 @@ class PipelineSettings:
     def backtranslate(self, translator: DictConfig) -> BackTranslate:
         """The back-translation stage; its translator defaults to the ``translator`` node."""
         translator_cfg = self.backtranslation.get("translator") or group_config(translator)
-        threshold = float(self.backtranslation.get("threshold", 0.5))
+        if "threshold" not in self.backtranslation:
+            raise ConfigError("pipeline.backtranslation.threshold is missing (default.yaml: 0.5)")
+        threshold = float(self.backtranslation["threshold"])
         return BackTranslate(
             BackTranslation(build(translator_cfg), threshold=threshold),
             {**self.backtranslation, "translator": translator_cfg},
@@ -103,9 +105,12 @@ class PipelineSettings:
 
 
 def pipeline_settings(cfg: DictConfig) -> PipelineSettings:
-    """The ``pipeline`` node instantiated (its nested nodes stay configs: the stages' keys)."""
+    """The ``pipeline`` node instantiated (its nested nodes stay configs: the stages' keys); a
+    config without one (a run stored before the group existed) gets the shipped file's."""
     node = cfg.get("pipeline")
-    return PipelineSettings() if node is None else build(node, _recursive_=False)
+    if node is None:
+        node = OmegaConf.load(PROJECT_ROOT / "conf" / "pipeline" / "default.yaml")
+    return build(node, _recursive_=False)
 
 
 def _labeler(cfg: DictConfig, source_checkpoint: Callable[[], str] | None) -> Label:

@@ -31,11 +31,12 @@ COLLISIONS = ("longest", "reference")
 class HeuristicProjector(Projector):
     def __init__(
         self,
-        d: int = 1,
-        k: int | None = 1,
-        thr: float = 0.8,
-        merge_only_i_labels: bool = False,
-        collisions: str = "longest",
+        *,
+        d: int,
+        k: int | None,
+        thr: float,
+        merge_only_i_labels: bool,
+        collisions: str,
     ) -> None:
         if d < 0:
             raise ConfigError(f"projector.d must be >= 0, got {d}")

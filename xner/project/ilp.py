@@ -28,9 +28,6 @@ from xner.errors import ConfigError
 from xner.project.base import Projection, Projector
 from xner.project.candidates import aligned_window, link_counts, ngram_spans
 from xner.project.scores import (
-    NER_ALPHA,
-    NER_CUTOFF,
-    NMT_CUTOFF,
     SCORES,
     ScoreInputs,
     align_scores,
@@ -82,27 +79,45 @@ class _Problem:
         return idx[np.lexsort(keys)]
 
 
+def check_sim_settings(
+    score: str, weights: Mapping[str, float], ngram: int | None, cutoff: float | None
+) -> None:
+    """The sim score's settings, needed only where it is used (conf/projector/ilp_paper.yaml
+    has none: its score never reads them)."""
+    uses_sim = score == "sim" or (score == "fused" and weights.get("sim", 0) != 0)
+    if uses_sim and (ngram is None or cutoff is None):
+        raise ConfigError(
+            "projector: the sim score needs sim_ngram and sim_cutoff "
+            "(conf/projector/ilp.yaml: sim_ngram: 2, sim_cutoff: 0.5)"
+        )
+    if (ngram is not None and ngram < 1) or (cutoff is not None and not 0.0 <= cutoff <= 1.0):
+        raise ConfigError(
+            f"projector: need sim_ngram >= 1 and 0 <= sim_cutoff <= 1, got {ngram}, {cutoff}"
+        )
+
+
 class ILPProjector(Projector):
     def __init__(
         self,
-        max_len: int = 10,
-        score: str = "align",
-        weights: Mapping[str, float] | None = None,
-        constraint: str = "le",
-        n_proj: int = 1,
-        solver: str = "exact",
-        min_score: float = 0.0,
-        ner_alpha: float = NER_ALPHA,
-        ner_cutoff: float = NER_CUTOFF,
-        nmt_cutoff: float = NMT_CUTOFF,
-        restrict: bool = True,
-        ner_alpha_rule: str = "argmax",
-        ner_per_class: bool | None = None,
-        stop_words: Sequence[str] = (),
-        on_infeasible: str = "empty",
-        sim_ngram: int = 3,
-        sim_cutoff: float = 0.5,
-        ties: str = "shorter",
+        *,
+        max_len: int,
+        score: str,
+        weights: Mapping[str, float],
+        constraint: str,
+        n_proj: int,
+        solver: str,
+        min_score: float,
+        ner_alpha: float,
+        ner_cutoff: float,
+        nmt_cutoff: float,
+        restrict: bool,
+        ner_alpha_rule: str,
+        ner_per_class: bool | None,
+        stop_words: Sequence[str],
+        on_infeasible: str,
+        sim_ngram: int | None = None,
+        sim_cutoff: float | None = None,
+        ties: str,
     ) -> None:
         if score not in SCORES:
             raise ConfigError(f"projector.score={score!r}; choose one of {', '.join(SCORES)}")
@@ -119,16 +134,12 @@ class ILPProjector(Projector):
                 f"projector.on_infeasible={on_infeasible!r}; choose one of "
                 f"{', '.join(ON_INFEASIBLE)}"
             )
-        if sim_ngram < 1 or not 0.0 <= sim_cutoff <= 1.0:
-            raise ConfigError(
-                f"projector: need sim_ngram >= 1 and 0 <= sim_cutoff <= 1, "
-                f"got {sim_ngram}, {sim_cutoff}"
-            )
+        check_sim_settings(score, weights, sim_ngram, sim_cutoff)
         if max_len < 1 or n_proj < 0:
             raise ConfigError(f"projector: need max_len >= 1 and n_proj >= 0 ({max_len}, {n_proj})")
         self.max_len = max_len
         self.score = score
-        self.weights = dict(weights or {"align": 1.0})
+        self.weights = dict(weights)
         self.constraint = constraint
         self.n_proj = n_proj
         self.solver = solver

@@ -205,9 +205,9 @@ class MarkerProjector:
     translator; Apertium also carries html).
     """
 
-    style: str = "auto"
-    on_broken: str = "entity"
-    threshold: float = 0.8
+    style: str
+    on_broken: str
+    threshold: float
 
     def __post_init__(self) -> None:
         if self.style not in ("auto", *STYLES):

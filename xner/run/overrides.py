@@ -142,11 +142,12 @@ def hydra_node_problems(override: Any) -> list[str]:
 
 
 def group_options(conf_dir: Path, group: str) -> list[str] | None:
-    """The choices of a config group (its YAML file names), or None when it is no group."""
+    """The choices of a config group (its YAML file names), or None when it is no group; a
+    name starting with ``_`` is a shared base the others extend (conf/model/_base.yaml)."""
     folder = conf_dir / group
     if not folder.is_dir():
         return None
-    return sorted(p.stem for p in folder.glob("*.yaml"))
+    return sorted(p.stem for p in folder.glob("*.yaml") if not p.stem.startswith("_"))
 
 
 def _looks_like_path(text: str) -> bool:

@@ -65,11 +65,12 @@ class ApertiumTranslator(Translator):
 
     def __init__(
         self,
-        mode: str | None = None,
-        batch_size: int = 2000,
-        keep_marks: bool = False,
-        binary: str = "apertium",
-        lang_codes: Mapping[str, str] | None = None,
+        *,
+        mode: str | None,
+        batch_size: int,
+        keep_marks: bool,
+        binary: str,
+        lang_codes: Mapping[str, str],
     ) -> None:
         if batch_size < 1:
             raise ConfigError("translator.batch_size must be >= 1")
@@ -77,7 +78,7 @@ class ApertiumTranslator(Translator):
         self.batch_size = batch_size
         self.keep_marks = keep_marks
         self.binary = binary
-        self.lang_codes = dict(lang_codes or {})
+        self.lang_codes = dict(lang_codes)
 
     def _mode(self, src_lang: str, tgt_lang: str) -> str:
         return self.mode or apertium_mode(src_lang, tgt_lang, self.lang_codes)

@@ -41,14 +41,15 @@ class HFTranslator(Translator):
 
     def __init__(
         self,
+        *,
         model: str,
-        batch_size: int = 16,
-        num_beams: int = 4,
-        max_length: int = 256,
-        device: str = "auto",
-        family: str = "auto",
-        lang_codes: Mapping[str, str] | None = None,
-        dtype: str = "auto",
+        batch_size: int,
+        num_beams: int,
+        max_length: int,
+        device: str,
+        family: str,
+        lang_codes: Mapping[str, str],
+        dtype: str,
         trust_remote_code: bool = False,
     ) -> None:
         if family != "auto" and family not in FAMILIES:
@@ -61,7 +62,7 @@ class HFTranslator(Translator):
         self.max_length = max_length
         self.device = device
         self.family = family
-        self.lang_codes = dict(lang_codes or {})
+        self.lang_codes = dict(lang_codes)
         self.dtype = dtype
         self.trust_remote_code = trust_remote_code
         self._model = None

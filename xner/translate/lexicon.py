@@ -51,10 +51,11 @@ class LexiconTranslator(Translator):
 
     def __init__(
         self,
-        path: str | os.PathLike | None = None,
-        langs: Sequence[str] = ("en", "syn"),
-        lowercase: bool = False,
-        source: object | None = None,
+        *,
+        path: str | os.PathLike | None,
+        langs: Sequence[str],
+        lowercase: bool,
+        source: object | None,
     ) -> None:
         """``source``: a dataset source with ``lexicon_path()`` (the synthetic corpus), used
         when ``path`` is not given."""

@@ -17,7 +17,7 @@ class CorpusTranslator(Translator):
 
     what = "reference translation"
 
-    def __init__(self, source: object, splits: Sequence[str] = ("train", "dev", "test")) -> None:
+    def __init__(self, *, source: object, splits: Sequence[str]) -> None:
         self.source = source
         self.splits = list(splits)
         self._tables: dict[tuple[str, str], dict[tuple[str, ...], list[str]]] = {}

@@ -40,14 +40,16 @@ class Source:
         self,
         *,
         name: str | None = None,
-        cache_dir: str | os.PathLike | None = None,
-        scheme: str = "iob2",
-        strict_iob2: bool = False,
-        label_drop: Iterable[str] = (),
-        max_train_sentences: int | None = None,
-        max_dev_sentences: int | None = None,
-        max_test_sentences: int | None = None,
+        cache_dir: str | os.PathLike | None,
+        scheme: str,
+        strict_iob2: bool,
+        label_drop: Iterable[str],
+        max_train_sentences: int | None,
+        max_dev_sentences: int | None,
+        max_test_sentences: int | None,
     ) -> None:
+        """``name``: the class's own unless given (``build`` drops a group file's ``name``,
+        a meta key); ``cache_dir`` None: ``$XNER_CACHE/data``."""
         if name is not None:
             self.name = check_name(name, "dataset name")
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -124,7 +126,7 @@ class Source:
 class FileSource(Source):
     """A source whose splits are CoNLL files under ``root`` (a local folder or https URL)."""
 
-    def __init__(self, root: str | os.PathLike | None = None, **options) -> None:
+    def __init__(self, root: str | os.PathLike | None, **options) -> None:
         name = options.get("name")  # a missing folder is named before any other bad option
         check_root(root, check_name(name, "dataset name") if name is not None else self.name)
         super().__init__(**options)

@@ -19,11 +19,11 @@ class Europarl(FileSource):
 
     def __init__(
         self,
-        root: str | os.PathLike | None = None,
+        root: str | os.PathLike | None,
         *,
-        train_size: int = 600,
-        dev_size: int = 0,
-        test_size: int = 199,
+        train_size: int,
+        dev_size: int,
+        test_size: int,
         **options,
     ) -> None:
         super().__init__(root, **options)

@@ -86,10 +86,10 @@ class HFSource(FileSource):
 
     def __init__(
         self,
-        root: str | os.PathLike | None = None,
+        root: str | os.PathLike | None,
         *,
-        hf_id: str | None = None,
-        hf_config: str | None = None,
+        hf_id: str | None,
+        hf_config: str | None,
         **options,
     ) -> None:
         super().__init__(root, **options)
@@ -132,10 +132,10 @@ class WikiANN(HFSource):
 
     def __init__(
         self,
-        root: str | os.PathLike | None = None,
+        root: str | os.PathLike | None,
         *,
-        hf_id: str | None = "unimelb-nlp/wikiann",
-        hf_config: str | None = "{lang}",
+        hf_id: str | None,
+        hf_config: str | None,
         **options,
     ) -> None:
         super().__init__(root, hf_id=hf_id, hf_config=hf_config, **options)
@@ -168,11 +168,8 @@ class CoNLL2003(HFSource):
         "test": ("test.txt", "eng.testb"),
     }
 
-    def __init__(
-        self, root: str | os.PathLike | None = None, *, hf_id: str | None = "eriktks/conll2003",
-        **options,
-    ) -> None:  # fmt: skip
-        super().__init__(root, hf_id=hf_id, hf_config=None, **options)
+    def __init__(self, root: str | os.PathLike | None, *, hf_id: str | None, **options) -> None:
+        super().__init__(root, hf_id=hf_id, hf_config=None, **options)  # one configuration
 
     def _load_files(self, lang: str, split: str) -> list[TaggedSentence]:
         """The first of the split's file names the root has (a URL: the first name)."""

@@ -1,7 +1,5 @@
 """Sources laid out as ``{root}/{lang}/{split}.txt``: MasakhaNER 2.0 and any such folder."""
 
-import os
-
 from xner.data.conll import TaggedSentence
 from xner.data.corpora import MASAKHANER2
 from xner.data.sources.base import FileSource
@@ -33,9 +31,3 @@ class MasakhaNER2(FolderSource):
 
     name = "masakhaner2"
     languages = tuple(MASAKHANER2)
-    DEFAULT_ROOT = (
-        "https://raw.githubusercontent.com/masakhane-io/masakhane-ner/main/MasakhaNER2.0/data"
-    )
-
-    def __init__(self, root: str | os.PathLike | None = DEFAULT_ROOT, **options) -> None:
-        super().__init__(root, **options)

@@ -21,14 +21,16 @@ class Synthetic(Source):
 
     def __init__(
         self,
-        seed: int = 0,
-        n_train: int = 400,
-        n_dev: int = 100,
-        n_test: int = 100,
+        *,
+        seed: int,
+        n_train: int,
+        n_dev: int,
+        n_test: int,
         root: str | os.PathLike | None = None,
         **options,
     ) -> None:
-        super().__init__(**options)
+        """``root`` (no shipped file sets it): where the files go, ``cache_dir`` unless given."""
+        super().__init__(scheme="iob2", strict_iob2=False, **options)  # generated IOB2
         self.seed, self.sizes = seed, (n_train, n_dev, n_test)
         from xner.data.synthetic import VERSION
 
