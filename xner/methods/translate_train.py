@@ -2,13 +2,13 @@
 
 from typing import Any
 
-from xner.data.conll import format_conll
+from xner.data.conll import TaggedSentence, format_conll
 from xner.methods.base import Method
 from xner.methods.context import RunContext
 from xner.methods.kind import PROJECTION, TRANSLATE_TRAIN, MethodKind
 from xner.methods.training import Training
 from xner.pipeline.from_config import build_pipeline
-from xner.pipeline.pipeline import Pipeline, translate_train
+from xner.pipeline.pipeline import Pipeline, PipelineResult, translate_train
 
 
 class TranslateTrain(Method):
@@ -38,11 +38,24 @@ class TranslateTrain(Method):
         """The translate-train pipeline of the job (a bad config is refused here)."""
         return build_pipeline(ctx.cfg, "translate_train", ctx.cache)
 
+    @property
+    def default_split(self) -> str:
+        """The source split made into silver data (project.py: split=)."""
+        return self.source_split
+
+    def projected(
+        self, ctx: RunContext, split: str, pipeline: Pipeline | None = None
+    ) -> tuple[list[TaggedSentence], PipelineResult]:
+        """The silver data: the source ``split`` translated, its labels projected (project.py
+        runs this step alone); no target gold labels go with it."""
+        source = ctx.source_split(split)
+        pipeline = pipeline or self.silver_pipeline(ctx)
+        return [], translate_train(pipeline, source, self.keep_incomplete)
+
     def trained_model(self, ctx: RunContext, pipeline: Pipeline) -> tuple[Any, dict[str, float]]:
         """The target model trained on the silver data (cached: ``target_model``) and the
         projection counts of that data (``projection/...``)."""
-        source = ctx.source_split(self.source_split)
-        result = translate_train(pipeline, source, self.keep_incomplete)
+        _, result = self.projected(ctx, self.default_split, pipeline)
         if not result.sentences:
             raise ValueError("translate_train: every source sentence was dropped; nothing to train")
         if ctx.job is not None:
