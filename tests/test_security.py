@@ -243,3 +243,14 @@ def test_stage_cache_refuses_stage_names_and_keys_that_escape(tmp_path, stage):
         with pytest.raises(ConfigError, match="invalid cache key"):
             check_key(bad)
     assert not (tmp_path / "cache").exists()
+
+
+def test_locate_finds_modules_and_attributes_and_names_what_is_missing():
+    from xner.align.eflomal import EflomalAligner
+    from xner.config import locate
+
+    assert locate("xner.align.eflomal.EflomalAligner") is EflomalAligner
+    with pytest.raises(ImportError, match=r"xner\.align\.eflomal has no 'Nope'"):
+        locate("xner.align.eflomal.Nope")
+    with pytest.raises(ImportError, match="no such module"):
+        locate("surely_no_such_package.thing")

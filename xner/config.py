@@ -1,5 +1,6 @@
 """Hydra/OmegaConf glue: resolvers, safe instantiation, and the job's choices and overrides."""
 
+import importlib
 import inspect
 import os
 import re
@@ -31,6 +32,26 @@ _UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
 _HYDRA_KEY = re.compile(r"^full_key: ([\w.]+)$", re.M)  # the nested node Hydra failed to build
 
 
+def locate(path: str) -> Any:
+    """The object a dotted path names (``xner.align.eflomal.EflomalAligner``): the longest
+    importable module prefix, then attributes. Hydra's own lookup is private
+    (``hydra._internal.utils._locate``) and its public ``get_object`` logs an error on a miss."""
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError as err:
+            if err.name is not None and not ".".join(parts[:cut]).startswith(err.name):
+                raise  # the module exists but imports something missing: not a lookup miss
+            continue
+        for attribute in parts[cut:]:
+            if not hasattr(found, attribute):
+                raise ImportError(f"{path}: {'.'.join(parts[:cut])} has no {attribute!r}")
+            found = getattr(found, attribute)
+        return found
+    raise ImportError(f"{path}: no such module")
+
+
 def register_resolvers() -> None:
     if not OmegaConf.has_resolver("xner.root"):
         OmegaConf.register_new_resolver("xner.root", lambda: str(PROJECT_ROOT))
@@ -60,10 +81,8 @@ def allowed_target(value: Any) -> bool:
     if not all(part.isidentifier() and not part.startswith("_") for part in value.split(".")):
         return False
     # `xner.data.conll.os.system` starts with `xner.` but is os.system: check where it lives.
-    from hydra._internal.utils import _locate
-
     try:
-        found = _locate(value)
+        found = locate(value)
     except ImportError:
         raise ConfigError(f"_target_ {value!r} does not exist (no such module or name)") from None
     module = getattr(found, "__module__", None) or ""
@@ -109,15 +128,13 @@ def build(node: DictConfig | Mapping, **kwargs: Any) -> Any:
 def _unknown_options(node: Any, plain: Mapping, message: str, first: str) -> ConfigError:
     """The keys of the (possibly nested) node whose ``_target_`` refused a keyword, all named
     in one line; ``message`` is Hydra's, which names that target and its key."""
-    from hydra._internal.utils import _locate
-
     inner = _HYDRA_KEY.search(message)
     path = inner[1].split(".") if inner else []
     for part in path:
         plain = plain.get(part, {}) if isinstance(plain, Mapping) else {}
     target = str(plain.get("_target_", "")) if isinstance(plain, Mapping) else ""
     try:
-        accepted = _parameters(_locate(target)) if target else None
+        accepted = _parameters(locate(target)) if target else None
     except ImportError:
         accepted = None
     unknown = [k for k in plain if k != "_target_" and accepted is not None and k not in accepted]
