@@ -15,8 +15,8 @@ from xner.methods.kind import method_class, method_target
 from xner.methods.results import publish, report
 from xner.methods.translate_test import TranslateTest
 from xner.methods.translate_train import TranslateTrain
+from xner.paths import CONF_DIR
 from xner.run.app import run_job
-from xner.run.choices import CONF_DIR
 from xner.run.entry import xner_app
 from xner.tracking.runs import JobRun
 

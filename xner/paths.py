@@ -6,6 +6,7 @@ from pathlib import Path
 from xner.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONF_DIR = PROJECT_ROOT / "conf"  # the shipped config groups
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from xner.errors import ConfigError
-from xner.paths import PROJECT_ROOT
+from xner.paths import CONF_DIR
 
 # Gap-table roles: the supervised upper bound, the zero-shot baseline, the projection side and
 # the distillation side of the gap (projection − distillation).
@@ -127,7 +127,7 @@ def kind_of(cfg: Mapping | DictConfig, choice: str | None = None) -> MethodKind:
 def kind_named(name: str, conf_dirs: tuple[Path, ...] = ()) -> MethodKind:
     """The declaration of ``conf/method/<name>.yaml``'s class (also for a run that logged only
     its method's name); a plain kind of that name when no such config or class is found."""
-    for folder in (PROJECT_ROOT / "conf", *conf_dirs):
+    for folder in (CONF_DIR, *conf_dirs):
         path = folder / "method" / f"{name}.yaml"
         if name and path.is_file():
             try:

@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from xner.align.base import Aligner
 from xner.config import build, group_config
 from xner.errors import ConfigError
-from xner.paths import PROJECT_ROOT
+from xner.paths import CONF_DIR
 from xner.pipeline.backtranslation import BackTranslation
 from xner.pipeline.cache import StageCache
 from xner.pipeline.pipeline import Pipeline
@@ -109,7 +109,7 @@ def pipeline_settings(cfg: DictConfig) -> PipelineSettings:
     config without one (a run stored before the group existed) gets the shipped file's."""
     node = cfg.get("pipeline")
     if node is None:
-        node = OmegaConf.load(PROJECT_ROOT / "conf" / "pipeline" / "default.yaml")
+        node = OmegaConf.load(CONF_DIR / "pipeline" / "default.yaml")
     return build(node, _recursive_=False)
 
 

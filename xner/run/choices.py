@@ -15,11 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xner.errors import ConfigError
-from xner.paths import PROJECT_ROOT
+from xner.paths import CONF_DIR
 from xner.run.overrides import group_options, hydra_node_problems
 from xner.run.variants import search_dirs
-
-CONF_DIR = PROJECT_ROOT / "conf"
 
 
 def check_choices(argv: Sequence[str], conf_dir: Path = CONF_DIR) -> None:

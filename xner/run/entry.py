@@ -21,10 +21,11 @@ import hydra
 from omegaconf import DictConfig
 
 from xner.errors import ConfigError
+from xner.paths import CONF_DIR
 from xner.run import signals
 from xner.run.app import one_line_errors
 from xner.run.callbacks import end_interrupted
-from xner.run.choices import CONF_DIR, check_choices
+from xner.run.choices import check_choices
 from xner.run.stdout import stdout_may_close
 from xner.run.sweep import (
     defaults_of,

@@ -24,10 +24,9 @@ from typing import Any
 
 from xner.data.text import printable
 from xner.errors import ConfigError
-from xner.paths import PROJECT_ROOT
+from xner.paths import CONF_DIR, PROJECT_ROOT
 
 APPS = {"train": "train.py", "project": "project.py"}
-CONF_DIR = PROJECT_ROOT / "conf"
 SAFE_RESOLVERS = ("xner.root",)  # resolvers that read neither the environment nor files
 HYDRA_TARGET_PREFIXES = ("hydra._internal.", "hydra_plugins.", "xner.")
 _INTERPOLATION = re.compile(r"\$\{\s*([^\s:{}]*)\s*(:?)")

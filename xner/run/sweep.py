@@ -24,7 +24,7 @@ from omegaconf import OmegaConf
 from xner.data.corpora import overrides_for
 from xner.errors import ConfigError
 from xner.methods.kind import BASELINE, DISTILLATION, PROJECTION
-from xner.paths import PROJECT_ROOT
+from xner.paths import CONF_DIR, PROJECT_ROOT
 from xner.run.variants import (
     SEARCHPATH,
     declared_methods,
@@ -34,7 +34,6 @@ from xner.run.variants import (
 )
 
 log = logging.getLogger(__name__)
-CONF_DIR = PROJECT_ROOT / "conf"
 SELECTING = ("method", "variant", "experiment")
 # The roles of a bare ``-m`` sweep: the zero-shot comparison (the supervised reference reads
 # target training labels: run it on its own, ``+variant=supervised``).

@@ -14,10 +14,9 @@ from pathlib import Path
 
 from xner.errors import XnerError
 from xner.methods.kind import MethodKind, method_class, target_of
-from xner.paths import PROJECT_ROOT
+from xner.paths import CONF_DIR
 
 log = logging.getLogger(__name__)
-CONF_DIR = PROJECT_ROOT / "conf"
 SEARCHPATH = "hydra.searchpath"
 
 
