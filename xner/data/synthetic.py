@@ -418,11 +418,10 @@ class _MachineTranslator:
     def to_syn(self, phrases: Sequence[Phrase]) -> list[str]:
         words = []
         for phrase in phrases:
-            fluent = [t.word for t in phrase.syn if t.word != PARTICLE]
             if self.rng.random() < MT_LITERAL:
                 words += [self._literal(t.word) for t in phrase.en]
             else:
-                words += fluent
+                words += [t.word for t in phrase.syn if t.word != PARTICLE]
         return _capitalised(words)
 
     def _literal(self, word: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from xner.errors import ConfigError
 from xner.paths import CONF_DIR
+from xner.run.command_line import override_words, parsed_overrides
 from xner.run.overrides import group_options, hydra_node_problems
 from xner.run.variants import search_dirs
 
@@ -27,15 +28,12 @@ def check_choices(argv: Sequence[str], conf_dir: Path = CONF_DIR) -> None:
     Arguments Hydra cannot parse, options (``-m``, ``--cfg``), Hydra's own groups and glob or
     range sweeps are left to Hydra.
     """
-    from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.override_parser.types import ValueType
-    from hydra.errors import HydraException
 
-    words = [a for a in argv if not a.startswith("-") and "=" in a]
-    try:
-        overrides = OverridesParser.create().parse_overrides(words)
-    except HydraException:
-        return  # Hydra reports its own syntax errors
+    words = override_words(argv)
+    overrides = parsed_overrides(words)
+    if overrides is None:
+        return
     extra = search_dirs(words)
     for override in overrides:
         group = override.key_or_group

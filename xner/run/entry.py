@@ -26,11 +26,11 @@ from xner.run import signals
 from xner.run.app import one_line_errors
 from xner.run.callbacks import end_interrupted
 from xner.run.choices import check_choices
+from xner.run.command_line import override_words
 from xner.run.stdout import stdout_may_close
 from xner.run.sweep import (
     defaults_of,
     job_overrides,
-    overrides_in,
     plan,
     refusal,
     shared_output,
@@ -66,7 +66,7 @@ class SweepPlan:
         """The arguments Hydra reads: a sweep also names the record its callback writes."""
         if record is None:
             return list(self.argv)
-        given = overrides_in(self.argv)
+        given = override_words(self.argv)
         at = next((i for i, a in enumerate(self.argv) if a in given), len(self.argv))
         return [*self.argv[:at], f"{RECORD_OVERRIDE}={record.path}", *self.argv[at:]]
 
@@ -106,17 +106,17 @@ def xner_app(config_name: str, columns: bool = True) -> Callable[[Main], Callabl
 
 def _run(run: Callable[[], Any], record: SweepRecord | None) -> Any:
     """Hydra's run under xner's signal handlers; an interrupt or crash ends the open parent."""
-    open_parent = (lambda: record.open_parent) if record is not None else (lambda: None)
     with signals.installed():
         try:
             return run()
         except BaseException as err:
+            open_parent = record.open_parent if record is not None else None
             signum = signals.signal_of(err)
             if signum is None:
-                end_interrupted(open_parent(), err)
+                end_interrupted(open_parent, err)
                 raise
             signals.ignore()
-            ended = [*_run_of(err), *end_interrupted(open_parent(), err)]
+            ended = [*_run_of(err), *end_interrupted(open_parent, err)]
             print(_interrupted_line(signum, ended), file=sys.stderr)
             sys.exit(signals.exit_status(signum))
 

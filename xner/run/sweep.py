@@ -25,6 +25,7 @@ from xner.data.corpora import overrides_for
 from xner.errors import ConfigError
 from xner.methods.kind import BASELINE, DISTILLATION, PROJECTION
 from xner.paths import CONF_DIR, PROJECT_ROOT
+from xner.run.command_line import override_words, parsed_overrides
 from xner.run.variants import (
     SEARCHPATH,
     declared_methods,
@@ -59,21 +60,6 @@ def gap_columns(projectors: Sequence[str], extra: Sequence[Path] = ()) -> list[s
     ]
 
 
-def overrides_in(argv: Sequence[str]) -> list[str]:
-    """The ``key=value`` words of a command line (options such as ``-m`` left out)."""
-    return [a for a in argv if not a.startswith("-") and "=" in a]
-
-
-def _parse(words: Sequence[str]) -> list | None:
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
-
-    try:
-        return OverridesParser.create().parse_overrides(list(words))
-    except HydraException:
-        return None  # Hydra reports its own syntax errors
-
-
 def _values(override: Any) -> list[str]:
     if override.is_sweep_override():
         return [str(v) for v in override.sweep_string_iterator()]
@@ -84,8 +70,8 @@ def plan(
     argv: Sequence[str], defaults: dict[str, str], multirun: bool, columns: bool = True
 ) -> list[str]:
     """``argv`` with the corpus picks and (under ``-m``, with ``columns``) the gap columns."""
-    words = overrides_in(argv)
-    overrides = _parse(words)
+    words = override_words(argv)
+    overrides = parsed_overrides(words)
     if overrides is None:
         return list(argv)
     found = {o.key_or_group.lstrip("+~"): o for o in overrides}
@@ -138,7 +124,7 @@ def job_overrides(argv: Sequence[str]) -> list[list[str]]:
     """The override list of every job Hydra's basic sweeper will launch for ``argv``: the
     product of each key's values, a key given twice counting once, in the order given (as
     ``BasicSweeper.split_arguments``, which is not public API)."""
-    overrides = _parse(overrides_in(argv))
+    overrides = parsed_overrides(override_words(argv))
     if overrides is None:
         return []
     choices: dict[str, list[str]] = {}
@@ -181,7 +167,7 @@ def shared_output(jobs: Sequence[Sequence[str]]) -> str | None:
     """The refusal when two jobs of a sweep would write the same ``out=`` file, else None."""
     outputs: dict[str, int] = {}
     for job in jobs:
-        for override in _parse(job) or []:
+        for override in parsed_overrides(job) or []:
             value = override.value()
             # an interpolation (``${hydra:job.num}``) differs from job to job
             if override.key_or_group == "out" and isinstance(value, str) and "${" not in value:

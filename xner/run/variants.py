@@ -15,6 +15,7 @@ from pathlib import Path
 from xner.errors import XnerError
 from xner.methods.kind import MethodKind, method_class, target_of
 from xner.paths import CONF_DIR
+from xner.run.command_line import parsed_overrides
 
 log = logging.getLogger(__name__)
 SEARCHPATH = "hydra.searchpath"
@@ -22,16 +23,9 @@ SEARCHPATH = "hydra.searchpath"
 
 def search_dirs(argv: Sequence[str]) -> list[Path]:
     """The local folders ``hydra.searchpath=[file://DIR,...]`` adds on this command line."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
-
     words = [a for a in argv if a.lstrip("+").startswith(f"{SEARCHPATH}=")]
-    try:
-        overrides = OverridesParser.create().parse_overrides(words)
-    except HydraException:
-        return []  # Hydra reports its own syntax errors
     found = []
-    for override in overrides:
+    for override in parsed_overrides(words) or []:
         value = override.value()
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and item.startswith("file://"):
