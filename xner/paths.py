@@ -1,5 +1,6 @@
 """Where the project lives on disk, and refusal of names that could escape their folders."""
 
+import os
 import re
 from pathlib import Path
 
@@ -24,3 +25,10 @@ def safe_name(value: str, what: str) -> str:
             "(no path separators, no '..')"
         )
     return text
+
+
+def user_cache(name: str) -> Path:
+    """A folder of this user's cache that outlives projects: ``$XDG_CACHE_HOME/xner/<name>``
+    (``~/.cache`` when the variable is unset)."""
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "xner" / name

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from xner.errors import ConfigError, DataError
+from xner.paths import user_cache
 
 URANDOM = b"/dev/urandom"
 SEED_FILE = "xner.seed.in"  # as long as URANDOM: the patched binary stays byte-aligned
@@ -52,8 +53,7 @@ def patched(binary: bytes, where: Path) -> bytes:
 
 def cache_folder() -> Path:
     """Where seeded binaries are kept: ``$XDG_CACHE_HOME/xner/eflomal`` (``~/.cache`` default)."""
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "xner" / "eflomal"
+    return user_cache("eflomal")
 
 
 def seeded_binary(folder: Path | None = None, binary: Path | None = None) -> Path:

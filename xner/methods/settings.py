@@ -50,6 +50,7 @@ class ModelSettings:
     stride: int
     decode: str
     max_epochs: int
+    freeze_word_embeddings: bool
     freeze_layers: int
     freeze_embeddings: bool
     # a role's own Lightning overrides (+student.trainer.precision=...): absent from every

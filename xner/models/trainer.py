@@ -61,6 +61,7 @@ def build_callbacks(
                     mode="max",
                     save_top_k=1,
                     auto_insert_metric_name=False,
+                    save_weights_only=True,  # only the weights are restored; no optimizer state
                 )
             )
         else:
