@@ -14,6 +14,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from xner.config import META_KEYS, build, group_config
+from xner.device import resolve_precision
 from xner.errors import ConfigError
 
 # Model nodes a job may train or load: `model` (the source model of every method) and the two
@@ -120,7 +121,11 @@ def trainer_config(cfg: DictConfig, role: str = "model") -> dict:
         trainer = view.trainer
     check_trainer_keys("trainer", trainer.keys())
     settings = {k: v for k, v in group_config(trainer).items() if k not in NOT_SETTINGS}
-    return {**settings, **group_config(node.get("trainer"))}
+    settings = {**settings, **group_config(node.get("trainer"))}
+    if "precision" in settings:  # ``auto`` resolved here, so cache keys name what was run
+        accelerator = str(settings.get("accelerator", "auto"))
+        settings["precision"] = resolve_precision(str(settings["precision"]), accelerator)
+    return settings
 
 
 def check_settings(cfg: DictConfig) -> None:
