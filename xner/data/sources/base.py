@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from xner.data.conll import TaggedSentence, read_conll
+from xner.data.corpora import elsewhere
 from xner.data.sources.roots import Root, check_root, default_cache_dir, root_of
 from xner.data.tags import SCHEMES, filter_labels
 from xner.errors import ConfigError, DataError
@@ -107,6 +108,7 @@ class Source:
             choices = ", ".join(self.languages)
             raise ConfigError(
                 self.unknown_language.format(name=self.name, lang=lang, choices=choices)
+                + f"; {elsewhere(lang)}"
             )
 
     def _also_offers(self, lang: str) -> bool:
