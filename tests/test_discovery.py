@@ -21,6 +21,7 @@ def test_evaluate_help_names_every_command(capsys):
     for name in evaluate.COMMANDS:
         assert re.search(rf"^ +{name} ", out, re.M), (name, out)
     assert "95 % interval" in out  # compare's summary, printed as written
+    assert "(exit 1 when any but metrics and tags differ)" in " ".join(out.split())  # whole
 
 
 @pytest.mark.parametrize("app", ["train.py", "project.py"])
