@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (add_arguments, run) in COMMANDS.items():
-        summary = (run.__doc__ or name).strip().splitlines()[0]
-        sub = commands.add_parser(name, help=summary, description=summary)
+        summary = " ".join((run.__doc__ or name).strip().split("\n\n")[0].split())
+        # argparse %-formats help strings ("95 %" would be a format code); descriptions are not
+        sub = commands.add_parser(name, help=summary.replace("%", "%%"), description=summary)
         add_arguments(sub)
         sub.set_defaults(run=run)
     return parser

@@ -1,4 +1,5 @@
-"""Supervised MiniLM on Europarl-NER, tuned without test labels (DESIGN §9).
+"""Supervised MiniLM on Europarl-NER, tuned without test labels (docs/explanation/
+reproducibility.md, "Choosing defaults honestly").
 
 Sentences 0-499 train, 500-599 dev (the tuning signal), 600-798 held-out test (reported, never
 used to choose). Used to choose conf/model/minilm.yaml's lr and max_epochs; prints dev and test

@@ -5,7 +5,8 @@ For each target language X with a file ``X-europarl.test.conll02`` next to the E
 eflomal aligner (conf/aligner/eflomal.yaml; it learns from all 799 pairs, which needs no labels),
 projects the gold English entities and scores the projections against X's gold labels on
 
-- dev: sentences 0-599 (the only sentences defaults may be tuned on, DESIGN §9),
+- dev: sentences 0-599 (the only sentences defaults may be tuned on:
+  docs/explanation/reproducibility.md),
 - test: sentences 600-798 (the test split of ``experiment=europarl``; report only), and
 - all: the whole corpus, as the reference work reports it (report only).
 

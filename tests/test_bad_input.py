@@ -406,7 +406,7 @@ def test_check_choices_names_the_group_and_its_options():
     )  # fmt: skip
     with pytest.raises(ConfigError, match=r"^unknown aligner 'nope': choose one of awesome, "):
         check_choices(["aligner=nope"])
-    with pytest.raises(ConfigError, match=r"^unknown data 'nope': choose one of conll2003, "):
+    with pytest.raises(ConfigError, match=r"^unknown data 'nope': choose one of conll, conll2003,"):
         check_choices(["data@source_data=nope"])
     with pytest.raises(ConfigError, match=r"^hydra.callbacks.x._target_='os.system': Hydra's"):
         check_choices(["+hydra.callbacks.x._target_=os.system"])

@@ -176,3 +176,23 @@ def test_wrong_scheme_is_reported_with_line_and_sentence(tmp_path):
 def test_tagged_sentence_refuses_length_mismatch():
     with pytest.raises(ValueError):
         TaggedSentence(["a", "b"], ["O"])
+
+
+def test_the_word_and_tag_columns_and_the_separator_are_settings(caplog):
+    from xner.data.conll import Columns
+
+    text = "B-PER\tNN\tJohn Smith\nO\tVB\tslept\n\nB-LOC\tNN\tLagos\n"
+    columns = Columns(word=2, tag=0, separator="tab")
+    with caplog.at_level("WARNING"):
+        first, second = parse_conll(text, "f.conll", columns=columns)
+    assert first.words == ["John_Smith", "slept"] and first.tags == ["B-PER", "O"]
+    assert first.columns == [["NN"], ["VB"]] and second.words == ["Lagos"]
+    assert "f.conll: 1 word(s) hold spaces, first at f.conll:1; read with _" in caplog.text
+    # the default separator splits at the space: the tag column 0 then holds no tag
+    with pytest.raises(DataError, match=r"f.conll:1: sentence 0: unknown tag 'John'"):
+        parse_conll("John\tB-PER\n", "f.conll", columns=Columns(word=1, tag=0))
+    with pytest.raises(DataError, match=r"token 'x' has no tag \(1 column\(s\); expected the word "
+                       r"in column 0 and the tag in column 2, from 0\)"):  # fmt: skip
+        parse_conll("x\n", "f.conll", columns=Columns(tag=2))
+    with pytest.raises(ValueError, match="separator must be one of whitespace, tab, not ';'"):
+        Columns(separator=";")

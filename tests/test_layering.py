@@ -1,4 +1,5 @@
-"""The import layers the README's "Layout" describes, checked on every import (lazy ones too)."""
+"""The import layers docs/explanation/architecture.md describes, checked on every import (lazy ones
+too)."""
 
 import ast
 from pathlib import Path

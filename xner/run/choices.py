@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xner.errors import ConfigError
+from xner.methods.settings import ROLES
 from xner.paths import CONF_DIR
 from xner.run.command_line import override_words, parsed_overrides
 from xner.run.overrides import group_options, hydra_node_problems
@@ -42,6 +43,7 @@ def check_choices(argv: Sequence[str], conf_dir: Path = CONF_DIR) -> None:
             raise ConfigError(f"{'; '.join(refused)}; refused")
         if override.is_delete() or group.startswith("hydra"):
             continue
+        check_setting(group)
         options = _options(conf_dir, group, extra)
         if options is None:
             continue
@@ -57,6 +59,33 @@ def check_choices(argv: Sequence[str], conf_dir: Path = CONF_DIR) -> None:
                     f"unknown {group} {value!r}: choose one of {', '.join(options)} "
                     f"(files in conf/{group}/)"
                 )
+
+
+def check_setting(key: str) -> None:
+    """Refuse an unknown key of a node whose keys xner knows (``model``, ``teacher``,
+    ``student``, their ``trainer``, ``trainer``, ``pipeline``) in xner's words, before Hydra
+    answers ``model.lrr=1`` with its hint to add the key with ``+``."""
+    parts = key.split(".")
+    if len(parts) < 2:
+        return
+    head, name = parts[0], parts[1]
+    if head in ROLES:
+        from xner.methods.settings import ModelSettings, check_keys, check_trainer_keys
+
+        check_keys(head, [name], ModelSettings.keys())
+        if name == "trainer" and len(parts) > 2:
+            check_trainer_keys(f"{head}.trainer", [parts[2]])
+    elif head == "trainer":
+        from xner.methods.settings import check_trainer_keys
+
+        check_trainer_keys("trainer", [name])
+    elif head == "pipeline":
+        from xner.pipeline.from_config import unknown_keys
+
+        sub = {parts[2]: None} if name == "backtranslation" and len(parts) > 2 else None
+        found = unknown_keys({name: sub})
+        if found:
+            raise ConfigError(found[0])
 
 
 def _options(conf_dir: Path, group: str, extra: Sequence[Path]) -> list[str] | None:

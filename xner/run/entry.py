@@ -26,7 +26,7 @@ from xner.run import signals
 from xner.run.app import one_line_errors
 from xner.run.callbacks import end_interrupted
 from xner.run.choices import check_choices
-from xner.run.command_line import override_words
+from xner.run.command_line import check_modes, hydra_help_argv, override_words
 from xner.run.stdout import stdout_may_close
 from xner.run.sweep import (
     defaults_of,
@@ -52,6 +52,10 @@ class SweepPlan:
     @classmethod
     def of(cls, argv: Sequence[str], config_name: str, columns: bool) -> "SweepPlan":
         """``columns``: a bare ``-m`` sweeps the gap table's columns (train.py)."""
+        check_modes(argv)
+        help_argv = hydra_help_argv(argv)
+        if help_argv is not None:
+            return cls(help_argv, multirun=False)
         multirun = any(a in ("-m", "--multirun") for a in argv)
         planned = plan(argv, defaults_of(config_name), multirun, columns)
         return cls(planned, multirun, job_overrides(planned) if multirun else [])

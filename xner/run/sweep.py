@@ -84,8 +84,9 @@ def plan(
         if projector is not None:
             argv.remove(projector.input_line)
         added.append("+variant=" + ",".join(gap_columns(projectors, search_dirs(argv))))
-    # beside the given overrides: argparse refuses overrides on both sides of an option (-m)
-    at = next((i for i, a in enumerate(argv) if a in words), len(argv))
+    # beside the given overrides (argparse refuses overrides on both sides of an option, -m),
+    # or before the options when none is given (``--info`` would take one as its argument)
+    at = next((i for i, a in enumerate(argv) if a in words), 0)
     return argv[:at] + added + argv[at:]
 
 

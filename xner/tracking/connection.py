@@ -4,7 +4,7 @@ name the store.
 The default store is a SQLite database under ``mlruns/`` with the artifacts beside it;
 ``MLFLOW_TRACKING_URI`` or ``tracking.uri=`` point every run elsewhere (e.g. a shared
 ``mlflow server``). A new SQLite database is created once, under a file lock, never by
-several jobs racing on its schema migrations (DESIGN.md §7).
+several jobs racing on its schema migrations (docs/explanation/architecture.md, known pitfalls).
 """
 
 import fcntl

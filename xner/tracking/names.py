@@ -13,7 +13,7 @@ NOTE_TAG = "mlflow.note.content"  # a run's description in the MLflow UI
 DATA_CONTEXT_TAG = "mlflow.data.context"  # on a dataset input: the split it is
 # MLflow >= 3.2 opens experiments in its GenAI view; this tag marks a classic ML experiment
 # (the UI's experiment-kind selector). MLflow 3.17's UI follows its workflow-type switch instead:
-# open `#/experiments/<id>/runs?workflowType=machine_learning` (README, "Reading the results").
+# open `#/experiments/<id>/runs?workflowType=machine_learning` (docs/how-to/read-results.md).
 EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 
 # Tags xner writes.

@@ -8,14 +8,16 @@ built by Hydra from ``conf/data/<name>.yaml`` (``_target_: xner.data.sources.<Cl
 
 - ``base.py``: :class:`Source` (checks, label drop, caps) and :class:`FileSource` (files
   under a root); ``roots.py``: the kinds of root and the download cache;
+- ``folder.py``: the ``{root}/{lang}/{split}.txt`` layout and ``data=conll``, your own files;
 - ``masakhaner.py``, ``europarl.py``, ``hf.py`` (WikiANN, CoNLL-2003), ``synthetic.py``: one
-  module per corpus layout.
+  module per corpus.
 """
 
 from xner.data.sources.base import DATA_HINT, SPLITS, FileSource, Source, check_name
 from xner.data.sources.europarl import Europarl
+from xner.data.sources.folder import ConllFolder, FolderSource
 from xner.data.sources.hf import CoNLL2003, HFSource, WikiANN, rows_to_sentences
-from xner.data.sources.masakhaner import FolderSource, MasakhaNER2
+from xner.data.sources.masakhaner import MasakhaNER2
 from xner.data.sources.roots import check_root, default_cache_dir, fetch, is_url
 from xner.data.sources.synthetic import Synthetic
 
@@ -23,6 +25,7 @@ __all__ = [
     "DATA_HINT",
     "SPLITS",
     "CoNLL2003",
+    "ConllFolder",
     "Europarl",
     "FileSource",
     "FolderSource",

@@ -8,7 +8,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from xner.data.conll import TaggedSentence, read_conll
+from xner.data.conll import LAYOUT, Columns, TaggedSentence, read_conll
+from xner.data.corpora import elsewhere
 from xner.data.sources.roots import Root, check_root, default_cache_dir, root_of
 from xner.data.tags import SCHEMES, filter_labels
 from xner.errors import ConfigError, DataError
@@ -107,6 +108,7 @@ class Source:
             choices = ", ".join(self.languages)
             raise ConfigError(
                 self.unknown_language.format(name=self.name, lang=lang, choices=choices)
+                + f"; {elsewhere(lang)}"
             )
 
     def _also_offers(self, lang: str) -> bool:
@@ -125,6 +127,8 @@ class Source:
 
 class FileSource(Source):
     """A source whose splits are CoNLL files under ``root`` (a local folder or https URL)."""
+
+    columns: Columns = LAYOUT  # where a line's word and tag are (data=conll: its settings)
 
     def __init__(self, root: str | os.PathLike | None, **options) -> None:
         name = options.get("name")  # a missing folder is named before any other bad option
@@ -146,7 +150,9 @@ class FileSource(Source):
         path = self.root.open(relative)
         if path is None:
             raise DataError(self._missing(lang, split, relative))
-        return read_conll(path, scheme=self.scheme, orphans=self.orphans, hint=DATA_HINT)
+        return read_conll(
+            path, scheme=self.scheme, orphans=self.orphans, hint=DATA_HINT, columns=self.columns
+        )
 
     def missing(self, lang: str, split: str) -> str:
         return self._missing(lang, split, self._file(lang, split))
