@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from xner.data.corpora import overrides_for
 from xner.errors import ConfigError
@@ -76,8 +76,10 @@ def plan(
         return list(argv)
     found = {o.key_or_group.lstrip("+~"): o for o in overrides}
     argv, added = list(argv), []
-    if "experiment" not in found:
-        added += _corpus_overrides(words, found, defaults)
+    preset = _experiment_choices(found.get("experiment"), search_dirs(argv))
+    if preset is not None:
+        defaults = {**defaults, **preset.pop("defaults")}
+        added += _corpus_overrides([*words, *preset.values()], found, defaults)
     if columns and multirun and not set(SELECTING) & set(found):
         projector = found.get("projector")
         projectors = _values(projector) if projector else [defaults["projector"]]
@@ -105,6 +107,26 @@ def _corpus_overrides(words: Sequence[str], found: dict, defaults: dict[str, str
             "give data= (and data@source_data=) or run one sweep per corpus"
         )
     return list(picks.pop())
+
+
+def _experiment_choices(experiment: Any, extra: Sequence[Path]) -> dict | None:
+    """What an ``experiment=`` preset sets that the corpus picks read: its ``data`` and
+    ``data@source_data`` choices (as overrides, so no pick replaces them) and its ``lang`` (under
+    ``defaults``); no preset: nothing set; several presets swept: None (no picks)."""
+    if experiment is None:
+        return {"defaults": {}}
+    names = _values(experiment)
+    path = group_files("experiment", extra).get(names[0]) if len(names) == 1 else None
+    if path is None:
+        return None
+    preset = OmegaConf.load(path)
+    chosen: dict = {"defaults": {"lang": str(preset.lang)} if "lang" in preset else {}}
+    for entry in preset.get("defaults") or []:
+        for key, value in (entry.items() if isinstance(entry, DictConfig) else []):
+            group = str(key).removeprefix("override ").lstrip("/")
+            if group in ("data", "data@source_data"):
+                chosen[group] = f"{group}={value}"
+    return chosen
 
 
 def defaults_of(config_name: str) -> dict[str, str]:
