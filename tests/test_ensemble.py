@@ -7,8 +7,8 @@ from mlflow.tracking import MlflowClient
 from helpers import CONF_DIR, composed, from_config, run_app, store_uri
 from xner.config import build
 from xner.errors import ConfigError
+from xner.method_kind import kind_of
 from xner.methods.ensemble import Ensemble, ensemble_tags, mixed, projection_distribution
-from xner.methods.kind import kind_of
 from xner.run.preflight import problems
 from xner.tracking.names import variant_name
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from xner.errors import ConfigError
 from xner.evaluation.bootstrap import Difference
 from xner.evaluation.gap import GAP, Cell, Table, method_family, student_column, with_role
-from xner.methods.kind import DISTILLATION
+from xner.method_kind import DISTILLATION
 from xner.tracking.names import NONDETERMINISTIC_TAG
 
 if TYPE_CHECKING:

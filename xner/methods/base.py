@@ -5,14 +5,14 @@ from typing import ClassVar
 
 from omegaconf import DictConfig
 
+from xner.method_kind import MethodKind
 from xner.methods.context import RunContext
-from xner.methods.kind import MethodKind
 from xner.methods.results import report
 from xner.tracking.names import TARGET_DEV_TAG
 
 
 class Method(ABC):
-    #: What the method is (:mod:`xner.methods.kind`): each subclass declares its own.
+    #: What the method is (:mod:`xner.method_kind`): each subclass declares its own.
     kind: ClassVar[MethodKind]
     #: Methods that claim no target labels never select checkpoints on target dev labels.
     zero_shot: bool = True

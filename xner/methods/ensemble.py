@@ -28,8 +28,8 @@ import numpy as np
 
 from xner.data.tags import OUTSIDE
 from xner.errors import ConfigError
+from xner.method_kind import PROJECTION, TRANSLATE_TEST, TRANSLATE_TRAIN, MethodKind
 from xner.methods.context import RunContext
-from xner.methods.kind import PROJECTION, TRANSLATE_TEST, TRANSLATE_TRAIN, MethodKind
 from xner.methods.results import Scoring, report
 from xner.methods.translate_test import translate_test_pipeline
 from xner.methods.translate_train import TranslateTrain

@@ -18,9 +18,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from xner.data.conll import untagged
 from xner.errors import ConfigError, XnerError
+from xner.method_kind import DISTILLATION, SOURCES, MethodKind
 from xner.methods.base import Method
 from xner.methods.context import RunContext
-from xner.methods.kind import DISTILLATION, SOURCES, MethodKind
 from xner.methods.results import Scoring
 from xner.methods.teacher_weights import (
     PARAM,

@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from xner.config import check_targets
 from xner.data.sources import check_root
 from xner.errors import ConfigError, XnerError
-from xner.methods.kind import source_langs
+from xner.method_kind import source_langs
 from xner.paths import safe_name
 from xner.run import signals
 from xner.tracking.abandoned import find_finished_run, mark_abandoned_runs

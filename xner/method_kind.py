@@ -110,7 +110,7 @@ def method_class(target: str) -> type:
     if not isinstance(getattr(found, "kind", None), MethodKind):
         raise ConfigError(
             f"method._target_ {target}: the class declares no kind "
-            "(a class attribute kind = MethodKind(...), xner.methods.kind)"
+            "(a class attribute kind = MethodKind(...), xner.method_kind)"
         )
     return found
 
