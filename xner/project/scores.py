@@ -7,16 +7,18 @@ Every function returns a float matrix [source entities, candidates], candidates 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 
 from xner.data.entity import Entity
 from xner.errors import ConfigError, DataError
+from xner.options import one_of
 
 NER_ALPHA = 1.15
 NER_CUTOFF = 0.05
 NMT_CUTOFF = 0.1
-SCORES = ("align", "ner", "nmt", "sim", "fused")
+Score = Literal["align", "ner", "nmt", "sim", "fused"]
 
 
 class NMTScorer(ABC):
@@ -49,7 +51,7 @@ def align_scores(
     return 2.0 * inside / (src_lengths[:, None] + (ends - starts)[None, :])
 
 
-ALPHA_RULES = ("argmax", "all")
+AlphaRule = Literal["argmax", "all"]
 
 
 def ner_scores(
@@ -72,8 +74,7 @@ def ner_scores(
     mean_l; otherwise every entity scores the class-agnostic max over l. Scores not above
     ``cutoff`` are 0. A class with only B- or only I- uses that column for both (thesis).
     """
-    if alpha_rule not in ALPHA_RULES:
-        raise ConfigError(f"projector.ner_alpha_rule={alpha_rule!r}; choose argmax or all")
+    one_of("projector.ner_alpha_rule", alpha_rule, get_args(AlphaRule))
     probs = np.asarray(probs, dtype=np.float64)
     n_tgt = int(ends.max()) if len(ends) else 0
     if probs.ndim != 2 or probs.shape[1] != len(label_names) or probs.shape[0] < n_tgt:
