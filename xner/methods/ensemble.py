@@ -34,6 +34,7 @@ from xner.methods.results import Scoring, report
 from xner.methods.translate_test import translate_test_pipeline
 from xner.methods.translate_train import TranslateTrain
 from xner.models.decoding import decode
+from xner.options import Range, in_range
 from xner.pipeline.pipeline import translate_test
 
 
@@ -82,10 +83,7 @@ def ensemble_tags(
 
 
 def _share(name: str, value: float) -> float:
-    value = float(value)
-    if not 0.0 <= value <= 1.0:
-        raise ConfigError(f"method.{name}={value}: choose a value between 0 and 1")
-    return value
+    return float(in_range(f"method.{name}", value, Range(0, 1)))
 
 
 class Ensemble(TranslateTrain):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from xner.errors import ConfigError
+from xner.options import one_of
 
 SIMILARITY = "similarity"
 FEATURES_STAGE = "sentence_features"
@@ -49,11 +50,7 @@ def similarity_settings(node: Mapping | None) -> tuple[str, Any]:
     from xner.models.language_similarity import SimilaritySettings
 
     given = dict(node or {})
-    role = str(given.pop("encoder", "teacher"))
-    if role not in ENCODER_ROLES:
-        raise ConfigError(
-            f"method.similarity.encoder={role!r}: choose from {', '.join(ENCODER_ROLES)}"
-        )
+    role = one_of("method.similarity.encoder", str(given.pop("encoder", "teacher")), ENCODER_ROLES)
     known = set(SimilaritySettings.__dataclass_fields__)
     unknown = sorted(set(given) - known)
     if unknown:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from xner.errors import ConfigError
+from xner.options import one_of
 
 SEQ2SEQ_FAMILIES = ("m2m100", "nllb", "marian")
 ENCODER_FAMILIES = ("xlm-roberta", "bert")
@@ -43,8 +44,7 @@ def _start(
     seed: int,
 ) -> Path:
     """Check the builder's arguments, create ``folder`` and seed torch; returns the folder."""
-    if family not in families:
-        raise ConfigError(f"tiny {kind} family {family!r}: choose one of {families}")
+    one_of(f"tiny {kind} family", family, families)
     if not corpus:
         raise ConfigError("a tiny model needs a non-empty corpus to train its tokenizer")
     import torch
