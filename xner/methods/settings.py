@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from xner.config import META_KEYS, build, group_config
 from xner.errors import ConfigError
+from xner.options import one_of
 
 # Model nodes a job may train or load: `model` (the source model of every method) and the two
 # roles of teacher-student learning, which follow `model` unless chosen (conf/model/same.yaml).
@@ -88,8 +89,7 @@ def lightning_arguments() -> tuple[str, ...]:
 
 def model_node(cfg: DictConfig, role: str = "model") -> DictConfig:
     """The config node of a model role, its keys checked."""
-    if role not in ROLES:
-        raise ValueError(f"unknown model role {role!r} (choose from {', '.join(ROLES)})")
+    one_of("model role", role, ROLES, error=ValueError)
     node = cfg[role]
     check_keys(role, node.keys(), ModelSettings.keys())
     check_trainer_keys(f"{role}.trainer", (node.get("trainer") or {}).keys())

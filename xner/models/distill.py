@@ -20,7 +20,7 @@ different label sets (or orders) are mapped onto one label list first (:func:`al
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
@@ -30,8 +30,10 @@ from torch import nn
 from xner.data.tags import OUTSIDE, iob2_tag_names
 from xner.errors import ConfigError
 from xner.models.classifier import TokenClassifier
+from xner.options import Range, in_range, one_of
 
-LOSSES = ("mse", "kl", "hard")
+Loss = Literal["mse", "kl", "hard"]
+LOSSES = get_args(Loss)
 _EPS = 1e-12
 
 
@@ -51,9 +53,8 @@ def distillation_loss(
         teacher_t = torch.softmax(torch.log(teacher_probs.clamp_min(_EPS)) / t, dim=-1)
         student_log_t = torch.log_softmax(student_logits / t, dim=-1)
         return F.kl_div(student_log_t, teacher_t, reduction="batchmean") * t * t
-    if kind == "hard":
-        return F.cross_entropy(student_logits, teacher_probs.argmax(dim=-1))
-    raise ConfigError(f"unknown distillation loss {kind!r} (choose from {', '.join(LOSSES)})")
+    one_of("method.loss", kind, LOSSES)
+    return F.cross_entropy(student_logits, teacher_probs.argmax(dim=-1))
 
 
 def teacher_alphas(n_teachers: int, weights: Sequence[float] | None = None) -> np.ndarray:
@@ -180,12 +181,8 @@ class DistillationModule(TokenClassifier):
         **classifier: Any,
     ):
         """``classifier``: the TokenClassifier's own arguments (lr, max_length, stride...)."""
-        if loss not in LOSSES:
-            raise ConfigError(
-                f"unknown distillation loss {loss!r} (choose from {', '.join(LOSSES)})"
-            )
-        if temperature <= 0:
-            raise ConfigError(f"distillation temperature must be positive, got {temperature}")
+        one_of("method.loss", loss, LOSSES)
+        in_range("method.temperature", temperature, Range(0, open_low=True))
         super().__init__(checkpoint, label_names, **classifier)
         self.frozen_layers = freeze_bottom(self.model, int(freeze_layers), bool(freeze_embeddings))
         self.save_hyperparameters(
