@@ -122,7 +122,7 @@ class Ensemble(TranslateTrain):
         with ctx.measured("evaluate"):
             predicted = module.predict_words([s.words for s in test])
         names = list(module.label_names)
-        mode = str(module.hparams.get("decode", "viterbi"))
+        mode = module.settings.decode
         tags, unknown = [], 0
         for (_, probs), sentence in zip(predicted, result.sentences, strict=True):
             sentence_tags, n = ensemble_tags(

@@ -91,10 +91,10 @@ def cached_features(ctx: Any, role: str, sentences: list[list[str]]) -> tuple[np
     from xner.pipeline.cache import fingerprint
 
     training = Training(ctx)
-    node = training.model_config(role)
-    checkpoint = str(node["checkpoint"])
+    own = training.model_settings(role)
+    checkpoint = str(own.checkpoint)
     check_checkpoint(resolve_checkpoint(checkpoint), f"{role}.checkpoint")
-    max_length = node.get("max_length")
+    max_length = own.max_length
     config = {"encoder": checkpoint, "max_length": max_length, "pooling": "mean", "layer": "last"}
 
     def compute() -> dict:

@@ -20,7 +20,7 @@ different label sets (or orders) are mapped onto one label list first (:func:`al
 """
 
 from collections.abc import Sequence
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
 import numpy as np
 import torch
@@ -30,6 +30,7 @@ from torch import nn
 from xner.data.tags import OUTSIDE, iob2_tag_names
 from xner.errors import ConfigError
 from xner.models.classifier import TokenClassifier
+from xner.models.settings import ModelSettings
 from xner.options import Range, in_range, one_of
 
 Loss = Literal["mse", "kl", "hard"]
@@ -171,28 +172,20 @@ class DistillationModule(TokenClassifier):
 
     def __init__(
         self,
-        checkpoint: str,
+        settings: ModelSettings,
         label_names: Sequence[str] | None = None,
         *,
-        loss: str = "mse",
-        temperature: float = 1.0,
-        freeze_layers: int = 3,
-        freeze_embeddings: bool = True,
-        **classifier: Any,
+        loss: Loss,
+        temperature: float,
     ):
-        """``classifier``: the TokenClassifier's own arguments (lr, max_length, stride...)."""
+        """``settings``: the student's (its frozen layers included); ``loss`` and
+        ``temperature``: the method's (conf/method/teacher_student.yaml)."""
         one_of("method.loss", loss, LOSSES)
         in_range("method.temperature", temperature, Range(0, open_low=True))
-        super().__init__(checkpoint, label_names, **classifier)
-        self.frozen_layers = freeze_bottom(self.model, int(freeze_layers), bool(freeze_embeddings))
-        self.save_hyperparameters(
-            {
-                **self.hparams,
-                "loss": loss,
-                "temperature": float(temperature),
-                "freeze_layers": int(freeze_layers),
-                "freeze_embeddings": bool(freeze_embeddings),
-            }
+        super().__init__(settings, label_names)
+        self.loss, self.temperature = loss, float(temperature)
+        self.frozen_layers = freeze_bottom(
+            self.model, int(settings.freeze_layers), bool(settings.freeze_embeddings)
         )
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
@@ -201,8 +194,8 @@ class DistillationModule(TokenClassifier):
         loss = distillation_loss(
             logits[mask].float(),
             batch["soft_targets"][mask],
-            self.hparams.loss,
-            self.hparams.temperature,
+            self.loss,
+            self.temperature,
         )
         self.log("train/loss", loss, on_step=True, on_epoch=False, batch_size=len(logits))
         return loss
