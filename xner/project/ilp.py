@@ -144,21 +144,7 @@ class ILPProjector(Projector):
             lengths = np.fromiter((e.length for e in src_entities), np.int64, len(src_entities))
             parts["align"] = align_scores(counts, lengths, starts, ends)
         if self._uses("ner"):
-            if inputs is None or inputs.ner_probs is None or inputs.label_names is None:
-                raise ConfigError(
-                    "projector.score uses 'ner' but no target NER probabilities given"
-                )
-            parts["ner"] = ner_scores(
-                src_entities,
-                inputs.ner_probs,
-                inputs.label_names,
-                starts,
-                ends,
-                self.ner_alpha,
-                self.ner_cutoff,
-                self.ner_alpha_rule,
-                self.ner_per_class,
-            )
+            parts["ner"] = self._ner_scores(src_entities, starts, ends, inputs)
         if self._uses("nmt"):
             if inputs is None or inputs.nmt is None:
                 raise ConfigError("projector.score uses 'nmt' but no NMT scorer given")
@@ -172,10 +158,37 @@ class ILPProjector(Projector):
         scores = parts[self.score] if self.score != "fused" else fused_scores(parts, self.weights)
         if self.restrict and set(parts) == {"align"} and counts is not None:
             scores = np.where(aligned_window(counts, starts, ends), scores, -np.inf)
-        if self.stop_words:
-            stop = np.concatenate([[0], np.cumsum([w in self.stop_words for w in tgt_words])])
-            scores = np.where((stop[ends] > stop[starts])[None, :], -np.inf, scores)
-        return starts, ends, scores
+        return starts, ends, self._without_stop_words(scores, tgt_words, starts, ends)
+
+    def _ner_scores(
+        self,
+        src_entities: Sequence[Entity],
+        starts: np.ndarray,
+        ends: np.ndarray,
+        inputs: ScoreInputs | None,
+    ) -> np.ndarray:
+        if inputs is None or inputs.ner_probs is None or inputs.label_names is None:
+            raise ConfigError("projector.score uses 'ner' but no target NER probabilities given")
+        return ner_scores(
+            src_entities,
+            inputs.ner_probs,
+            inputs.label_names,
+            starts,
+            ends,
+            self.ner_alpha,
+            self.ner_cutoff,
+            self.ner_alpha_rule,
+            self.ner_per_class,
+        )
+
+    def _without_stop_words(
+        self, scores: np.ndarray, tgt_words: Sequence[str], starts: np.ndarray, ends: np.ndarray
+    ) -> np.ndarray:
+        """``scores`` with every candidate that contains a stop word at -inf."""
+        if not self.stop_words:
+            return scores
+        stop = np.concatenate([[0], np.cumsum([w in self.stop_words for w in tgt_words])])
+        return np.where((stop[ends] > stop[starts])[None, :], -np.inf, scores)
 
     def _problem(self, starts: np.ndarray, ends: np.ndarray, scores: np.ndarray) -> _Problem:
         keep = (scores > 0) & (scores >= self.min_score)
