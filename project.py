@@ -10,8 +10,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from xner.config import build, register_resolvers
 from xner.data.conll import format_conll
+from xner.method_kind import method_class, method_target
 from xner.methods.context import RunContext
-from xner.methods.kind import method_class, method_target
 from xner.methods.results import publish, report
 from xner.methods.translate_test import TranslateTest
 from xner.methods.translate_train import TranslateTrain

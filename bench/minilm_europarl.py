@@ -20,8 +20,10 @@ sys.path.insert(0, str(ROOT))
 
 from xner.data.conll import read_conll  # noqa: E402
 from xner.data.tags import iob2_tag_names, label_set  # noqa: E402
+from xner.methods.settings import shipped_model  # noqa: E402
 from xner.models.classifier import TokenClassifier  # noqa: E402
 from xner.models.datamodule import NERDataModule  # noqa: E402
+from xner.models.settings import TrainerSettings  # noqa: E402
 from xner.models.trainer import build_trainer, seed_everything  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "europarl"
@@ -32,20 +34,23 @@ def run(lang: str, lr: float, batch_size: int, epochs: int, warmup: float, seed:
     train, dev, test = sentences[:500], sentences[500:600], sentences[600:]
     names = iob2_tag_names(label_set([s.tags for s in sentences]))
     seed_everything(seed)
-    model = TokenClassifier("minilm", names, lr=lr, warmup_ratio=warmup)
-    dm = NERDataModule(
-        model.tokenizer, names, train=train, test=test, batch_size=batch_size, seed=seed
+    settings = shipped_model(
+        "minilm", lr=lr, warmup_ratio=warmup, batch_size=batch_size, eval_batch_size=None
     )
-    dev_dm = NERDataModule(model.tokenizer, names, test=dev, batch_size=batch_size, seed=seed)
+    model = TokenClassifier(settings, names)
+    dm = NERDataModule(settings, model.tokenizer, names, train=train, test=test, seed=seed)
+    dev_dm = NERDataModule(settings, model.tokenizer, names, test=dev, seed=seed)
     trainer = build_trainer(
-        {
-            "max_epochs": epochs,
-            "accelerator": "cpu",
-            "enable_progress_bar": False,
-            "enable_model_summary": False,
-            "gradient_clip_val": 1.0,
-            "deterministic": True,
-        }
+        TrainerSettings(
+            patience=3,
+            progress_refresh_rate=20,
+            max_epochs=epochs,
+            accelerator="cpu",
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            gradient_clip_val=1.0,
+            deterministic=True,
+        )
     )
     trainer.fit(model, datamodule=dm)
     (metrics,) = trainer.test(model, datamodule=dm, verbose=False)

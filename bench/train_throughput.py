@@ -20,8 +20,10 @@ sys.path.insert(0, str(ROOT))
 
 from xner.data.conll import read_conll  # noqa: E402
 from xner.data.tags import iob2_tag_names, label_set  # noqa: E402
+from xner.methods.settings import shipped_model  # noqa: E402
 from xner.models.classifier import TokenClassifier  # noqa: E402
 from xner.models.datamodule import NERDataModule  # noqa: E402
+from xner.models.settings import TrainerSettings  # noqa: E402
 from xner.models.trainer import build_trainer, seed_everything  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "europarl" / "en-europarl.test.conll02"
@@ -45,22 +47,29 @@ class _Timer:
         self.start = self.seconds = 0.0
 
 
+def _minilm(batch_size: int):
+    """MiniLM's shipped settings at lr 1e-4 and this batch size (evaluation too)."""
+    return shipped_model("minilm", lr=1e-4, batch_size=batch_size, eval_batch_size=None)
+
+
 def lightning_epoch(names, sentences, batch_size: int, refresh: int) -> float:
     seed_everything(0)
-    model = TokenClassifier("minilm", names, lr=1e-4)
-    dm = NERDataModule(model.tokenizer, names, train=sentences, batch_size=batch_size, seed=0)
+    settings = _minilm(batch_size)
+    model = TokenClassifier(settings, names)
+    dm = NERDataModule(settings, model.tokenizer, names, train=sentences, seed=0)
     timer = _Timer()
     trainer = build_trainer(
-        {
-            "max_epochs": 1,
-            "accelerator": "cpu",
-            "enable_progress_bar": refresh > 0,
-            "progress_refresh_rate": max(refresh, 1),
-            "enable_model_summary": False,
-            "gradient_clip_val": CLIP,
-            "log_every_n_steps": 50,
-            "deterministic": True,
-        },
+        TrainerSettings(
+            patience=3,
+            progress_refresh_rate=max(refresh, 1),
+            max_epochs=1,
+            accelerator="cpu",
+            enable_progress_bar=refresh > 0,
+            enable_model_summary=False,
+            gradient_clip_val=CLIP,
+            log_every_n_steps=50,
+            deterministic=True,
+        ),
         callbacks=[timer.callback],
     )
     trainer.fit(model, datamodule=dm)
@@ -70,8 +79,9 @@ def lightning_epoch(names, sentences, batch_size: int, refresh: int) -> float:
 def bare_epoch(names, sentences, batch_size: int) -> float:
     seed_everything(0)
     torch.use_deterministic_algorithms(True)  # as Trainer(deterministic=True) does
-    module = TokenClassifier("minilm", names, lr=1e-4)
-    dm = NERDataModule(module.tokenizer, names, train=sentences, batch_size=batch_size, seed=0)
+    settings = _minilm(batch_size)
+    module = TokenClassifier(settings, names)
+    dm = NERDataModule(settings, module.tokenizer, names, train=sentences, seed=0)
     loader = dm.train_dataloader()
     model = module.model
     model.train()
@@ -100,8 +110,9 @@ def bare_epoch(names, sentences, batch_size: int) -> float:
 
 
 def count_tokens(names, sentences, batch_size: int) -> int:
-    module_tok = TokenClassifier("minilm", names).tokenizer
-    dm = NERDataModule(module_tok, names, train=sentences, batch_size=batch_size, seed=0)
+    settings = _minilm(batch_size)
+    module_tok = TokenClassifier(settings, names).tokenizer
+    dm = NERDataModule(settings, module_tok, names, train=sentences, seed=0)
     return sum(int(b["attention_mask"].sum()) for b in dm.train_dataloader())
 
 

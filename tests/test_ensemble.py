@@ -7,8 +7,8 @@ from mlflow.tracking import MlflowClient
 from helpers import CONF_DIR, composed, from_config, run_app, store_uri
 from xner.config import build
 from xner.errors import ConfigError
+from xner.method_kind import kind_of
 from xner.methods.ensemble import Ensemble, ensemble_tags, mixed, projection_distribution
-from xner.methods.kind import kind_of
 from xner.run.preflight import problems
 from xner.tracking.names import variant_name
 
@@ -68,7 +68,7 @@ def test_the_constrained_decoder_repairs_an_i_after_o():
 
 
 def test_weight_and_smoothing_are_shares():
-    with pytest.raises(ConfigError, match=r"method.weight=1.5: choose a value between 0 and 1"):
+    with pytest.raises(ConfigError, match=r"method.weight=1.5: must be in \[0, 1\]"):
         from_config("method", "ensemble", weight=1.5)
     with pytest.raises(ConfigError, match=r"method.smoothing=-0.1"):
         from_config("method", "ensemble", smoothing=-0.1)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import from_config
 from xner.data.conll import TaggedSentence
 from xner.errors import ConfigError
 from xner.models.classifier import TokenClassifier
@@ -13,10 +14,13 @@ from xner.models.datamodule import BucketBatchSampler, NERDataModule
 from xner.models.distill import DistillationModule, combine_teachers, distillation_loss
 from xner.models.features import IGNORE_INDEX, encode_words, merge_windows
 from xner.models.registry import minilm_path, resolve_checkpoint
+from xner.models.settings import TrainerSettings
 from xner.models.trainer import build_trainer, seed_everything
 
 LABELS = ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
 TRAINER = {
+    "patience": 3,
+    "progress_refresh_rate": 20,
     "max_epochs": 1,
     "accelerator": "cpu",
     "devices": 1,
@@ -98,22 +102,21 @@ def test_bucket_sampler_is_a_seeded_permutation_of_length_sorted_batches():
     assert sorted(map(sorted, sampler)) == sorted(map(sorted, batches))
 
 
+def _minilm(**settings):
+    """conf/model/minilm.yaml's settings, small windows and batches (eval: the same size)."""
+    small = {"max_length": 32, "stride": 8, "batch_size": 4, "eval_batch_size": None}
+    return from_config("model", "minilm", **{**small, **settings})
+
+
 def _fit(seed: int, tmp_path=None):
     seed_everything(seed)
-    model = TokenClassifier("minilm", LABELS, lr=1e-4, max_length=32, stride=8)
+    settings = _minilm(lr=1e-4)
+    model = TokenClassifier(settings, LABELS)
     data = _corpus()
     dm = NERDataModule(
-        model.tokenizer,
-        LABELS,
-        train=data,
-        val=data[:8],
-        test=data[:8],
-        batch_size=4,
-        max_length=32,
-        stride=8,
-        seed=seed,
+        settings, model.tokenizer, LABELS, train=data, val=data[:8], test=data[:8], seed=seed
     )
-    trainer = build_trainer(TRAINER, has_val=True, checkpoint_dir=tmp_path)
+    trainer = build_trainer(TrainerSettings(**TRAINER), has_val=True, checkpoint_dir=tmp_path)
     trainer.fit(model, datamodule=dm)
     (metrics,) = trainer.test(model, datamodule=dm, verbose=False)
     return model, metrics
@@ -135,13 +138,13 @@ def test_classifier_trains_logs_word_level_f1_and_is_repeatable(tmp_path):
     np.testing.assert_array_equal(again.predict_words([sentence])[0][1], probs)
 
     folder = model.save_hf(tmp_path / "hf")
-    reloaded = TokenClassifier(str(folder))
+    reloaded = TokenClassifier(model.settings, checkpoint=str(folder))
     assert reloaded.label_names == LABELS
     np.testing.assert_allclose(reloaded.predict_words([sentence])[0][1], probs, atol=1e-6)
 
 
 def test_two_thousand_word_sentence_gets_one_prediction_per_word():
-    model = TokenClassifier("minilm", LABELS, max_length=64, stride=16)
+    model = TokenClassifier(_minilm(max_length=64, stride=16), LABELS)
     words = ["Anna", "lives", "in", "Berlin", "antidisestablishment"] * 400
     ((tags, probs),) = model.predict_words([words])
     assert len(tags) == 2000 and probs.shape == (2000, len(LABELS))
@@ -188,7 +191,8 @@ def test_multi_teacher_soft_labels_are_weighted_averages():
 
 def test_student_freezes_embeddings_and_bottom_layers_and_distils(tmp_path):
     seed_everything(0)
-    student = DistillationModule("minilm", LABELS, freeze_layers=3, max_length=32, stride=8)
+    settings = _minilm(freeze_layers=3, lr=5e-5)
+    student = DistillationModule(settings, LABELS, loss="mse", temperature=1.0)
     bert = student.model.bert
     assert not any(p.requires_grad for p in bert.embeddings.parameters())
     frozen = [all(not p.requires_grad for p in layer.parameters()) for layer in bert.encoder.layer]
@@ -199,16 +203,9 @@ def test_student_freezes_embeddings_and_bottom_layers_and_distils(tmp_path):
     unlabelled = [TaggedSentence(s.words, ["O"] * len(s)) for s in data]
     soft = [np.full((len(s), len(LABELS)), 1 / len(LABELS), dtype=np.float32) for s in data]
     dm = NERDataModule(
-        student.tokenizer,
-        LABELS,
-        train=unlabelled,
-        test=data,
-        train_soft=soft,
-        batch_size=4,
-        max_length=32,
-        stride=8,
+        settings, student.tokenizer, LABELS, train=unlabelled, test=data, train_soft=soft
     )
-    trainer = build_trainer(TRAINER)
+    trainer = build_trainer(TrainerSettings(**TRAINER))
     before = student.model.classifier.weight.detach().clone()
     trainer.fit(student, datamodule=dm)
     assert not torch.equal(before, student.model.classifier.weight)

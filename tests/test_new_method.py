@@ -11,7 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from helpers import app_arguments, clean_env, composed, store_uri
 from xner.config import EXTRA_TARGETS_VARIABLE, register_resolvers
-from xner.methods.kind import kind_of
+from xner.method_kind import kind_of
 from xner.run.preflight import problems
 from xner.run.sweep import defaults_of, job_overrides, plan, sweep_problems
 from xner.run.variants import register_variants
@@ -19,7 +19,7 @@ from xner.tracking.names import variant_name
 
 PROBE = '''
 from xner.methods.base import Method
-from xner.methods.kind import NEVER, PROJECTION, MethodKind
+from xner.method_kind import NEVER, PROJECTION, MethodKind
 from xner.methods.results import report
 
 
@@ -132,7 +132,7 @@ def test_a_bare_sweep_runs_the_new_method_into_the_gap_table_and_run_names(
 def test_own_modules_need_the_users_opt_in_and_a_declaration(probe, monkeypatch):
     from xner.config import check_targets
     from xner.errors import ConfigError
-    from xner.methods.kind import method_class
+    from xner.method_kind import method_class
 
     tmp_path, _ = probe
     assert method_class("probe_methods.Probe").kind.name == "probe"

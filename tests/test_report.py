@@ -384,7 +384,7 @@ def test_rows_name_the_dataset_when_several():
 
 
 def test_unknown_format_is_a_config_error():
-    with pytest.raises(ConfigError, match="unknown report format"):
+    with pytest.raises(ConfigError, match="report format='.*': choose one of markdown"):
         render(gap_table(counted_records()), "html")
 
 

@@ -155,7 +155,7 @@ def test_a_pickled_cached_model_is_refused_in_one_line(poisoned_checkpoint):
 
     folder, marker = poisoned_checkpoint
     with pytest.raises(ConfigError) as err:
-        TokenClassifier(str(folder), label_names=["O", "B-PER", "I-PER"])
+        TokenClassifier(from_config("model", "minilm"), ["O", "B-PER", "I-PER"], str(folder))
     assert str(err.value) == (
         f"model checkpoint {str(folder)!r}: its weights file holds pickled objects other than "
         "tensors; refused (torch.load weights_only=True). Use a safetensors checkpoint you trust"

@@ -59,7 +59,7 @@ def test_to_iob2_dispatch():
     assert to_iob2(["S-PER"], "bioes") == ["B-PER"]
     with pytest.raises(ValueError, match="tag 'E-PER' is not IOB2"):
         to_iob2(["B-PER", "E-PER"], "iob2")
-    with pytest.raises(ValueError, match="unknown tag scheme 'bilou'"):
+    with pytest.raises(ValueError, match="scheme='bilou': choose one of iob2"):
         to_iob2(["O"], "bilou")
 
 

@@ -2,11 +2,15 @@
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
+from typing import Literal, get_args
 
 from xner.errors import DataError
 
 Link = tuple[int, int]
 SentencePair = tuple[Sequence[str], Sequence[str]]
+# What the pipeline aligns the target with: the target itself or its back-translation.
+Via = Literal["direct", "backtranslation"]
+VIAS = get_args(Via)
 
 
 class Aligner(ABC):
@@ -17,7 +21,7 @@ class Aligner(ABC):
     """
 
     learns_from_text = False
-    via = "direct"  # direct | backtranslation: what the pipeline aligns the target with
+    via: Via = "direct"
 
     @abstractmethod
     def align(self, pairs: Sequence[SentencePair]) -> list[set[Link]]: ...

@@ -13,22 +13,17 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Literal, get_args
 
-from xner.align.base import Aligner, Link, SentencePair, check_links
+from xner.align.base import Aligner, Link, SentencePair, Via, check_links
 from xner.align.eflomal_seed import run_eflomal
 from xner.data.spelling import char_ngrams
 from xner.errors import ConfigError, DataError
+from xner.options import Range, check_fields, one_of
 
-SYMMETRIZE = ("forward", "reverse", "intersection", "union", "grow-diag-final-and")
-VOTE_ON = ("links", "directions")
-
-
-def _intersection(fwd: set[Link], rev: set[Link]) -> set[Link]:
-    return fwd & rev
-
-
-def _union(fwd: set[Link], rev: set[Link]) -> set[Link]:
-    return fwd | rev
+Symmetrize = Literal["forward", "reverse", "intersection", "union", "grow-diag-final-and"]
+SYMMETRIZE = get_args(Symmetrize)
 
 
 def grow_diag_final_and(fwd: set[Link], rev: set[Link]) -> set[Link]:
@@ -59,19 +54,18 @@ def grow_diag_final_and(fwd: set[Link], rev: set[Link]) -> set[Link]:
     return links
 
 
+_SYMMETRIZERS: dict[str, Callable[[set[Link], set[Link]], set[Link]]] = {
+    "forward": lambda fwd, rev: set(fwd),
+    "reverse": lambda fwd, rev: set(rev),
+    "intersection": lambda fwd, rev: fwd & rev,
+    "union": lambda fwd, rev: fwd | rev,
+    "grow-diag-final-and": grow_diag_final_and,
+}
+
+
 def symmetrize(fwd: set[Link], rev: set[Link], mode: str) -> set[Link]:
     """Combine forward and reverse links with one of ``SYMMETRIZE``."""
-    if mode == "forward":
-        return set(fwd)
-    if mode == "reverse":
-        return set(rev)
-    if mode == "intersection":
-        return _intersection(fwd, rev)
-    if mode == "union":
-        return _union(fwd, rev)
-    if mode == "grow-diag-final-and":
-        return grow_diag_final_and(fwd, rev)
-    raise ConfigError(f"unknown symmetrize mode {mode!r}; choose one of {', '.join(SYMMETRIZE)}")
+    return _SYMMETRIZERS[one_of("aligner.symmetrize", mode, SYMMETRIZE)](fwd, rev)
 
 
 def vote(link_sets: Sequence[Sequence[set[Link]]], min_votes: int) -> list[set[Link]]:
@@ -99,6 +93,7 @@ def _read_links(path: str, n: int) -> list[set[Link]]:
     return out
 
 
+@dataclass(eq=False, kw_only=True)
 class EflomalAligner(Aligner):
     """eflomal trained on the pairs being aligned plus all other parallel text it is given.
 
@@ -110,60 +105,31 @@ class EflomalAligner(Aligner):
 
     learns_from_text = True
 
-    def __init__(
-        self,
-        *,
-        symmetrize: str,
-        runs: int,
-        min_votes: int,
-        vote_on: str,
-        model: int,
-        n_samplers: int,
-        rel_iterations: float,
-        null_prior: float,
-        lowercase: bool,
-        identical_prior: float,
-        ortho_prior: float,
-        ortho_threshold: float,
-        stem: int,
-        extra_source: str | None,
-        extra_target: str | None,
-        via: str,
-        seed: int | None,
-    ) -> None:
-        if symmetrize not in SYMMETRIZE:
-            raise ConfigError(
-                f"aligner.symmetrize={symmetrize!r}; choose one of {', '.join(SYMMETRIZE)}"
-            )
-        if vote_on not in VOTE_ON:
-            raise ConfigError(f"aligner.vote_on={vote_on!r}; choose one of {', '.join(VOTE_ON)}")
-        if runs < 1 or not 1 <= min_votes <= runs:
-            raise ConfigError(
-                f"aligner: need runs >= 1 and 1 <= min_votes <= runs, got {runs}, {min_votes}"
-            )
-        if (extra_source is None) != (extra_target is None):
+    symmetrize: Symmetrize
+    runs: Annotated[int, Range(1)]
+    min_votes: Annotated[int, Range(1)]  # at most runs
+    vote_on: Literal["directions", "links"]
+    model: Literal[1, 2, 3]
+    n_samplers: Annotated[int, Range(1)]
+    rel_iterations: float
+    null_prior: float
+    lowercase: bool
+    identical_prior: float
+    ortho_prior: float
+    ortho_threshold: float
+    stem: Annotated[int, Range(0)]  # 0: off
+    extra_source: str | None
+    extra_target: str | None
+    via: Via
+    seed: int | None
+
+    def __post_init__(self) -> None:
+        check_fields(self, "aligner")
+        if self.min_votes > self.runs:
+            raise ConfigError(f"aligner.min_votes={self.min_votes}: must be <= runs ({self.runs})")
+        if (self.extra_source is None) != (self.extra_target is None):
             raise ConfigError("aligner: give both extra_source and extra_target, or neither")
-        if stem < 0:
-            raise ConfigError(f"aligner.stem={stem}; give a prefix length >= 1, or 0 for off")
-        if via not in ("direct", "backtranslation"):
-            raise ConfigError(f"aligner.via={via!r}; choose direct or backtranslation")
-        self.symmetrize = symmetrize
-        self.runs = runs
-        self.min_votes = min_votes
-        self.vote_on = vote_on
-        self.model = model
-        self.n_samplers = n_samplers
-        self.rel_iterations = rel_iterations
-        self.null_prior = null_prior
-        self.lowercase = lowercase
-        self.identical_prior = identical_prior
-        self.ortho_prior = ortho_prior
-        self.ortho_threshold = ortho_threshold
-        self.stem = stem
-        self.extra_source = extra_source
-        self.extra_target = extra_target
-        self.via = via
-        self.seed = None if seed is None else int(seed)
+        self.seed = None if self.seed is None else int(self.seed)
 
     def align(
         self, pairs: Sequence[SentencePair], training: Sequence[SentencePair] = ()
@@ -251,25 +217,10 @@ class EflomalAligner(Aligner):
         priors: list[tuple[str, str, float]] | None,
         run: int = 0,
     ) -> tuple[list[set[Link]], list[set[Link]]]:
-        import eflomal
-        from eflomal import cython as ef
-
         names = ("src", "tgt", "fwd", "rev", "priors")
         with tempfile.TemporaryDirectory(prefix="xner-eflomal-") as tmp:
             paths = {name: os.path.join(tmp, name) for name in names}
-            indices = []
-            for name, lines in (("src", src_lines), ("tgt", tgt_lines)):
-                sents, index = ef.read_text(_lines(lines), self.lowercase, 0, 0)
-                indices.append(index)
-                with open(paths[name], "wb") as f:
-                    ef.write_text(f, tuple(sents), len(index))
-            if priors:
-                key = (lambda w: self.form(w).lower()) if self.lowercase else self.form
-                src_index, tgt_index = (_Index(index, key) for index in indices)
-                with open(paths["priors"], "w", encoding="utf-8") as f:
-                    eflomal.to_eflomal_priors_file(
-                        (priors, {}, {}, [], []), src_index, tgt_index, f
-                    )
+            self._write_inputs(paths, src_lines, tgt_lines, priors)
             run_eflomal(
                 paths["src"],
                 paths["tgt"],
@@ -284,6 +235,29 @@ class EflomalAligner(Aligner):
                 run=run,
             )
             return _read_links(paths["fwd"], n), _read_links(paths["rev"], n)
+
+    def _write_inputs(
+        self,
+        paths: dict[str, str],
+        src_lines: list[str],
+        tgt_lines: list[str],
+        priors: list[tuple[str, str, float]] | None,
+    ) -> None:
+        """Both texts in eflomal's format and, with ``priors``, its priors file."""
+        import eflomal
+        from eflomal import cython as ef
+
+        indices = []
+        for name, lines in (("src", src_lines), ("tgt", tgt_lines)):
+            sents, index = ef.read_text(_lines(lines), self.lowercase, 0, 0)
+            indices.append(index)
+            with open(paths[name], "wb") as f:
+                ef.write_text(f, tuple(sents), len(index))
+        if priors:
+            key = (lambda w: self.form(w).lower()) if self.lowercase else self.form
+            src_index, tgt_index = (_Index(index, key) for index in indices)
+            with open(paths["priors"], "w", encoding="utf-8") as f:
+                eflomal.to_eflomal_priors_file((priors, {}, {}, [], []), src_index, tgt_index, f)
 
 
 class _Index:

@@ -101,6 +101,28 @@ def iterations(n_sentences: int, model: int, rel_iterations: float) -> tuple[int
     return max(2, iters4), iters4, iters
 
 
+def _arguments(
+    source: str,
+    target: str,
+    model: int,
+    n_samplers: int,
+    null_prior: float,
+    rel_iterations: float,
+) -> list[str]:
+    """eflomal's command-line options for the model and its iterations (which depend on the
+    number of sentences, read from the index file ``source``)."""
+    with open(source, "rb") as f:
+        n_sentences = int(f.readline().split()[0])
+    n_iters = iterations(max(n_sentences, 1), model, rel_iterations)
+    args = ["-m", str(model), "-s", source, "-t", target]
+    args += ["-n", str(n_samplers), "-N", str(null_prior), "-1", str(n_iters[0]), "-q"]
+    if model >= 2:
+        args += ["-2", str(n_iters[1])]
+    if model >= 3:
+        args += ["-3", str(n_iters[2])]
+    return args
+
+
 def run_eflomal(
     source: str,
     target: str,
@@ -120,15 +142,7 @@ def run_eflomal(
         os.path.abspath, (source, target, links_fwd, links_rev)
     )
     priors = os.path.abspath(priors) if priors else None
-    with open(source, "rb") as f:
-        n_sentences = int(f.readline().split()[0])
-    n_iters = iterations(max(n_sentences, 1), model, rel_iterations)
-    args = ["-m", str(model), "-s", source, "-t", target]
-    args += ["-n", str(n_samplers), "-N", str(null_prior), "-1", str(n_iters[0]), "-q"]
-    if model >= 2:
-        args += ["-2", str(n_iters[1])]
-    if model >= 3:
-        args += ["-3", str(n_iters[2])]
+    args = _arguments(source, target, model, n_samplers, null_prior, rel_iterations)
     args += ["-f", links_fwd, "-r", links_rev]
     if priors:
         args += ["-p", priors]

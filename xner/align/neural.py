@@ -6,12 +6,13 @@ from collections.abc import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from xner.align.base import Aligner, Link, SentencePair, check_links
+from xner.align.base import VIAS, Aligner, Link, SentencePair, check_links
 from xner.align.encoder import Encoder, check_layer, load_config
 from xner.align.extract import links_from_matrix
 from xner.align.subwords import SubwordVectors, pool_words
 from xner.errors import ConfigError
 from xner.models.registry import resolve_checkpoint
+from xner.options import Range, in_range, one_of
 
 LEVELS = ("subword", "word")
 
@@ -39,20 +40,16 @@ class NeuralAligner(Aligner):
         via: str,
         trust_remote_code: bool = False,
     ) -> None:
-        if level not in LEVELS:
-            raise ConfigError(f"aligner level {level!r} is not one of {', '.join(LEVELS)}")
-        if not isinstance(layer, int) or layer < 0:
-            raise ConfigError(f"aligner layer must be a non-negative integer, got {layer!r}")
-        if batch_size < 1 or block_size < 1:
-            raise ConfigError("aligner batch_size and block_size must be at least 1")
+        if isinstance(layer, bool) or not isinstance(layer, int):
+            raise ConfigError(f"aligner.layer={layer!r}: must be a whole number >= 0")
         self.model = model
-        self.layer = layer
-        self.level = level
-        self.batch_size = batch_size
+        self.layer = in_range("aligner.layer", layer, Range(0))
+        self.level = one_of("aligner.level", level, LEVELS)
+        self.batch_size = in_range("aligner.batch_size", batch_size, Range(1))
         self.device = device
         self.max_length = max_length
-        self.block_size = block_size
-        self.via = via
+        self.block_size = in_range("aligner.block_size", block_size, Range(1))
+        self.via = one_of("aligner.via", via, VIAS)
         self.trust_remote_code = trust_remote_code
         self._encoder: Encoder | None = None
         self._check_layer_early()

@@ -6,7 +6,7 @@ import numpy as np
 
 from xner.align.extract import EXTRACTORS, apply_distortion, cosine_similarity
 from xner.align.neural import NeuralAligner
-from xner.errors import ConfigError
+from xner.options import Range, in_range, one_of
 
 
 class SimAlignAligner(NeuralAligner):
@@ -19,14 +19,8 @@ class SimAlignAligner(NeuralAligner):
 
     def __init__(self, *, method: str = "itermax", distortion: float = 0.0, **encoder: Any) -> None:
         """``encoder``: the :class:`NeuralAligner` arguments (model, layer, level, device...)."""
-        if method not in EXTRACTORS:
-            raise ConfigError(
-                f"simalign method {method!r} is not one of {', '.join(sorted(EXTRACTORS))}"
-            )
-        if not 0.0 <= distortion <= 1.0:
-            raise ConfigError(f"simalign distortion must lie in [0, 1], got {distortion}")
-        self.method = method
-        self.distortion = distortion
+        self.method = one_of("aligner.method", method, sorted(EXTRACTORS))
+        self.distortion = in_range("aligner.distortion", distortion, Range(0, 1))
         super().__init__(**encoder)
 
     def extract(self, src: np.ndarray, tgt: np.ndarray) -> np.ndarray:

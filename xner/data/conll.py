@@ -30,6 +30,7 @@ from pathlib import Path
 from xner.data.tags import OUTSIDE, PREFIXES, orphan_inside, repair_iob2, split_tag, to_iob2
 from xner.data.text import BOM, describe, invisible, split_lines
 from xner.errors import DataError
+from xner.options import one_of
 
 log = logging.getLogger(__name__)
 _SEPARATOR = re.compile(r"[ \t]+")
@@ -275,8 +276,7 @@ def parse_conll(
     refusal, in the words of the caller's interface). ``labels`` restricts the entity labels;
     ``columns`` says where the word and the tag are.
     """
-    if orphans not in ORPHANS:
-        raise ValueError(f"orphans must be one of {', '.join(ORPHANS)}, not {orphans!r}")
+    one_of("orphans", orphans, ORPHANS, error=ValueError)
     path = Path(path)
     known = set(labels) if labels is not None else None
     found = _Findings()

@@ -333,43 +333,59 @@ class _Generator:
         return [make()] if self.rng.random() < probability else []
 
     def clause(self) -> list[Phrase]:
+        """One clause of a pattern drawn by its share (cumulative upper bounds below)."""
         pattern = self.rng.random()
-        if pattern < 0.35:
-            return [
-                self.subject(),
-                self.words(self.rng.choice(TRANSITIVE)),
-                self.object(),
-                *self._maybe(0.5, self.adpositional),
-                *self._maybe(0.3, self.time),
-            ]
-        if pattern < 0.55:
-            adverb = self._maybe(0.4, lambda: self.words(self.rng.choice(ADVERBS), ","))
-            return [
-                *adverb,
-                self.subject(),
-                self.words(self.rng.choice(INTRANSITIVE)),
-                self.adpositional(),
-                *self._maybe(0.4, self.time),
-            ]
-        if pattern < 0.72:
-            said = Phrase([Token("said"), Token("that")], [Token(self.tr("said"))])
-            return [
-                self.subject(),
-                said,
-                self.subject(),
-                self.words(self.rng.choice(TRANSITIVE)),
-                self.object(),
-                *self._maybe(0.3, self.adpositional),
-            ]
-        if pattern < 0.87:
-            return [
-                self.person(),
-                self.words("and"),
-                self.subject(),
-                self.words(self.rng.choice(TRANSITIVE)),
-                self.object(),
-                *self._maybe(0.3, self.time),
-            ]
+        for upper, make in (
+            (0.35, self._transitive),
+            (0.55, self._intransitive),
+            (0.72, self._reported),
+            (0.87, self._coordinated),
+        ):
+            if pattern < upper:
+                return make()
+        return self._descriptive()
+
+    def _transitive(self) -> list[Phrase]:
+        return [
+            self.subject(),
+            self.words(self.rng.choice(TRANSITIVE)),
+            self.object(),
+            *self._maybe(0.5, self.adpositional),
+            *self._maybe(0.3, self.time),
+        ]
+
+    def _intransitive(self) -> list[Phrase]:
+        adverb = self._maybe(0.4, lambda: self.words(self.rng.choice(ADVERBS), ","))
+        return [
+            *adverb,
+            self.subject(),
+            self.words(self.rng.choice(INTRANSITIVE)),
+            self.adpositional(),
+            *self._maybe(0.4, self.time),
+        ]
+
+    def _reported(self) -> list[Phrase]:
+        said = Phrase([Token("said"), Token("that")], [Token(self.tr("said"))])
+        return [
+            self.subject(),
+            said,
+            self.subject(),
+            self.words(self.rng.choice(TRANSITIVE)),
+            self.object(),
+            *self._maybe(0.3, self.adpositional),
+        ]
+
+    def _coordinated(self) -> list[Phrase]:
+        return [
+            self.person(),
+            self.words("and"),
+            self.subject(),
+            self.words(self.rng.choice(TRANSITIVE)),
+            self.object(),
+            *self._maybe(0.3, self.time),
+        ]
+
+    def _descriptive(self) -> list[Phrase]:
         adverb = self._maybe(0.5, lambda: self.words(self.rng.choice(ADVERBS), ","))
         return [
             *adverb,

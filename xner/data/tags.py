@@ -7,6 +7,7 @@ and continues with ``I-X``. IOB1 and BIOES inputs are converted on reading.
 from collections.abc import Iterable, Sequence
 
 from xner.data.entity import Entity
+from xner.options import one_of
 
 OUTSIDE = "O"
 SCHEMES = ("iob2", "iob1", "bioes")
@@ -71,6 +72,7 @@ PREFIXES = {"iob2": ("B", "I"), "iob1": ("B", "I"), "bioes": ("B", "I", "E", "S"
 
 
 def to_iob2(tags: Sequence[str], scheme: str) -> list[str]:
+    one_of("scheme", scheme, SCHEMES, error=ValueError)
     if scheme == "iob2":
         for tag in tags:
             if split_tag(tag)[0] not in ("B", "I", OUTSIDE):
@@ -78,9 +80,7 @@ def to_iob2(tags: Sequence[str], scheme: str) -> list[str]:
         return list(tags)
     if scheme == "iob1":
         return iob1_to_iob2(tags)
-    if scheme == "bioes":
-        return bioes_to_iob2(tags)
-    raise ValueError(f"unknown tag scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+    return bioes_to_iob2(tags)
 
 
 def orphan_inside(tags: Sequence[str]) -> int | None:

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from xner.evaluation.gap import Table, with_role
-from xner.methods.kind import BASELINE
+from xner.method_kind import BASELINE
 from xner.tracking.names import metric_key_part
 from xner.tracking.store import RunRecord
 

@@ -22,7 +22,7 @@ from xner.evaluation.bootstrap import (
     paired_bootstrap,
     pooled_bootstrap,
 )
-from xner.methods.kind import DISTILLATION, LAST, PROJECTION, MethodKind, kind_named
+from xner.method_kind import DISTILLATION, LAST, PROJECTION, MethodKind, kind_named
 from xner.tracking.names import (
     ERROR_TAG,
     METHOD_ORDER_TAG,
@@ -73,7 +73,7 @@ class Cell:
 
 @dataclass(frozen=True)
 class ColumnKind:
-    """What a column's method declared (:class:`xner.methods.kind.MethodKind`), as its runs
+    """What a column's method declared (:class:`xner.method_kind.MethodKind`), as its runs
     carry it: its gap-table role and its place in the column order."""
 
     role: str | None = None

@@ -18,6 +18,7 @@ import numpy as np
 from xner.data.conll import TaggedSentence
 from xner.data.tags import filter_labels
 from xner.errors import DataError
+from xner.options import one_of
 
 METRICS = ("precision", "recall", "f1")
 MODES = ("conlleval", "strict")
@@ -38,9 +39,7 @@ def span_reader(mode: str = DEFAULT_MODE) -> Callable[[Sequence[str]], set[Span]
         return {(e.start, e.end, e.tag) for e in found}
 
     readers = {"conlleval": conlleval, "strict": strict}
-    if mode not in readers:
-        raise ValueError(f"unknown scoring mode {mode!r}: choose one of {', '.join(MODES)}")
-    return readers[mode]
+    return readers[one_of("score_mode", mode, MODES, error=ValueError)]
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from xner.errors import ConfigError
 from xner.evaluation.bootstrap import Difference
 from xner.evaluation.gap import GAP, Cell, Table, method_family, student_column, with_role
-from xner.methods.kind import DISTILLATION
+from xner.method_kind import DISTILLATION
+from xner.options import one_of
 from xner.tracking.names import NONDETERMINISTIC_TAG
 
 if TYPE_CHECKING:
@@ -211,9 +211,7 @@ RENDERERS = {"markdown": to_markdown, "csv": to_csv, "json": to_json}
 
 
 def render(table: Table, fmt: str = "markdown") -> str:
-    if fmt not in RENDERERS:
-        raise ConfigError(f"unknown report format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    return RENDERERS[fmt](table)
+    return RENDERERS[one_of("report format", fmt, FORMATS)](table)
 
 
 def _error_bar(table: Table, row: str, col: str) -> tuple[float, float]:

@@ -80,8 +80,19 @@ def save_report(
         run_id = client.create_run(
             experiment_id(client, experiment), run_name=REPORT_ROLE, tags=tags
         ).info.run_id
-    stem = table.metric.replace("/", "_")
     client.set_tag(run_id, GAP_RULE_TAG, table.rule)
+    _log_gaps(client, run_id, table)
+    with tempfile.TemporaryDirectory() as tmp:
+        _write_report(client, run_id, table, runs, Path(tmp))
+        client.log_artifacts(run_id, tmp, artifact_path)
+    client.set_tag(run_id, NOTE_TAG, to_markdown(table))  # the run's description in the UI
+    if new_run:
+        client.set_terminated(run_id)
+    return run_id
+
+
+def _log_gaps(client: MlflowClient, run_id: str, table: Table) -> None:
+    """Each row's gap (and the mean's) with its interval and p-value, as metrics ``gap/<row>``."""
     intervals = {
         **table.intervals,
         **({"mean": table.mean_interval} if table.mean_interval else {}),
@@ -91,23 +102,24 @@ def save_report(
         values = {key: interval.delta, f"{key}/low": interval.low, f"{key}/high": interval.high}
         for name, value in {**values, f"{key}/p": interval.p_value}.items():
             client.log_metric(run_id, name, value)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        (folder / f"gap_{stem}.md").write_text(to_markdown(table), encoding="utf-8")
-        (folder / f"gap_{stem}.csv").write_text(to_csv(table), encoding="utf-8")
-        (folder / f"gap_{stem}.json").write_text(to_json(table), encoding="utf-8")
-        save_bar_chart(table, folder / f"gap_{stem}.png")
-        costs = cost_table(table, runs)
-        if costs.hours:
-            (folder / "cost.md").write_text(render_costs(costs, "markdown"), encoding="utf-8")
-            (folder / "cost.json").write_text(render_costs(costs, "json"), encoding="utf-8")
-            for name, value in sweep_cost_metrics(costs).items():
-                client.log_metric(run_id, name, value)
-        client.log_artifacts(run_id, tmp, artifact_path)
-    client.set_tag(run_id, NOTE_TAG, to_markdown(table))  # the run's description in the UI
-    if new_run:
-        client.set_terminated(run_id)
-    return run_id
+
+
+def _write_report(
+    client: MlflowClient, run_id: str, table: Table, runs: Sequence[RunRecord], folder: Path
+) -> None:
+    """The table (md, csv, json) and its bar chart in ``folder``; with compute hours, the cost
+    table there too and the sweep's cost metrics logged."""
+    stem = table.metric.replace("/", "_")
+    (folder / f"gap_{stem}.md").write_text(to_markdown(table), encoding="utf-8")
+    (folder / f"gap_{stem}.csv").write_text(to_csv(table), encoding="utf-8")
+    (folder / f"gap_{stem}.json").write_text(to_json(table), encoding="utf-8")
+    save_bar_chart(table, folder / f"gap_{stem}.png")
+    costs = cost_table(table, runs)
+    if costs.hours:
+        (folder / "cost.md").write_text(render_costs(costs, "markdown"), encoding="utf-8")
+        (folder / "cost.json").write_text(render_costs(costs, "json"), encoding="utf-8")
+        for name, value in sweep_cost_metrics(costs).items():
+            client.log_metric(run_id, name, value)
 
 
 def build_table(
@@ -172,6 +184,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--filter", default="", help="extra MLflow search filter, e.g. tags.seed='1'"
     )
+    _add_table_options(parser)
+
+
+def _add_table_options(parser: argparse.ArgumentParser) -> None:
+    """What the table shows and how its gap is chosen; --save and --cost."""
     parser.add_argument("--scale", type=float, default=100.0, help="multiply values (100: points)")
     parser.add_argument(
         "--save",

@@ -18,6 +18,7 @@ from xner.device import resolve_device
 from xner.errors import ConfigError
 from xner.hub import LOAD_ERRORS, check_checkpoint, load_error
 from xner.labelers.base import Labeler, Labelled
+from xner.options import one_of
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,7 @@ class ModelLabeler(Labeler):
         from xner.models.decoding import DECODERS
         from xner.models.registry import resolve_checkpoint
 
-        if decode not in DECODERS:
-            raise ConfigError(f"labeler.decode={decode!r}: choose one of {', '.join(DECODERS)}")
-        self.decode = decode
+        self.decode = one_of("labeler.decode", decode, DECODERS)
 
         self.checkpoint = str(checkpoint)
         check_checkpoint(resolve_checkpoint(self.checkpoint), "labeler.checkpoint")

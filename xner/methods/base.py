@@ -5,14 +5,18 @@ from typing import ClassVar
 
 from omegaconf import DictConfig
 
+from xner.method_kind import MethodKind
 from xner.methods.context import RunContext
-from xner.methods.kind import MethodKind
 from xner.methods.results import report
+from xner.options import one_of
 from xner.tracking.names import TARGET_DEV_TAG
+
+# Where a method selects its checkpoint: source dev set, last epoch, target dev (not zero-shot).
+SELECT_ON = ("source_dev", "last", "target_dev")
 
 
 class Method(ABC):
-    #: What the method is (:mod:`xner.methods.kind`): each subclass declares its own.
+    #: What the method is (:mod:`xner.method_kind`): each subclass declares its own.
     kind: ClassVar[MethodKind]
     #: Methods that claim no target labels never select checkpoints on target dev labels.
     zero_shot: bool = True
@@ -23,9 +27,7 @@ class Method(ABC):
         return []
 
     def __init__(self, select_on: str) -> None:
-        if select_on not in ("source_dev", "last", "target_dev"):
-            raise ValueError(f"select_on must be source_dev, last or target_dev, not {select_on!r}")
-        self.select_on = select_on
+        self.select_on = one_of("method.select_on", select_on, SELECT_ON, error=ValueError)
 
     @abstractmethod
     def run(self, ctx: RunContext) -> dict[str, float]: ...

@@ -16,7 +16,7 @@ from omegaconf import DictConfig
 from xner.config import build
 from xner.data.conll import TaggedSentence
 from xner.data.tags import filter_labels, iob2_tag_names, label_set
-from xner.methods.kind import TARGET, MethodKind, kind_of, source_langs
+from xner.method_kind import TARGET, MethodKind, kind_of, source_langs
 from xner.pipeline.cache import StageCache, fingerprint
 from xner.pipeline.cost import Cost, measuring
 from xner.pipeline.cost_report import cost_metrics
@@ -80,7 +80,7 @@ class RunContext:
 
     @cached_property
     def kind(self) -> MethodKind:
-        """The job's method declaration (:mod:`xner.methods.kind`): whose labels it reads."""
+        """The job's method declaration (:mod:`xner.method_kind`): whose labels it reads."""
         return kind_of(self.cfg)
 
     @cached_property

@@ -28,12 +28,13 @@ import numpy as np
 
 from xner.data.tags import OUTSIDE
 from xner.errors import ConfigError
+from xner.method_kind import PROJECTION, TRANSLATE_TEST, TRANSLATE_TRAIN, MethodKind
 from xner.methods.context import RunContext
-from xner.methods.kind import PROJECTION, TRANSLATE_TEST, TRANSLATE_TRAIN, MethodKind
 from xner.methods.results import Scoring, report
 from xner.methods.translate_test import translate_test_pipeline
 from xner.methods.translate_train import TranslateTrain
 from xner.models.decoding import decode
+from xner.options import Range, in_range
 from xner.pipeline.pipeline import translate_test
 
 
@@ -82,10 +83,7 @@ def ensemble_tags(
 
 
 def _share(name: str, value: float) -> float:
-    value = float(value)
-    if not 0.0 <= value <= 1.0:
-        raise ConfigError(f"method.{name}={value}: choose a value between 0 and 1")
-    return value
+    return float(in_range(f"method.{name}", value, Range(0, 1)))
 
 
 class Ensemble(TranslateTrain):
@@ -124,7 +122,7 @@ class Ensemble(TranslateTrain):
         with ctx.measured("evaluate"):
             predicted = module.predict_words([s.words for s in test])
         names = list(module.label_names)
-        mode = str(module.hparams.get("decode", "viterbi"))
+        mode = module.settings.decode
         tags, unknown = [], 0
         for (_, probs), sentence in zip(predicted, result.sentences, strict=True):
             sentence_tags, n = ensemble_tags(

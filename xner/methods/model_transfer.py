@@ -1,8 +1,8 @@
 """Zero-shot model transfer: the source model applied to the target test set as it is."""
 
+from xner.method_kind import BASELINE, MethodKind
 from xner.methods.base import Method
 from xner.methods.context import RunContext
-from xner.methods.kind import BASELINE, MethodKind
 from xner.methods.training import Training
 
 

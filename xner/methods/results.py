@@ -12,7 +12,6 @@ from omegaconf import DictConfig
 
 from xner.data.conll import TaggedSentence, format_conll, write_conll
 from xner.data.tags import filter_labels
-from xner.errors import ConfigError
 from xner.evaluation.counts import counts_record
 from xner.evaluation.errors import error_table, format_errors
 from xner.evaluation.metrics import (
@@ -25,6 +24,7 @@ from xner.evaluation.metrics import (
     sentences_digest,
 )
 from xner.methods.context import RunContext
+from xner.options import one_of
 from xner.tracking.names import SCORE_MODE_TAG, counts_artifact
 from xner.tracking.runs import update_environment
 
@@ -38,9 +38,7 @@ class Scoring:
 
     @classmethod
     def of(cls, cfg: DictConfig) -> "Scoring":
-        mode = cfg.get("score_mode") or DEFAULT_MODE
-        if mode not in MODES:
-            raise ConfigError(f"score_mode={mode!r}: choose one of {', '.join(MODES)}")
+        mode = one_of("score_mode", cfg.get("score_mode") or DEFAULT_MODE, MODES)
         return cls(tuple(cfg.get("ignore_labels") or []), str(mode))
 
     def metrics(

@@ -1,97 +1,36 @@
-"""The `model` and `trainer` config groups as settings objects: an unknown key is an error.
+"""The model roles of a job and the trainer, read from its config as checked settings.
 
 Each group file names its class in `_target_` (``conf/model/*.yaml``: :class:`ModelSettings`,
-``conf/trainer/*.yaml``: :class:`TrainerSettings`). The plain resolved nodes stay what the
-classifier, the data module and the Lightning trainer read; these classes check their keys.
+``conf/trainer/*.yaml``: :class:`TrainerSettings`; both defined in :mod:`xner.models.settings`,
+the layer that reads them, and named here as the shipped files name them). An unknown key is an
+error. The plain resolved nodes are the models' cache keys.
 """
 
-import inspect
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
-from functools import cache
+from dataclasses import replace
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from xner.config import META_KEYS, build, group_config
+from xner.config import build, group_config, register_resolvers
 from xner.device import resolve_precision
-from xner.errors import ConfigError
+from xner.models.settings import (
+    NOT_SETTINGS,
+    ModelSettings,
+    TrainerSettings,
+    check_keys,
+    check_trainer_keys,
+)
+from xner.options import one_of
+from xner.paths import CONF_DIR
 
 # Model nodes a job may train or load: `model` (the source model of every method) and the two
 # roles of teacher-student learning, which follow `model` unless chosen (conf/model/same.yaml).
 ROLES = ("model", "teacher", "student")
-# Trainer keys read by xner.models.trainer.build_trainer, not by Lightning's Trainer.
-OWN_TRAINER_KEYS = ("patience", "progress_refresh_rate", "checkpoint_dir")
-# Keys of a settings node that are not settings.
-NOT_SETTINGS = ("_target_", *META_KEYS)
-
-
-def check_keys(where: str, given: Iterable[str], known: Iterable[str], what: str = "") -> None:
-    """Refuse the first key of ``given`` outside ``known``, naming it as a config path."""
-    allowed = set(known) | set(NOT_SETTINGS)
-    unknown = sorted(k for k in given if k not in allowed)
-    if unknown:
-        what = what or f"known: {', '.join(sorted(set(known)))}"
-        raise ConfigError(f"{where}.{unknown[0]}: unknown key ({what})")
-
-
-@dataclass(frozen=True)
-class ModelSettings:
-    """One model node: the checkpoint, the classifier's and data module's settings, the
-    trainer's epoch hint and this role's own trainer overrides."""
-
-    checkpoint: str
-    source_checkpoint: str | None
-    lr: float
-    weight_decay: float
-    warmup_ratio: float
-    batch_size: int
-    eval_batch_size: int | None
-    max_length: int
-    stride: int
-    decode: str
-    max_epochs: int
-    freeze_word_embeddings: bool
-    freeze_layers: int
-    freeze_embeddings: bool
-    # a role's own Lightning overrides (+student.trainer.precision=...): absent from every
-    # shipped model file, so the class is its one home
-    trainer: Mapping[str, Any] | None = None
-
-    @classmethod
-    def keys(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
-
-
-class TrainerSettings:
-    """Lightning Trainer arguments under their own names, plus :data:`OWN_TRAINER_KEYS`."""
-
-    def __init__(self, **arguments: Any) -> None:
-        check_trainer_keys("trainer", arguments)
-        self.arguments = arguments
-
-    @staticmethod
-    def keys() -> list[str]:
-        return [*lightning_arguments(), *OWN_TRAINER_KEYS]
-
-
-def check_trainer_keys(where: str, given: Iterable[str]) -> None:
-    what = f"not a Lightning Trainer argument nor one of {', '.join(OWN_TRAINER_KEYS)}"
-    check_keys(where, given, TrainerSettings.keys(), what)
-
-
-@cache
-def lightning_arguments() -> tuple[str, ...]:
-    import pytorch_lightning as pl
-
-    params = inspect.signature(pl.Trainer.__init__).parameters
-    return tuple(name for name in params if name != "self")
 
 
 def model_node(cfg: DictConfig, role: str = "model") -> DictConfig:
     """The config node of a model role, its keys checked."""
-    if role not in ROLES:
-        raise ValueError(f"unknown model role {role!r} (choose from {', '.join(ROLES)})")
+    one_of("model role", role, ROLES, error=ValueError)
     node = cfg[role]
     check_keys(role, node.keys(), ModelSettings.keys())
     check_trainer_keys(f"{role}.trainer", (node.get("trainer") or {}).keys())
@@ -99,13 +38,24 @@ def model_node(cfg: DictConfig, role: str = "model") -> DictConfig:
 
 
 def model_config(cfg: DictConfig, role: str = "model") -> dict:
-    """The plain resolved node of a model role (its cache key and the models' settings)."""
+    """The plain resolved node of a model role (the cache key of what it trains)."""
     return group_config(model_node(cfg, role))
 
 
 def model_settings(cfg: DictConfig, role: str = "model") -> ModelSettings:
     """A model role instantiated from its `_target_` (after the key check)."""
     return build(model_node(cfg, role))
+
+
+def shipped_model(name: str, **changes: Any) -> ModelSettings:
+    """``conf/model/<name>.yaml`` (over its ``_base``) as settings, ``changes`` replacing keys
+    (checked again): for scripts that train outside a Hydra job (bench/)."""
+    from hydra import compose, initialize_config_dir
+
+    register_resolvers()
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=[f"model={name}"])
+    return replace(model_settings(cfg), **changes)
 
 
 def trainer_config(cfg: DictConfig, role: str = "model") -> dict:
@@ -126,6 +76,11 @@ def trainer_config(cfg: DictConfig, role: str = "model") -> dict:
         accelerator = str(settings.get("accelerator", "auto"))
         settings["precision"] = resolve_precision(str(settings["precision"]), accelerator)
     return settings
+
+
+def trainer_settings(cfg: DictConfig, role: str = "model") -> TrainerSettings:
+    """The checked trainer settings of one role (:func:`trainer_config`)."""
+    return TrainerSettings(**trainer_config(cfg, role))
 
 
 def check_settings(cfg: DictConfig) -> None:

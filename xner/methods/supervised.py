@@ -1,9 +1,9 @@
 """Fine-tune on a labelled split of `data`: the English source model, or a target upper bound."""
 
 from xner.data.tags import iob2_tag_names, label_set
+from xner.method_kind import REFERENCE, TARGET, MethodKind
 from xner.methods.base import Method
 from xner.methods.context import RunContext
-from xner.methods.kind import REFERENCE, TARGET, MethodKind
 from xner.methods.training import Training
 
 

@@ -18,9 +18,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from xner.data.conll import untagged
 from xner.errors import ConfigError, XnerError
+from xner.method_kind import DISTILLATION, SOURCES, MethodKind
 from xner.methods.base import Method
 from xner.methods.context import RunContext
-from xner.methods.kind import DISTILLATION, SOURCES, MethodKind
 from xner.methods.results import Scoring
 from xner.methods.teacher_weights import (
     PARAM,
@@ -118,7 +118,7 @@ class TeacherStudent(Method):
             return list(zip(teacher_names(self.teachers), self.teachers, strict=True))
         langs = self.names(ctx)
         training = Training(ctx)
-        if len(langs) > 1 and training.model_node("teacher").get("source_checkpoint"):
+        if len(langs) > 1 and training.model_settings("teacher").source_checkpoint:
             raise ConfigError(
                 f"teacher.source_checkpoint is one model but source_langs has {len(langs)} "
                 "languages: give one checkpoint per teacher in method.teachers instead"
@@ -128,11 +128,11 @@ class TeacherStudent(Method):
     def teacher_probs(self, ctx: RunContext, checkpoint: str, words: list[list[str]]) -> dict:
         """Labels, per-word probabilities and tags of one teacher on ``words`` (cached)."""
         training = Training(ctx)
-        teacher = training.model_config("teacher")
+        teacher = training.model_settings("teacher")
         config = {
             "teacher": checkpoint,
-            "max_length": teacher.get("max_length"),
-            "stride": teacher.get("stride"),
+            "max_length": teacher.max_length,
+            "stride": teacher.stride,
             "outputs": "probs+tags",
         }
 

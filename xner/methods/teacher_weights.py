@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from xner.errors import ConfigError
+from xner.options import one_of
 
 SIMILARITY = "similarity"
 FEATURES_STAGE = "sentence_features"
@@ -49,11 +50,7 @@ def similarity_settings(node: Mapping | None) -> tuple[str, Any]:
     from xner.models.language_similarity import SimilaritySettings
 
     given = dict(node or {})
-    role = str(given.pop("encoder", "teacher"))
-    if role not in ENCODER_ROLES:
-        raise ConfigError(
-            f"method.similarity.encoder={role!r}: choose from {', '.join(ENCODER_ROLES)}"
-        )
+    role = one_of("method.similarity.encoder", str(given.pop("encoder", "teacher")), ENCODER_ROLES)
     known = set(SimilaritySettings.__dataclass_fields__)
     unknown = sorted(set(given) - known)
     if unknown:
@@ -94,10 +91,10 @@ def cached_features(ctx: Any, role: str, sentences: list[list[str]]) -> tuple[np
     from xner.pipeline.cache import fingerprint
 
     training = Training(ctx)
-    node = training.model_config(role)
-    checkpoint = str(node["checkpoint"])
+    own = training.model_settings(role)
+    checkpoint = str(own.checkpoint)
     check_checkpoint(resolve_checkpoint(checkpoint), f"{role}.checkpoint")
-    max_length = node.get("max_length")
+    max_length = own.max_length
     config = {"encoder": checkpoint, "max_length": max_length, "pooling": "mean", "layer": "last"}
 
     def compute() -> dict:

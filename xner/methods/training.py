@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig
 
 from xner.config import group_config
 from xner.data.conll import TaggedSentence
 from xner.methods import settings
 from xner.methods.context import RunContext
+from xner.methods.settings import ModelSettings
 from xner.pipeline.cache import fingerprint
 
 log = logging.getLogger(__name__)
@@ -42,14 +42,14 @@ class Training:
         self.ctx = ctx
         self.cfg = ctx.cfg
 
-    def model_node(self, role: str = "model") -> DictConfig:
-        return settings.model_node(self.cfg, role)
-
     def model_config(self, role: str = "model") -> dict:
         return settings.model_config(self.cfg, role)
 
     def trainer_config(self, role: str = "model") -> dict:
         return settings.trainer_config(self.cfg, role)
+
+    def model_settings(self, role: str = "model") -> ModelSettings:
+        return settings.model_settings(self.cfg, role)
 
     def fit(
         self,
@@ -67,8 +67,8 @@ class Training:
         from xner.models.datamodule import NERDataModule
         from xner.models.trainer import build_trainer
 
-        dm = NERDataModule.from_config(
-            self.model_node(role),
+        dm = NERDataModule(
+            self.model_settings(role),
             module.tokenizer,
             module.label_names,
             seed=int(self.cfg.seed),
@@ -78,7 +78,7 @@ class Training:
         )
         with tempfile.TemporaryDirectory(prefix="xner-ckpt-") as ckpt_dir:
             trainer = build_trainer(
-                self.trainer_config(role),
+                settings.trainer_settings(self.cfg, role),
                 logger=self._logger(prefix),
                 has_val=bool(val),
                 checkpoint_dir=ckpt_dir if val else None,
@@ -106,28 +106,28 @@ class Training:
 
     def new_classifier(
         self,
-        checkpoint: str | None = None,
         label_names: Sequence[str] | None = None,
         student: bool = False,
         role: str | None = None,
-        **overrides: Any,
+        **distillation: Any,
     ) -> Any:
-        """A token classifier (or distillation student, from the ``student`` node) built from
-        a model node; labels default to the source labels, ``checkpoint`` to the node's
-        pretrained checkpoint; ``overrides`` override the node (e.g. the distillation loss)."""
+        """A token classifier (or distillation student, from the ``student`` node) on the
+        pretrained checkpoint of a model role; labels default to the source labels;
+        ``distillation``: the student's loss and temperature."""
         from xner.models.classifier import TokenClassifier
         from xner.models.distill import DistillationModule
 
-        cls = DistillationModule if student else TokenClassifier
-        node = self.model_node(role or ("student" if student else "model"))
-        overrides = {**overrides, **({"checkpoint": checkpoint} if checkpoint else {})}
-        return cls.from_config(node, label_names or self.ctx.label_names(), **overrides)
+        own = self.model_settings(role or ("student" if student else "model"))
+        labels = label_names or self.ctx.label_names()
+        if student:
+            return DistillationModule(own, labels, **distillation)
+        return TokenClassifier(own, labels)
 
     def load_classifier(self, checkpoint: str, role: str = "model") -> Any:
         """A trained classifier with the labels stored in its checkpoint (windows of ``role``)."""
         from xner.models.classifier import TokenClassifier
 
-        module = TokenClassifier.from_config(self.model_node(role), None, checkpoint=checkpoint)
+        module = TokenClassifier(self.model_settings(role), None, checkpoint=checkpoint)
         return module.to(self.device())
 
     def device(self) -> str:
@@ -141,7 +141,7 @@ class Training:
     def source_checkpoint(self, role: str = "model", lang: str | None = None) -> str:
         """The source model of ``role`` on the source language ``lang``: the node's
         ``source_checkpoint`` or one trained once and cached (one per language and model)."""
-        given = self.model_node(role).get("source_checkpoint")
+        given = self.model_settings(role).source_checkpoint
         if given:
             return str(given)
         from xner.models.trainer import seed_everything

@@ -1,9 +1,9 @@
 """Translate-test: project labels of the translated-and-labelled target test set back onto it."""
 
 from xner.data.conll import TaggedSentence
+from xner.method_kind import AS_LABELER, PROJECTION, TRANSLATE_TEST, MethodKind
 from xner.methods.base import Method
 from xner.methods.context import RunContext
-from xner.methods.kind import AS_LABELER, PROJECTION, TRANSLATE_TEST, MethodKind
 from xner.methods.results import report
 from xner.methods.training import Training
 from xner.pipeline.from_config import build_pipeline

@@ -3,9 +3,9 @@
 from typing import Any
 
 from xner.data.conll import TaggedSentence, format_conll
+from xner.method_kind import PROJECTION, TRANSLATE_TRAIN, MethodKind
 from xner.methods.base import Method
 from xner.methods.context import RunContext
-from xner.methods.kind import PROJECTION, TRANSLATE_TRAIN, MethodKind
 from xner.methods.training import Training
 from xner.pipeline.from_config import build_pipeline
 from xner.pipeline.pipeline import Pipeline, PipelineResult, translate_train

@@ -6,8 +6,7 @@ predictions: window scores are merged back to one prediction per word, decoded t
 names every method shares (``val/f1``, ``test/f1``, ``test/f1_PER``...).
 """
 
-import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ from transformers.utils import logging as hf_logging
 
 from xner.evaluation.metrics import metric_dict, score
 from xner.hub import LOAD_ERRORS, load_error
-from xner.models.decoding import DECODERS, decode
+from xner.models.decoding import decode
 from xner.models.features import (
     effective_window,
     group_by_sentence,
@@ -31,6 +30,7 @@ from xner.models.features import (
     predict_word_probs,
 )
 from xner.models.registry import resolve_checkpoint
+from xner.models.settings import ModelSettings
 
 _GENERIC_LABEL = "LABEL_"
 
@@ -77,55 +77,31 @@ def load_token_model(checkpoint: str, label_names: Sequence[str] | None):
 
 
 class TokenClassifier(pl.LightningModule):
-    """Fine-tunes a token classifier with AdamW and linear warm-up/decay."""
+    """Fine-tunes a token classifier with AdamW and linear warm-up/decay, as ``settings`` say."""
 
     def __init__(
         self,
-        checkpoint: str,
+        settings: ModelSettings,
         label_names: Sequence[str] | None = None,
-        lr: float = 5e-5,
-        weight_decay: float = 0.01,
-        warmup_ratio: float = 0.1,
-        max_length: int = 256,
-        stride: int = 64,
-        eval_batch_size: int = 64,
-        decode: str = "viterbi",
-        freeze_word_embeddings: bool = False,
+        checkpoint: str | None = None,
     ):
+        """``checkpoint``: a trained model to load instead of ``settings.checkpoint`` (the
+        pretrained one); ``label_names`` None: the labels stored in the checkpoint."""
         super().__init__()
-        if decode not in DECODERS:
-            raise ValueError(f"model.decode={decode!r}: choose one of {', '.join(DECODERS)}")
+        checkpoint = str(checkpoint or settings.checkpoint)
         try:
             self.tokenizer, self.model, names = load_token_model(checkpoint, label_names)
         except LOAD_ERRORS as err:
             raise load_error(err, "model checkpoint", checkpoint) from None
         self.model.train()  # from_pretrained returns eval mode; Lightning keeps modules' modes
-        if freeze_word_embeddings:
+        if settings.freeze_word_embeddings:  # no gradient, no optimizer state for the vocabulary
             self.model.get_input_embeddings().requires_grad_(False)
+        self.settings = settings
         self.label_names = names
         self.max_length, self.stride = effective_window(
-            self.tokenizer, max_length, stride, self.model.config
-        )
-        self.save_hyperparameters(
-            {
-                "checkpoint": str(checkpoint),
-                "label_names": names,
-                "lr": float(lr),
-                "weight_decay": float(weight_decay),
-                "warmup_ratio": float(warmup_ratio),
-                "max_length": int(max_length),
-                "stride": int(stride),
-                "eval_batch_size": int(eval_batch_size),
-                "decode": str(decode),
-                "freeze_word_embeddings": bool(freeze_word_embeddings),
-            }
+            self.tokenizer, settings.max_length, settings.stride, self.model.config
         )
         self._eval_outputs: list[tuple[torch.Tensor, list[np.ndarray]]] = []
-
-    @classmethod
-    def from_config(cls, cfg: Mapping, label_names: Sequence[str] | None = None, **overrides):
-        """Build from a ``conf/model/*.yaml`` node; keys the constructor lacks are skipped."""
-        return cls(**_constructor_args(cls, cfg, label_names, overrides))
 
     def forward(self, input_ids, attention_mask, labels=None):
         return self.model(input_ids=input_ids, attention_mask=attention_mask, labels=labels)
@@ -194,7 +170,7 @@ class TokenClassifier(pl.LightningModule):
         self.log_dict(metrics, batch_size=1)
 
     def tags_of(self, probs: np.ndarray) -> list[str]:
-        return decode(probs, self.label_names, self.hparams.get("decode", "viterbi"))
+        return decode(probs, self.label_names, self.settings.decode)
 
     def predict_words(
         self, sentences: Sequence[Sequence[str]], batch_size: int | None = None
@@ -206,7 +182,7 @@ class TokenClassifier(pl.LightningModule):
             sentences,
             self.max_length,
             self.stride,
-            batch_size or self.hparams.eval_batch_size,
+            batch_size or self.settings.eval_batch_size or self.settings.batch_size,
             self.device,
         )
         return [(self.tags_of(p), p) for p in probs]
@@ -227,35 +203,16 @@ class TokenClassifier(pl.LightningModule):
         groups = [
             {
                 "params": [p for _, p in params if p.ndim >= 2],
-                "weight_decay": self.hparams.weight_decay,
+                "weight_decay": float(self.settings.weight_decay),
             },
             {"params": [p for _, p in params if p.ndim < 2], "weight_decay": 0.0},
         ]
-        optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr)
+        optimizer = torch.optim.AdamW(groups, lr=float(self.settings.lr))
         total = max(1, int(self.trainer.estimated_stepping_batches))
         scheduler = get_linear_schedule_with_warmup(
-            optimizer, int(self.hparams.warmup_ratio * total), total
+            optimizer, int(float(self.settings.warmup_ratio) * total), total
         )
         return {
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
         }
-
-
-def _init_parameters(cls) -> set[str]:
-    """Named constructor parameters, with those a ``**kwargs`` passes on to the base class."""
-    names: set[str] = set()
-    for klass in cls.__mro__:
-        params = inspect.signature(klass.__init__).parameters.values()
-        names |= {p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
-        if klass is TokenClassifier or all(p.kind is not p.VAR_KEYWORD for p in params):
-            break
-    return names - {"self"}
-
-
-def _constructor_args(cls, cfg: Mapping, label_names, overrides: Mapping) -> dict:
-    accepted = _init_parameters(cls)
-    merged = {**{k: v for k, v in dict(cfg).items() if k in accepted}, **overrides}
-    if label_names is not None:
-        merged["label_names"] = list(label_names)
-    return merged

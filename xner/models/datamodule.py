@@ -10,6 +10,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from xner.data.conll import TaggedSentence
 from xner.errors import DataError
 from xner.models.features import Window, encode_corpus, pad_windows
+from xner.models.settings import ModelSettings
 
 SPLITS = ("train", "val", "test", "predict")
 
@@ -109,7 +110,8 @@ class BucketBatchSampler(Sampler[list[int]]):
 
 
 class NERDataModule(pl.LightningDataModule):
-    """Train/val/test/predict sentences as subword windows (see xner.models.features).
+    """Train/val/test/predict sentences as subword windows (see xner.models.features), in
+    batches and windows of the sizes ``settings`` (a model role's) give.
 
     ``train_soft`` optionally gives per-word soft targets ``[n_words, n_labels]`` for each train
     sentence (teacher probabilities for distillation); then the train tags only serve as the
@@ -118,19 +120,17 @@ class NERDataModule(pl.LightningDataModule):
 
     def __init__(
         self,
+        settings: ModelSettings,
         tokenizer,
         label_names: Sequence[str],
+        *,
         train: Sequence[TaggedSentence] | None = None,
         val: Sequence[TaggedSentence] | None = None,
         test: Sequence[TaggedSentence] | None = None,
         predict: Sequence[Sequence[str]] | None = None,
         train_soft: Sequence[np.ndarray] | None = None,
-        batch_size: int = 32,
-        eval_batch_size: int | None = None,
-        max_length: int = 256,
-        stride: int = 64,
-        num_workers: int = 0,
         seed: int = 0,
+        num_workers: int = 0,
         chunk_batches: int = 50,
     ):
         super().__init__()
@@ -147,28 +147,14 @@ class NERDataModule(pl.LightningDataModule):
                 f"{len(train_soft)} soft targets for {len(self.sentences['train'])} sentences"
             )
         self.train_soft = train_soft
-        self.batch_size = batch_size
-        self.eval_batch_size = eval_batch_size or batch_size
-        self.max_length = max_length
-        self.stride = stride
+        self.batch_size = int(settings.batch_size)
+        self.eval_batch_size = int(settings.eval_batch_size or settings.batch_size)
+        self.max_length = int(settings.max_length)
+        self.stride = int(settings.stride)
         self.num_workers = num_workers
         self.seed = seed
         self.chunk_batches = chunk_batches
         self.windows: dict[str, list[Window]] = {}
-
-    @classmethod
-    def from_config(cls, cfg_model, tokenizer, label_names, seed: int = 0, **splits):
-        """Batch sizes and window sizes from a ``conf/model/*.yaml`` node; splits as keywords."""
-        return cls(
-            tokenizer,
-            label_names,
-            batch_size=int(cfg_model["batch_size"]),
-            eval_batch_size=int(cfg_model.get("eval_batch_size") or cfg_model["batch_size"]),
-            max_length=int(cfg_model.get("max_length", 256)),
-            stride=int(cfg_model.get("stride", 64)),
-            seed=seed,
-            **splits,
-        )
 
     def has(self, split: str) -> bool:
         return len(self.sentences[split]) > 0

@@ -12,6 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 from xner.data.tags import OUTSIDE, split_tag
+from xner.options import one_of
 
 DECODERS = ("viterbi", "argmax")
 _FLOOR = 1e-12
@@ -52,8 +53,7 @@ def viterbi(log_probs: np.ndarray, start: np.ndarray, transition: np.ndarray) ->
 
 def decode(probs: np.ndarray, names: Sequence[str], mode: str = "viterbi") -> list[str]:
     """Tags of one sentence from its per-word probabilities ``[n_words, len(names)]``."""
-    if mode not in DECODERS:
-        raise ValueError(f"unknown decoding {mode!r}: choose one of {', '.join(DECODERS)}")
+    one_of("decode", mode, DECODERS, error=ValueError)
     probs = np.asarray(probs, dtype=np.float64)
     if len(probs) == 0:
         return []

@@ -20,7 +20,7 @@ different label sets (or orders) are mapped onto one label list first (:func:`al
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Literal, get_args
 
 import numpy as np
 import torch
@@ -30,8 +30,11 @@ from torch import nn
 from xner.data.tags import OUTSIDE, iob2_tag_names
 from xner.errors import ConfigError
 from xner.models.classifier import TokenClassifier
+from xner.models.settings import ModelSettings
+from xner.options import Range, in_range, one_of
 
-LOSSES = ("mse", "kl", "hard")
+Loss = Literal["mse", "kl", "hard"]
+LOSSES = get_args(Loss)
 _EPS = 1e-12
 
 
@@ -51,9 +54,8 @@ def distillation_loss(
         teacher_t = torch.softmax(torch.log(teacher_probs.clamp_min(_EPS)) / t, dim=-1)
         student_log_t = torch.log_softmax(student_logits / t, dim=-1)
         return F.kl_div(student_log_t, teacher_t, reduction="batchmean") * t * t
-    if kind == "hard":
-        return F.cross_entropy(student_logits, teacher_probs.argmax(dim=-1))
-    raise ConfigError(f"unknown distillation loss {kind!r} (choose from {', '.join(LOSSES)})")
+    one_of("method.loss", kind, LOSSES)
+    return F.cross_entropy(student_logits, teacher_probs.argmax(dim=-1))
 
 
 def teacher_alphas(n_teachers: int, weights: Sequence[float] | None = None) -> np.ndarray:
@@ -170,32 +172,20 @@ class DistillationModule(TokenClassifier):
 
     def __init__(
         self,
-        checkpoint: str,
+        settings: ModelSettings,
         label_names: Sequence[str] | None = None,
         *,
-        loss: str = "mse",
-        temperature: float = 1.0,
-        freeze_layers: int = 3,
-        freeze_embeddings: bool = True,
-        **classifier: Any,
+        loss: Loss,
+        temperature: float,
     ):
-        """``classifier``: the TokenClassifier's own arguments (lr, max_length, stride...)."""
-        if loss not in LOSSES:
-            raise ConfigError(
-                f"unknown distillation loss {loss!r} (choose from {', '.join(LOSSES)})"
-            )
-        if temperature <= 0:
-            raise ConfigError(f"distillation temperature must be positive, got {temperature}")
-        super().__init__(checkpoint, label_names, **classifier)
-        self.frozen_layers = freeze_bottom(self.model, int(freeze_layers), bool(freeze_embeddings))
-        self.save_hyperparameters(
-            {
-                **self.hparams,
-                "loss": loss,
-                "temperature": float(temperature),
-                "freeze_layers": int(freeze_layers),
-                "freeze_embeddings": bool(freeze_embeddings),
-            }
+        """``settings``: the student's (its frozen layers included); ``loss`` and
+        ``temperature``: the method's (conf/method/teacher_student.yaml)."""
+        one_of("method.loss", loss, LOSSES)
+        in_range("method.temperature", temperature, Range(0, open_low=True))
+        super().__init__(settings, label_names)
+        self.loss, self.temperature = loss, float(temperature)
+        self.frozen_layers = freeze_bottom(
+            self.model, int(settings.freeze_layers), bool(settings.freeze_embeddings)
         )
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
@@ -204,8 +194,8 @@ class DistillationModule(TokenClassifier):
         loss = distillation_loss(
             logits[mask].float(),
             batch["soft_targets"][mask],
-            self.hparams.loss,
-            self.hparams.temperature,
+            self.loss,
+            self.temperature,
         )
         self.log("train/loss", loss, on_step=True, on_epoch=False, batch_size=len(logits))
         return loss

@@ -129,29 +129,43 @@ def encode_corpus(
                 f"sentence {sent_idx}: {len(pieces)} words but {len(word_labels)} labels"
             )
         spans = _window_spans([len(p) for p in pieces], budget, min(stride, budget - 1))
-        if not spans:  # empty sentence: one window with special tokens only
-            windows.append(Window(prefix + suffix, None, [], [], [], sent_idx))
-            if word_labels is not None:
-                windows[-1].labels = [IGNORE_INDEX] * len(prefix + suffix)
-            continue
-        sent_windows = []
-        for start, end in spans:
-            ids, positions = list(prefix), []
-            for word in range(start, end):
-                positions.append(len(ids))
-                ids.extend(pieces[word][: budget - (len(ids) - len(prefix))] or pieces[word][:1])
-            ids.extend(suffix)
-            win_labels = None
-            if word_labels is not None:
-                win_labels = [IGNORE_INDEX] * len(ids)
-                for pos, word in zip(positions, range(start, end), strict=True):
-                    win_labels[pos] = int(word_labels[word])
-            sent_windows.append(Window(ids, win_labels, positions, list(range(start, end))))
-        _assign_owners(sent_windows, len(prefix))
+        sent_windows = _sentence_windows(pieces, word_labels, spans, prefix, suffix, budget)
         for window in sent_windows:
             window.sentence = sent_idx
         windows.extend(sent_windows)
     return windows
+
+
+def _sentence_windows(
+    pieces: Sequence[Sequence[int]],
+    word_labels: Sequence[int] | None,
+    spans: Sequence[tuple[int, int]],
+    prefix: list[int],
+    suffix: list[int],
+    budget: int,
+) -> list[Window]:
+    """One sentence's windows over word ``spans`` (an empty sentence: special tokens only),
+    each word owned by one of them."""
+    if not spans:
+        empty = Window(prefix + suffix, None, [], [], [])
+        if word_labels is not None:
+            empty.labels = [IGNORE_INDEX] * len(prefix + suffix)
+        return [empty]
+    sent_windows = []
+    for start, end in spans:
+        ids, positions = list(prefix), []
+        for word in range(start, end):
+            positions.append(len(ids))
+            ids.extend(pieces[word][: budget - (len(ids) - len(prefix))] or pieces[word][:1])
+        ids.extend(suffix)
+        win_labels = None
+        if word_labels is not None:
+            win_labels = [IGNORE_INDEX] * len(ids)
+            for pos, word in zip(positions, range(start, end), strict=True):
+                win_labels[pos] = int(word_labels[word])
+        sent_windows.append(Window(ids, win_labels, positions, list(range(start, end))))
+    _assign_owners(sent_windows, len(prefix))
+    return sent_windows
 
 
 def _assign_owners(windows: list[Window], n_prefix: int) -> None:

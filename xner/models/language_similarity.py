@@ -26,40 +26,32 @@ is left as it was.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
 import numpy as np
 import torch
 from torch import nn
 
 from xner.errors import ConfigError
+from xner.options import Range, check_fields
 
-TAUS = ("var", "std", "none")
+Tau = Literal["var", "std", "none"]
 
 
 @dataclass(frozen=True)
 class SimilaritySettings:
     """The language-identification classifier's settings (``method.similarity``)."""
 
-    rank: int | None = 64
-    gamma: float = 0.01
-    epochs: int = 10
-    lr: float = 1e-4
-    batch_size: int = 32
+    rank: Annotated[int, Range(1)] | None = 64
+    gamma: Annotated[float, Range(0)] = 0.01
+    epochs: Annotated[int, Range(1)] = 10
+    lr: Annotated[float, Range(0, open_low=True)] = 1e-4
+    batch_size: Annotated[int, Range(1)] = 32
     weight_decay: float = 1e-5
-    tau: str = "var"
+    tau: Tau = "var"
 
     def __post_init__(self) -> None:
-        if self.tau not in TAUS:
-            raise ConfigError(f"method.similarity.tau={self.tau!r}: choose from {', '.join(TAUS)}")
-        if self.rank is not None and self.rank < 1:
-            raise ConfigError(f"method.similarity.rank={self.rank}: a positive size or null")
-        for key in ("epochs", "batch_size"):
-            if int(getattr(self, key)) < 1:
-                raise ConfigError(f"method.similarity.{key}={getattr(self, key)}: must be >= 1")
-        if self.gamma < 0 or self.lr <= 0:
-            raise ConfigError(
-                f"method.similarity: gamma={self.gamma} must be >= 0 and lr={self.lr} > 0"
-            )
+        check_fields(self, "method.similarity")
 
 
 class LanguageIdentifier(nn.Module):

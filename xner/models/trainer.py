@@ -1,7 +1,6 @@
 """A Lightning Trainer from ``conf/trainer/*.yaml`` plus the callbacks every method uses."""
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -14,9 +13,7 @@ from pytorch_lightning.callbacks import (
 from pytorch_lightning.loggers import MLFlowLogger
 
 from xner.models.progress import EpochLines
-
-# keys of the trainer config that are ours, not the Trainer's
-_OWN_KEYS = ("patience", "progress_refresh_rate", "checkpoint_dir")
+from xner.models.settings import TrainerSettings
 
 
 class MetricsLogger(MLFlowLogger):
@@ -78,20 +75,20 @@ def build_callbacks(
 
 
 def build_trainer(
-    cfg_trainer: Mapping,
+    settings: TrainerSettings,
     logger=None,
     has_val: bool = False,
     checkpoint_dir: str | Path | None = None,
     callbacks: list[pl.Callback] | None = None,
     name: str = "training",
 ) -> pl.Trainer:
-    """Trainer from the config's Lightning arguments; ``patience`` and ``progress_refresh_rate``
-    are read here. Without ``checkpoint_dir`` no checkpoints are written; ``name`` (the model's
-    role) starts the epoch lines logged without a progress bar."""
-    cfg = dict(cfg_trainer)
-    patience = cfg.pop("patience", 3)
-    refresh = cfg.pop("progress_refresh_rate", 20)
-    checkpoint_dir = cfg.pop("checkpoint_dir", None) or checkpoint_dir
+    """Trainer from the settings' Lightning arguments and xner's own (patience, refresh rate,
+    checkpoint folder). Without a checkpoint folder (``settings.checkpoint_dir``, else
+    ``checkpoint_dir``) no checkpoints are written; ``name`` (the model's role) starts the epoch
+    lines logged without a progress bar."""
+    cfg = dict(settings.lightning)
+    patience, refresh = settings.patience, settings.progress_refresh_rate
+    checkpoint_dir = settings.checkpoint_dir or checkpoint_dir
     progress = bool(cfg.get("enable_progress_bar", True))
     if cfg.get("deterministic"):
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")

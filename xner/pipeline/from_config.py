@@ -12,9 +12,10 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from xner.align.base import Aligner
+from xner.align.base import VIAS, Aligner
 from xner.config import build, group_config
 from xner.errors import ConfigError
+from xner.options import one_of
 from xner.paths import CONF_DIR
 from xner.pipeline.backtranslation import BackTranslation
 from xner.pipeline.cache import StageCache
@@ -25,7 +26,6 @@ from xner.project.markers import MarkerProjector
 from xner.translate.base import Translator
 
 TASKS = ("translate_test", "translate_train")
-VIAS = ("direct", "backtranslation")
 BACKTRANSLATION_KEYS = ("translator", "threshold")
 
 
@@ -156,12 +156,10 @@ def build_pipeline(
 ) -> Pipeline:
     """Every stage ``task`` needs, built from ``cfg``; a bad config is refused before
     ``source_checkpoint`` (which may train a model) is asked."""
-    if task not in TASKS:
-        raise ConfigError(f"task={task!r}: choose one of {', '.join(TASKS)}")
+    one_of("task", task, TASKS)
     own = pipeline_settings(cfg)
     aligner = build(cfg.aligner)
-    if aligner.via not in VIAS:
-        raise ConfigError(f"aligner.via={aligner.via!r}: choose one of {', '.join(VIAS)}")
+    one_of("aligner.via", aligner.via, VIAS)
     translate = own.translate(cfg.translator)
     back = own.backtranslate(cfg.translator) if aligner.via == "backtranslation" else None
     langs = (str(cfg.get("source_lang", "en")), str(cfg.lang))

@@ -241,6 +241,23 @@ def _train_by_markers(
     return check, projections, counts
 
 
+def _test_by_markers(
+    p: Pipeline,
+    translations: list[list[str]],
+    src_entities: list[list[Entity]],
+    tgt_words: list[list[str]],
+    keys: dict[str, str],
+) -> tuple[list[Projection], dict[str, int]]:
+    """translate-test by markers: the labelled translation marked, translated back and each
+    marked span found in the original sentence."""
+    assert p.mark is not None
+    langs = (p.src_lang, p.tgt_lang)
+    reads, keys["translate_marked"] = translate_marked(
+        p.mark, p.cache, translations, src_entities, langs
+    )
+    return project_test(p.project.projector, reads, src_entities, tgt_words)
+
+
 def translate_test(pipeline: Pipeline, target: Sequence[TaggedSentence]) -> PipelineResult:
     """Label ``target`` (in the target language) through a translation into the source language.
 
@@ -261,12 +278,9 @@ def translate_test(pipeline: Pipeline, target: Sequence[TaggedSentence]) -> Pipe
         t = _Transfer(translations, src_entities, tgt_words, keys["label"], tr.key, tr.words_key)
         projections, unmet = _align_and_project(pipeline, t, keys)
     else:
-        langs = (pipeline.src_lang, pipeline.tgt_lang)
-        reads, keys["translate_marked"] = translate_marked(
-            pipeline.mark, pipeline.cache, translations, src_entities, langs
+        projections, marker_counts = _test_by_markers(
+            pipeline, translations, src_entities, tgt_words, keys
         )
-        projector = pipeline.project.projector
-        projections, marker_counts = project_test(projector, reads, src_entities, tgt_words)
         unmet = 0
     sentences = [
         TaggedSentence(list(words), _tagged(words, proj, i))
@@ -297,14 +311,7 @@ def translate_train(
     """
     src_words = [list(s.words) for s in source]
     keys: dict[str, str] = {}
-    if pipeline.label is None:
-        tags = [list(s.tags) for s in source]
-        keys["label"] = fingerprint(source)
-    else:
-        labels, keys["label"] = pipeline.label.run(
-            pipeline.cache, src_words, fingerprint(src_words)
-        )
-        tags = [lab.tags for lab in labels]
+    tags = _source_tags(pipeline, source, keys)
     src_entities = [entities(t) for t in tags]
     marker_counts: dict[str, int] = {}
     if pipeline.mark is None:
@@ -318,12 +325,7 @@ def translate_train(
             pipeline, src_words, src_entities, keys
         )
         translations, unmet = check.translations, 0
-    sentences, kept = [], []
-    for i, (words, proj) in enumerate(zip(translations, projections, strict=True)):
-        if (proj.dropped and not keep_incomplete) or not words:
-            continue
-        sentences.append(TaggedSentence(list(words), _tagged(words, proj, i)))
-        kept.append(i)
+    sentences, kept = _silver(translations, projections, keep_incomplete)
     return PipelineResult(
         sentences,
         n_sentences_dropped=len(source) - len(sentences),
@@ -333,3 +335,31 @@ def translate_train(
         marker_counts=marker_counts,
         **_counts(src_entities, projections, check, unmet),
     )
+
+
+def _source_tags(
+    pipeline: Pipeline, source: Sequence[TaggedSentence], keys: dict[str, str]
+) -> list[list[str]]:
+    """translate-train's source tags: as given, or the pipeline labeller's on the source words."""
+    if pipeline.label is None:
+        keys["label"] = fingerprint(source)
+        return [list(s.tags) for s in source]
+    src_words = [list(s.words) for s in source]
+    labels, keys["label"] = pipeline.label.run(pipeline.cache, src_words, fingerprint(src_words))
+    return [lab.tags for lab in labels]
+
+
+def _silver(
+    translations: Sequence[Sequence[str]],
+    projections: Sequence[Projection],
+    keep_incomplete: bool,
+) -> tuple[list[TaggedSentence], list[int]]:
+    """The projected translations kept as silver sentences, and their source indices: not
+    empty, and every entity projected unless ``keep_incomplete``."""
+    sentences, kept = [], []
+    for i, (words, proj) in enumerate(zip(translations, projections, strict=True)):
+        if (proj.dropped and not keep_incomplete) or not words:
+            continue
+        sentences.append(TaggedSentence(list(words), _tagged(words, proj, i)))
+        kept.append(i)
+    return sentences, kept

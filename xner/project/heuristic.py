@@ -20,37 +20,26 @@ longest. Both agree when ``k`` is null, as in the paper's setting (``projector=h
 """
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
 from xner.data.entity import Entity
-from xner.errors import ConfigError
+from xner.options import Range, check_fields
 from xner.project.base import Projection, Projector
 
-COLLISIONS = ("longest", "reference")
 
-
+@dataclass(eq=False, kw_only=True)
 class HeuristicProjector(Projector):
-    def __init__(
-        self,
-        *,
-        d: int,
-        k: int | None,
-        thr: float,
-        merge_only_i_labels: bool,
-        collisions: str,
-    ) -> None:
-        if d < 0:
-            raise ConfigError(f"projector.d must be >= 0, got {d}")
-        if k is not None and k < 1:
-            raise ConfigError(f"projector.k must be >= 1 or null (unlimited), got {k}")
-        if collisions not in COLLISIONS:
-            raise ConfigError(
-                f"projector.collisions={collisions!r}; choose one of {', '.join(COLLISIONS)}"
-            )
-        self.d = d
-        self.k = k
-        self.thr = thr
-        self.merge_only_i_labels = merge_only_i_labels
-        self.collisions = collisions
+    """The heuristic (see the module's docstring); every setting from conf/projector/."""
+
+    d: Annotated[int, Range(0)]
+    k: Annotated[int, Range(1)] | None  # None: every range
+    thr: float
+    merge_only_i_labels: bool
+    collisions: Literal["longest", "reference"]
+
+    def __post_init__(self) -> None:
+        check_fields(self, "projector")
 
     def ranges(self, entity: Entity, aligned: dict[int, list[int]]) -> list[tuple[int, int]]:
         """Kept target ranges (start, end) of one entity, left to right."""

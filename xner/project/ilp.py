@@ -20,15 +20,18 @@ go to CP-SAT, with scores scaled to integers (``SCALE``): the objective is then 
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
 import numpy as np
 
 from xner.data.entity import Entity
 from xner.errors import ConfigError
+from xner.options import Range, check_fields
 from xner.project.base import Projection, Projector
 from xner.project.candidates import aligned_window, link_counts, ngram_spans
 from xner.project.scores import (
-    SCORES,
+    AlphaRule,
+    Score,
     ScoreInputs,
     align_scores,
     fused_scores,
@@ -37,10 +40,6 @@ from xner.project.scores import (
 )
 from xner.project.similarity import similarity_scores
 
-CONSTRAINTS = ("le", "eq", "ge")
-ON_INFEASIBLE = ("empty", "relax")
-SOLVERS = ("exact", "greedy")
-TIES = ("shorter", "reference")
 # Scores equal to this many decimals tie (reference ties): equal fractions computed two ways
 TIE_DECIMALS = 12
 SCALE = 1_000_000
@@ -83,79 +82,46 @@ def check_sim_settings(
     score: str, weights: Mapping[str, float], ngram: int | None, cutoff: float | None
 ) -> None:
     """The sim score's settings, needed only where it is used (conf/projector/ilp_paper.yaml
-    has none: its score never reads them)."""
+    sets them null: its score never reads them)."""
     uses_sim = score == "sim" or (score == "fused" and weights.get("sim", 0) != 0)
     if uses_sim and (ngram is None or cutoff is None):
         raise ConfigError(
             "projector: the sim score needs sim_ngram and sim_cutoff "
             "(conf/projector/ilp.yaml: sim_ngram: 2, sim_cutoff: 0.5)"
         )
-    if (ngram is not None and ngram < 1) or (cutoff is not None and not 0.0 <= cutoff <= 1.0):
-        raise ConfigError(
-            f"projector: need sim_ngram >= 1 and 0 <= sim_cutoff <= 1, got {ngram}, {cutoff}"
-        )
 
 
+@dataclass(eq=False, kw_only=True)
 class ILPProjector(Projector):
-    def __init__(
-        self,
-        *,
-        max_len: int,
-        score: str,
-        weights: Mapping[str, float],
-        constraint: str,
-        n_proj: int,
-        solver: str,
-        min_score: float,
-        ner_alpha: float,
-        ner_cutoff: float,
-        nmt_cutoff: float,
-        restrict: bool,
-        ner_alpha_rule: str,
-        ner_per_class: bool | None,
-        stop_words: Sequence[str],
-        on_infeasible: str,
-        sim_ngram: int | None = None,
-        sim_cutoff: float | None = None,
-        ties: str,
-    ) -> None:
-        if score not in SCORES:
-            raise ConfigError(f"projector.score={score!r}; choose one of {', '.join(SCORES)}")
-        if constraint not in CONSTRAINTS:
-            raise ConfigError(
-                f"projector.constraint={constraint!r}; choose one of {', '.join(CONSTRAINTS)}"
-            )
-        if solver not in SOLVERS:
-            raise ConfigError(f"projector.solver={solver!r}; choose one of {', '.join(SOLVERS)}")
-        if ties not in TIES:
-            raise ConfigError(f"projector.ties={ties!r}; choose one of {', '.join(TIES)}")
-        if on_infeasible not in ON_INFEASIBLE:
-            raise ConfigError(
-                f"projector.on_infeasible={on_infeasible!r}; choose one of "
-                f"{', '.join(ON_INFEASIBLE)}"
-            )
-        check_sim_settings(score, weights, sim_ngram, sim_cutoff)
-        if max_len < 1 or n_proj < 0:
-            raise ConfigError(f"projector: need max_len >= 1 and n_proj >= 0 ({max_len}, {n_proj})")
-        self.max_len = max_len
-        self.score = score
-        self.weights = dict(weights)
-        self.constraint = constraint
-        self.n_proj = n_proj
-        self.solver = solver
-        self.min_score = min_score
-        self.ner_alpha = ner_alpha
-        self.ner_cutoff = ner_cutoff
-        self.nmt_cutoff = nmt_cutoff
-        self.restrict = restrict
-        self.ner_alpha_rule = ner_alpha_rule
-        # thesis: per-class scores for score=ner, the class-agnostic span score when fused
-        self.ner_per_class = score == "ner" if ner_per_class is None else ner_per_class
-        self.stop_words = frozenset(stop_words)
-        self.on_infeasible = on_infeasible
-        self.sim_ngram = sim_ngram
-        self.sim_cutoff = sim_cutoff
-        self.ties = ties
+    """Candidate matching (see the module's docstring); every setting from conf/projector/."""
+
+    max_len: Annotated[int, Range(1)]
+    score: Score
+    weights: Mapping[str, float]
+    constraint: Literal["le", "eq", "ge"]
+    n_proj: Annotated[int, Range(0)]
+    solver: Literal["exact", "greedy"]
+    min_score: float
+    ner_alpha: float
+    ner_cutoff: float
+    nmt_cutoff: float
+    restrict: bool
+    ner_alpha_rule: AlphaRule
+    # thesis (None): per-class scores for score=ner, the class-agnostic span score when fused
+    ner_per_class: bool | None
+    stop_words: Collection[str]
+    on_infeasible: Literal["empty", "relax"]
+    sim_ngram: Annotated[int, Range(1)] | None
+    sim_cutoff: Annotated[float, Range(0, 1)] | None
+    ties: Literal["shorter", "reference"]
+
+    def __post_init__(self) -> None:
+        check_fields(self, "projector")
+        check_sim_settings(self.score, self.weights, self.sim_ngram, self.sim_cutoff)
+        self.weights = dict(self.weights)
+        self.stop_words = frozenset(self.stop_words)
+        if self.ner_per_class is None:
+            self.ner_per_class = self.score == "ner"
 
     # ---- scores -------------------------------------------------------------------------
     def _uses(self, name: str) -> bool:
@@ -178,21 +144,7 @@ class ILPProjector(Projector):
             lengths = np.fromiter((e.length for e in src_entities), np.int64, len(src_entities))
             parts["align"] = align_scores(counts, lengths, starts, ends)
         if self._uses("ner"):
-            if inputs is None or inputs.ner_probs is None or inputs.label_names is None:
-                raise ConfigError(
-                    "projector.score uses 'ner' but no target NER probabilities given"
-                )
-            parts["ner"] = ner_scores(
-                src_entities,
-                inputs.ner_probs,
-                inputs.label_names,
-                starts,
-                ends,
-                self.ner_alpha,
-                self.ner_cutoff,
-                self.ner_alpha_rule,
-                self.ner_per_class,
-            )
+            parts["ner"] = self._ner_scores(src_entities, starts, ends, inputs)
         if self._uses("nmt"):
             if inputs is None or inputs.nmt is None:
                 raise ConfigError("projector.score uses 'nmt' but no NMT scorer given")
@@ -206,10 +158,37 @@ class ILPProjector(Projector):
         scores = parts[self.score] if self.score != "fused" else fused_scores(parts, self.weights)
         if self.restrict and set(parts) == {"align"} and counts is not None:
             scores = np.where(aligned_window(counts, starts, ends), scores, -np.inf)
-        if self.stop_words:
-            stop = np.concatenate([[0], np.cumsum([w in self.stop_words for w in tgt_words])])
-            scores = np.where((stop[ends] > stop[starts])[None, :], -np.inf, scores)
-        return starts, ends, scores
+        return starts, ends, self._without_stop_words(scores, tgt_words, starts, ends)
+
+    def _ner_scores(
+        self,
+        src_entities: Sequence[Entity],
+        starts: np.ndarray,
+        ends: np.ndarray,
+        inputs: ScoreInputs | None,
+    ) -> np.ndarray:
+        if inputs is None or inputs.ner_probs is None or inputs.label_names is None:
+            raise ConfigError("projector.score uses 'ner' but no target NER probabilities given")
+        return ner_scores(
+            src_entities,
+            inputs.ner_probs,
+            inputs.label_names,
+            starts,
+            ends,
+            self.ner_alpha,
+            self.ner_cutoff,
+            self.ner_alpha_rule,
+            self.ner_per_class,
+        )
+
+    def _without_stop_words(
+        self, scores: np.ndarray, tgt_words: Sequence[str], starts: np.ndarray, ends: np.ndarray
+    ) -> np.ndarray:
+        """``scores`` with every candidate that contains a stop word at -inf."""
+        if not self.stop_words:
+            return scores
+        stop = np.concatenate([[0], np.cumsum([w in self.stop_words for w in tgt_words])])
+        return np.where((stop[ends] > stop[starts])[None, :], -np.inf, scores)
 
     def _problem(self, starts: np.ndarray, ends: np.ndarray, scores: np.ndarray) -> _Problem:
         keep = (scores > 0) & (scores >= self.min_score)

@@ -35,13 +35,15 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Annotated, Literal, get_args
 
 from xner.data.entity import Entity
 from xner.data.wordtok import word_tokenize
 from xner.errors import ConfigError
+from xner.options import Range, check_fields
 
-STYLES = ("brackets", "html")
-ON_BROKEN = ("entity", "sentence")
+Style = Literal["brackets", "html"]
+STYLES = get_args(Style)
 COUNTS = ("lost", "split", "nested", "unbalanced", "unmatched", "broken_sentences")
 
 _HTML_EVENT = re.compile(r'<span id="e(\d+)">|</span>|<[^>]*>')
@@ -205,17 +207,12 @@ class MarkerProjector:
     translator; Apertium also carries html).
     """
 
-    style: str
-    on_broken: str
-    threshold: float
+    style: Literal["auto", Style]
+    on_broken: Literal["entity", "sentence"]
+    threshold: Annotated[float, Range(0, 1, open_low=True)]
 
     def __post_init__(self) -> None:
-        if self.style not in ("auto", *STYLES):
-            raise ConfigError(f"projector.style={self.style!r}: choose auto, {', '.join(STYLES)}")
-        if self.on_broken not in ON_BROKEN:
-            raise ConfigError(f"projector.on_broken={self.on_broken!r}: choose entity or sentence")
-        if not 0.0 < self.threshold <= 1.0:
-            raise ConfigError(f"projector.threshold={self.threshold}: must be in (0, 1]")
+        check_fields(self, "projector")
 
     def style_for(self, translator: object) -> str:
         """The marker style for ``translator``; one it cannot carry is a ConfigError."""

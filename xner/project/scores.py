@@ -7,16 +7,18 @@ Every function returns a float matrix [source entities, candidates], candidates 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 
 from xner.data.entity import Entity
 from xner.errors import ConfigError, DataError
+from xner.options import one_of
 
 NER_ALPHA = 1.15
 NER_CUTOFF = 0.05
 NMT_CUTOFF = 0.1
-SCORES = ("align", "ner", "nmt", "sim", "fused")
+Score = Literal["align", "ner", "nmt", "sim", "fused"]
 
 
 class NMTScorer(ABC):
@@ -49,7 +51,7 @@ def align_scores(
     return 2.0 * inside / (src_lengths[:, None] + (ends - starts)[None, :])
 
 
-ALPHA_RULES = ("argmax", "all")
+AlphaRule = Literal["argmax", "all"]
 
 
 def ner_scores(
@@ -72,33 +74,12 @@ def ner_scores(
     mean_l; otherwise every entity scores the class-agnostic max over l. Scores not above
     ``cutoff`` are 0. A class with only B- or only I- uses that column for both (thesis).
     """
-    if alpha_rule not in ALPHA_RULES:
-        raise ConfigError(f"projector.ner_alpha_rule={alpha_rule!r}; choose argmax or all")
-    probs = np.asarray(probs, dtype=np.float64)
-    n_tgt = int(ends.max()) if len(ends) else 0
-    if probs.ndim != 2 or probs.shape[1] != len(label_names) or probs.shape[0] < n_tgt:
-        raise DataError(
-            f"NER probabilities of shape {probs.shape} do not match {n_tgt} target words "
-            f"and {len(label_names)} label names"
-        )
-    columns: dict[str, list[int | None]] = {}
-    for k, name in enumerate(label_names):
-        if name[:2] in ("B-", "I-"):
-            columns.setdefault(name[2:], [None, None])["BI".index(name[0])] = k
-    lengths = ends - starts
-    top = probs.argmax(axis=1)
-    by_class: dict[str, np.ndarray] = {}
-    for label, (b_col, i_col) in columns.items():
-        b_col = b_col if b_col is not None else i_col
-        i_col = i_col if i_col is not None else b_col
-        prefix = np.concatenate([[0.0], np.cumsum(probs[:, i_col])])
-        mean = (probs[starts, b_col] + prefix[ends] - prefix[starts + 1]) / lengths
-        bonus = alpha ** (lengths - 1)
-        if alpha_rule == "argmax":
-            inside = np.concatenate([[0], np.cumsum(top == i_col)])
-            run = (top[starts] == b_col) & (inside[ends] - inside[starts + 1] == lengths - 1)
-            bonus = np.where(run, bonus, 1.0)
-        by_class[label] = mean * bonus
+    one_of("projector.ner_alpha_rule", alpha_rule, get_args(AlphaRule))
+    probs = _checked_probs(probs, label_names, ends)
+    by_class = {
+        label: _span_scores(probs, b_col, i_col, starts, ends, alpha, alpha_rule)
+        for label, (b_col, i_col) in _bi_columns(label_names).items()
+    }
     agnostic = np.max(list(by_class.values()), axis=0) if by_class else np.zeros(len(starts))
     out = np.zeros((len(src_entities), len(starts)))
     for e, ent in enumerate(src_entities):
@@ -108,6 +89,52 @@ def ner_scores(
             out[e] = by_class[ent.label]
     out[out <= cutoff] = 0.0
     return out
+
+
+def _checked_probs(probs: np.ndarray, label_names: Sequence[str], ends: np.ndarray) -> np.ndarray:
+    """``probs`` as floats, refused unless one row per target word and one column per label."""
+    probs = np.asarray(probs, dtype=np.float64)
+    n_tgt = int(ends.max()) if len(ends) else 0
+    if probs.ndim != 2 or probs.shape[1] != len(label_names) or probs.shape[0] < n_tgt:
+        raise DataError(
+            f"NER probabilities of shape {probs.shape} do not match {n_tgt} target words "
+            f"and {len(label_names)} label names"
+        )
+    return probs
+
+
+def _bi_columns(label_names: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Entity class -> its (B-, I-) columns; a class with only one of them uses it for both."""
+    columns: dict[str, list[int | None]] = {}
+    for k, name in enumerate(label_names):
+        if name[:2] in ("B-", "I-"):
+            columns.setdefault(name[2:], [None, None])["BI".index(name[0])] = k
+    return {
+        label: (b if b is not None else i, i if i is not None else b)
+        for label, (b, i) in columns.items()
+    }
+
+
+def _span_scores(
+    probs: np.ndarray,
+    b_col: int,
+    i_col: int,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    alpha: float,
+    alpha_rule: str,
+) -> np.ndarray:
+    """One class's mean_l(t) times its length bonus, for every candidate (see ner_scores)."""
+    lengths = ends - starts
+    prefix = np.concatenate([[0.0], np.cumsum(probs[:, i_col])])
+    mean = (probs[starts, b_col] + prefix[ends] - prefix[starts + 1]) / lengths
+    bonus = alpha ** (lengths - 1)
+    if alpha_rule == "argmax":
+        top = probs.argmax(axis=1)
+        inside = np.concatenate([[0], np.cumsum(top == i_col)])
+        run = (top[starts] == b_col) & (inside[ends] - inside[starts + 1] == lengths - 1)
+        bonus = np.where(run, bonus, 1.0)
+    return mean * bonus
 
 
 def nmt_scores(

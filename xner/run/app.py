@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from xner.config import check_targets
 from xner.data.sources import check_root
 from xner.errors import ConfigError, XnerError
-from xner.methods.kind import source_langs
+from xner.method_kind import source_langs
 from xner.paths import safe_name
 from xner.run import signals
 from xner.tracking.abandoned import find_finished_run, mark_abandoned_runs
@@ -115,8 +115,49 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
         return None
     choices = {k: str(v) for k, v in hc.runtime.choices.items() if not k.startswith("hydra")}
     job = start_job_run(cfg, app, list(hc.overrides.task), choices, parent)
+    return _run_body(cfg, job, body, check_first=bool(parent))
+
+
+def _before_run(cfg: DictConfig, hc: Any) -> tuple[bool, str | None]:
+    """The checks and store lookups before the job's run: whether to run it (an identical job
+    may have finished already) and the sweep's parent run."""
+    validate(cfg)
+    parent = _parent_run_id(hc)  # before any job touches the store
+    uri = tracking_uri(cfg.tracking.get("uri"))
+    key = config_hash(OmegaConf.to_container(cfg, resolve=True))
+    if _finished_before(cfg, hc, uri, key, parent):
+        return False, parent
+    if not parent:  # a single run is refused before it has a run; a sweep's job fails on its run
+        check_before_run(cfg)
+    with guarded(uri, "looking for runs of this job left by killed processes"):
+        mark_abandoned_runs(uri, cfg.tracking.experiment, key)
+    return True, parent
+
+
+def _finished_before(cfg: DictConfig, hc: Any, uri: str, key: str, parent: str | None) -> bool:
+    """Whether a run of this very job (config hash ``key``) already finished, when
+    ``tracking.skip_finished`` asks (auto: in a sweep); a sweep's parent records the reuse."""
+    skip = cfg.tracking.get("skip_finished", "auto")
+    if skip == "auto":
+        skip = hc.mode == RunMode.MULTIRUN
+    if not skip:
+        return False
+    with guarded(uri, "looking for a finished run of this job"):
+        done = find_finished_run(uri, cfg.tracking.experiment, key)
+    if not done:
+        return False
+    log.info("skipping: run %s already finished this job (tracking.skip_finished)", done)
+    if parent:
+        client(uri).set_tag(parent, f"{REUSED_TAG}.{hc.job.num}", done)
+    print(f"already finished as MLflow run {done}; set tracking.skip_finished=false to redo")
+    return True
+
+
+def _run_body(cfg: DictConfig, job: JobRun, body: Body, check_first: bool) -> Mapping[str, float]:
+    """``body`` in the job's started run (the checks first when ``check_first``): FINISHED and
+    complete when it returns; KILLED when a signal ends it, FAILED with its reason otherwise."""
     try:
-        if parent:
+        if check_first:
             check_before_run(cfg)
         with signals.installed(signals.SLURM_TASK) if signals.slurm_task() else nullcontext():
             metrics = body(cfg, job)
@@ -136,34 +177,6 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
             raise tracking_failure(job.uri, "the job ran", err, job.run_id) from err
         raise
     return metrics
-
-
-def _before_run(cfg: DictConfig, hc: Any) -> tuple[bool, str | None]:
-    """The checks and store lookups before the job's run: whether to run it (an identical job
-    may have finished already) and the sweep's parent run."""
-    validate(cfg)
-    parent = _parent_run_id(hc)  # before any job touches the store
-    resolved = OmegaConf.to_container(cfg, resolve=True)
-    skip = cfg.tracking.get("skip_finished", "auto")
-    if skip == "auto":
-        skip = hc.mode == RunMode.MULTIRUN
-    uri = tracking_uri(cfg.tracking.get("uri"))
-    if skip:
-        with guarded(uri, "looking for a finished run of this job"):
-            done = find_finished_run(uri, cfg.tracking.experiment, config_hash(resolved))
-        if done:
-            log.info("skipping: run %s already finished this job (tracking.skip_finished)", done)
-            if parent:
-                client(uri).set_tag(parent, f"{REUSED_TAG}.{hc.job.num}", done)
-            print(
-                f"already finished as MLflow run {done}; set tracking.skip_finished=false to redo"
-            )
-            return False, parent
-    if not parent:  # a single run is refused before it has a run; a sweep's job fails on its run
-        check_before_run(cfg)
-    with guarded(uri, "looking for runs of this job left by killed processes"):
-        mark_abandoned_runs(uri, cfg.tracking.experiment, config_hash(resolved))
-    return True, parent
 
 
 @contextmanager

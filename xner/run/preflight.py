@@ -2,7 +2,7 @@
 
 A sweep asks them of every job before it creates any MLflow run (all jobs failing is one
 ``error:`` line, exit 2); a job that fails them alone ends as a FAILED run with the reason.
-What is checked follows the method's declaration (:mod:`xner.methods.kind`): the corpora it
+What is checked follows the method's declaration (:mod:`xner.method_kind`): the corpora it
 reads (a local ``root`` that is missing, a download that cannot happen offline, a language the
 corpus lacks), the checkpoints on the Hugging Face hub it uses (offline and not cached), the
 translator of each pipeline it runs (its languages in that pipeline's direction, so both for the
@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from xner.config import build
 from xner.errors import XnerError
-from xner.methods.kind import (
+from xner.method_kind import (
     ALWAYS,
     AS_LABELER,
     TARGET,
@@ -31,7 +31,7 @@ from xner.methods.kind import (
 
 def problems(cfg: DictConfig) -> list[str]:
     """One line per reason this job cannot run; empty when it can start. What is checked
-    follows the method's declaration (:mod:`xner.methods.kind`) and its own ``problems``."""
+    follows the method's declaration (:mod:`xner.method_kind`) and its own ``problems``."""
     try:
         target = method_target(cfg)
         method = method_class(target) if target else None

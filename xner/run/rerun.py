@@ -196,6 +196,26 @@ def rerun(
     app = app_script(original.data.tags.get(APP_TAG, DEFAULT_APP), run_id)
     replayed = checked_replay(overrides, app, run_id, allowed, store_dirs(uri))
     name = (original.info.run_name or run_id) + RERUN_SUFFIX
+    command, returncode, started_ms = _replay(app, replayed, uri, run_id, name, cached, runner)
+    if returncode != 0:
+        raise XnerError(f"rerun of {run_id} failed: {' '.join(command)} exited with {returncode}")
+    new = find_rerun(client, original.info.experiment_id, run_id, started_ms)
+    checks = compare_metrics(original.data.metrics, new.data.metrics, patterns, tolerance)
+    drift = config_drift(load_config(client, run_id), load_config(client, new.info.run_id))
+    return RerunResult(run_id, new.info.run_id, checks, drift)
+
+
+def _replay(
+    app: str,
+    replayed: Sequence[str],
+    uri: str,
+    run_id: str,
+    name: str,
+    cached: bool,
+    runner: Callable[[Sequence[str], str], int],
+) -> tuple[list[str], int, int]:
+    """Run the replayed command as run ``name`` (in a fresh stage cache, removed after, unless
+    ``cached``): the command, its exit status and a time (ms) just before it started."""
     cache_dir = None if cached else tempfile.mkdtemp(prefix="xner-rerun-cache-")
     try:
         command = app_command(app, replayed, uri, run_id, run_name=name, cache_dir=cache_dir)
@@ -204,16 +224,10 @@ def rerun(
                   file=sys.stderr, flush=True)  # fmt: skip
         print(f"rerunning {run_id}: {shown_command(command)}", flush=True)
         started_ms = int(time.time() * 1000) - 1000
-        returncode = runner(command, uri)
+        return command, runner(command, uri), started_ms
     finally:
         if cache_dir is not None:
             shutil.rmtree(cache_dir, ignore_errors=True)
-    if returncode != 0:
-        raise XnerError(f"rerun of {run_id} failed: {' '.join(command)} exited with {returncode}")
-    new = find_rerun(client, original.info.experiment_id, run_id, started_ms)
-    checks = compare_metrics(original.data.metrics, new.data.metrics, patterns, tolerance)
-    drift = config_drift(load_config(client, run_id), load_config(client, new.info.run_id))
-    return RerunResult(run_id, new.info.run_id, checks, drift)
 
 
 def _num(value: float | None) -> str:

@@ -3,7 +3,7 @@
 - With no ``data=``, ``lang`` picks the corpus (:mod:`xner.data.corpora`).
 - ``-m`` with no ``method``/``variant``/``experiment`` sweeps the gap table's columns for the
   projector(s) given: every method config whose class declares a gap role
-  (:mod:`xner.methods.kind`; today model_transfer, translate_test[p], translate_train[p],
+  (:mod:`xner.method_kind`; today model_transfer, translate_test[p], translate_train[p],
   ensemble[p], teacher_student), also those in ``hydra.searchpath`` folders
   (:mod:`xner.run.variants`).
 - Before any MLflow run exists every job of a sweep is checked (:mod:`xner.run.preflight`): when
@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from xner.data.corpora import overrides_for
 from xner.errors import ConfigError
-from xner.methods.kind import BASELINE, DISTILLATION, PROJECTION
+from xner.method_kind import BASELINE, DISTILLATION, PROJECTION
 from xner.paths import CONF_DIR, PROJECT_ROOT
 from xner.run.command_line import override_words, parsed_overrides
 from xner.run.variants import (

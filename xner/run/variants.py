@@ -1,7 +1,7 @@
 """The gap table's columns as configs: one ``variant`` per declared method and projector.
 
 A column is ``+variant=<method>`` or ``+variant=<method>_<projector>`` (a method that projects,
-:class:`xner.methods.kind.MethodKind`). Every method config (``conf/method/*.yaml`` and the
+:class:`xner.method_kind.MethodKind`). Every method config (``conf/method/*.yaml`` and the
 ``method/`` folders of the config folders added with ``hydra.searchpath=[file://DIR]``) whose
 class declares a gap role gets its variants registered in Hydra's ``ConfigStore`` when the entry
 script is imported (so joblib/submitit workers that import it again see them too); a
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xner.errors import XnerError
-from xner.methods.kind import MethodKind, method_class, target_of
+from xner.method_kind import MethodKind, method_class, target_of
 from xner.paths import CONF_DIR
 from xner.run.command_line import parsed_overrides
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from xner.errors import ConfigError
+from xner.options import one_of
 
 SEQ2SEQ_FAMILIES = ("m2m100", "nllb", "marian")
 ENCODER_FAMILIES = ("xlm-roberta", "bert")
@@ -43,8 +44,7 @@ def _start(
     seed: int,
 ) -> Path:
     """Check the builder's arguments, create ``folder`` and seed torch; returns the folder."""
-    if family not in families:
-        raise ConfigError(f"tiny {kind} family {family!r}: choose one of {families}")
+    one_of(f"tiny {kind} family", family, families)
     if not corpus:
         raise ConfigError("a tiny model needs a non-empty corpus to train its tokenizer")
     import torch
@@ -148,13 +148,7 @@ def build_tiny_seq2seq(
     seed: int = 0,
 ) -> Path:
     """A tiny random translation model; ``langs`` are the family's own codes (eng_Latn, en)."""
-    from transformers import (
-        GenerationConfig,
-        M2M100Config,
-        M2M100ForConditionalGeneration,
-        MarianConfig,
-        MarianMTModel,
-    )
+    from transformers import GenerationConfig
 
     folder = _start(folder, "seq2seq", family, SEQ2SEQ_FAMILIES, corpus, seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -165,6 +159,24 @@ def build_tiny_seq2seq(
         else:
             tokenizer = _marian_tokenizer(corpus, vocab_size, Path(tmp))
         tokenizer.save_pretrained(folder)
+    model = _seq2seq_model(family, tokenizer)
+    special = ("decoder_start_token_id", "bos_token_id", "eos_token_id", "pad_token_id")
+    model.generation_config = GenerationConfig(
+        **{name: getattr(model.config, name) for name in special}, max_length=32, num_beams=1
+    )
+    model.save_pretrained(folder)
+    return folder
+
+
+def _seq2seq_model(family: str, tokenizer: Any) -> Any:
+    """A randomly initialised model of ``family`` sized for ``tokenizer``'s ids."""
+    from transformers import (
+        M2M100Config,
+        M2M100ForConditionalGeneration,
+        MarianConfig,
+        MarianMTModel,
+    )
+
     ids = [*tokenizer.get_vocab().values(), *getattr(tokenizer, "lang_code_to_id", {}).values()]
     n_vocab = max(len(tokenizer), max(ids) + 1) + getattr(tokenizer, "num_madeup_words", 0)
     if family == "marian":
@@ -176,14 +188,7 @@ def build_tiny_seq2seq(
     else:
         token_ids = dict(pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2)
         model_class, config_class = M2M100ForConditionalGeneration, M2M100Config
-    config = config_class(vocab_size=n_vocab, **token_ids, **_SMALL)
-    model = model_class(config)
-    special = ("decoder_start_token_id", "bos_token_id", "eos_token_id", "pad_token_id")
-    model.generation_config = GenerationConfig(
-        **{name: getattr(config, name) for name in special}, max_length=32, num_beams=1
-    )
-    model.save_pretrained(folder)
-    return folder
+    return model_class(config_class(vocab_size=n_vocab, **token_ids, **_SMALL))
 
 
 def _bert_encoder(corpus: Sequence[str], vocab_size: int, small: dict) -> tuple[Any, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from xner.methods.kind import MethodKind
+    from xner.method_kind import MethodKind
 
 GPU_DEVICES = ("cuda", "gpu")
 PROJECTION_GROUPS = ("translator", "labeler", "aligner")  # groups that take a `device`

@@ -11,7 +11,7 @@ from typing import Any
 
 from xner import __version__
 from xner.cluster.slurm_job import current_job
-from xner.methods.kind import MethodKind, kind_of
+from xner.method_kind import MethodKind, kind_of
 from xner.tracking.determinism import nondeterministic_parts
 from xner.tracking.names import (
     APP_TAG,

@@ -5,7 +5,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from xner.methods.kind import MethodKind
+    from xner.method_kind import MethodKind
 
 # Tags MLflow itself reads.
 PARENT_TAG = "mlflow.parentRunId"
@@ -44,7 +44,7 @@ GIT_COMMIT_TAG, GIT_DIRTY_TAG, VERSION_TAG = "git_commit", "git_dirty", "xner_ve
 COMPLETE_TAG = "xner.complete"
 SWEEP_TAG = "xner.sweep"  # on a parent run: its sweep's app and overrides, the same on a relaunch
 
-# A job's method declaration (xner.methods.kind), for the gap table: its role and column order.
+# A job's method declaration (xner.method_kind), for the gap table: its role and column order.
 METHOD_ROLE_TAG, METHOD_ORDER_TAG = "xner.method_role", "xner.method_order"
 
 # Artifacts every job logs, and the file a sweep keeps its parent run's id in.

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from xner.data.wordtok import word_tokenize
 from xner.errors import ConfigError, DataError
+from xner.options import Range, in_range
 from xner.translate.base import Translator
 
 # Dataset codes -> Apertium's (ISO 639-3, as its pair names use them); 3-letter codes pass.
@@ -72,10 +73,8 @@ class ApertiumTranslator(Translator):
         binary: str,
         lang_codes: Mapping[str, str],
     ) -> None:
-        if batch_size < 1:
-            raise ConfigError("translator.batch_size must be >= 1")
         self.mode = mode
-        self.batch_size = batch_size
+        self.batch_size = in_range("translator.batch_size", batch_size, Range(1))
         self.keep_marks = keep_marks
         self.binary = binary
         self.lang_codes = dict(lang_codes)

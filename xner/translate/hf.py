@@ -15,6 +15,7 @@ from xner.data.wordtok import word_tokenize
 from xner.device import resolve_device
 from xner.errors import ConfigError
 from xner.hub import LOAD_ERRORS, check_checkpoint, load_error, model_options
+from xner.options import Range, in_range, one_of
 from xner.translate.base import Translator
 from xner.translate.langcodes import FAMILIES, model_code
 
@@ -52,16 +53,12 @@ class HFTranslator(Translator):
         dtype: str,
         trust_remote_code: bool = False,
     ) -> None:
-        if family != "auto" and family not in FAMILIES:
-            raise ConfigError(f"translator family {family!r}: choose auto or one of {FAMILIES}")
-        if batch_size < 1 or num_beams < 1 or max_length < 1:
-            raise ConfigError("translator batch_size, num_beams and max_length must be >= 1")
         self.model_name = str(model)
-        self.batch_size = batch_size
-        self.num_beams = num_beams
-        self.max_length = max_length
+        self.batch_size = in_range("translator.batch_size", batch_size, Range(1))
+        self.num_beams = in_range("translator.num_beams", num_beams, Range(1))
+        self.max_length = in_range("translator.max_length", max_length, Range(1))
         self.device = device
-        self.family = family
+        self.family = one_of("translator.family", family, ("auto", *FAMILIES))
         self.lang_codes = dict(lang_codes)
         self.dtype = dtype
         self.trust_remote_code = trust_remote_code

@@ -5,7 +5,7 @@ from xner.data.entity import Entity
 from xner.data.tags import entities, tags_from_entities
 from xner.methods.base import Method
 from xner.methods.context import RunContext
-from xner.methods.kind import BASELINE, NEVER, MethodKind
+from xner.method_kind import BASELINE, NEVER, MethodKind
 from xner.methods.results import report
 
 

@@ -13,6 +13,7 @@ from xner.data.corpora import elsewhere
 from xner.data.sources.roots import Root, check_root, default_cache_dir, root_of
 from xner.data.tags import SCHEMES, filter_labels
 from xner.errors import ConfigError, DataError
+from xner.options import Range, in_range, one_of
 from xner.paths import is_safe_name
 
 SPLITS = ("train", "dev", "test")
@@ -54,11 +55,7 @@ class Source:
         if name is not None:
             self.name = check_name(name, "dataset name")
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        if scheme not in SCHEMES:
-            raise ConfigError(
-                f"data.scheme={scheme!r} is unknown; choose one of {', '.join(SCHEMES)}"
-            )
-        self.scheme = scheme
+        self.scheme = one_of("data.scheme", scheme, SCHEMES)
         self.orphans = "refuse" if strict_iob2 else "begin"
         self.label_drop = sorted(label_drop or ())
         self.caps = {
@@ -67,8 +64,8 @@ class Source:
             "test": max_test_sentences,
         }
         for split, cap in self.caps.items():
-            if cap is not None and (not isinstance(cap, int) or cap < 0):
-                raise ConfigError(f"data.max_{split}_sentences must be null or >= 0, got {cap!r}")
+            if cap is not None:
+                in_range(f"data.max_{split}_sentences", cap, Range(0))
         self._loaded: dict[tuple[str, str], list[TaggedSentence]] = {}
 
     def split(self, lang: str, split: str) -> list[TaggedSentence]:
@@ -102,8 +99,7 @@ class Source:
     def _check(self, lang: str, split: str) -> None:
         """One check for every source: a plain language code it offers, a known split."""
         check_name(lang)
-        if split not in SPLITS:
-            raise ConfigError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+        one_of("split", split, SPLITS)
         if self.languages and lang not in self.languages and not self._also_offers(lang):
             choices = ", ".join(self.languages)
             raise ConfigError(

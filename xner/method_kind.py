@@ -8,30 +8,28 @@ from the class named by the config's ``_target_`` (:func:`kind_of`), without bui
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from omegaconf import DictConfig, OmegaConf
 
 from xner.errors import ConfigError
+from xner.options import check_fields, one_of
 from xner.paths import CONF_DIR
 
 # Gap-table roles: the supervised upper bound, the zero-shot baseline, the projection side and
 # the distillation side of the gap (projection − distillation).
-REFERENCE, BASELINE, PROJECTION, DISTILLATION = (
-    "reference",
-    "baseline",
-    "projection",
-    "distillation",
-)
-ROLES = (REFERENCE, BASELINE, PROJECTION, DISTILLATION)
+Role = Literal["reference", "baseline", "projection", "distillation"]
+ROLES = REFERENCE, BASELINE, PROJECTION, DISTILLATION = get_args(Role)
 # The projection pipelines a method may run (xner.pipeline.from_config.TASKS).
 TRANSLATE_TEST, TRANSLATE_TRAIN = "translate_test", "translate_train"
 # Whose labels a method reads: the target's only, the source language's, every source_langs'.
-TARGET, SOURCE, SOURCES = "target", "source", "sources"
+Labels = Literal["target", "source", "sources"]
+TARGET, SOURCE, SOURCES = get_args(Labels)
 # When a method uses the model of `model`: always, only as its pipeline's labeller (a labeller
 # that needs no model, such as the gold one, then needs neither it nor the source training
 # split), or never.
-ALWAYS, AS_LABELER, NEVER = "always", "labeler", "never"
+ModelUse = Literal["always", "labeler", "never"]
+ALWAYS, AS_LABELER, NEVER = get_args(ModelUse)
 LAST = 10_000  # the column order of a method that declares none
 # project.py runs one pipeline (``task=``) as the method that runs only that pipeline.
 TASK_METHODS = {
@@ -45,29 +43,18 @@ class MethodKind:
     """A method's declaration: its name, its gap-table role and place, what it runs and reads."""
 
     name: str
-    role: str | None = None  # one of ROLES; None: no gap-table column, not in a bare sweep
+    role: Role | None = None  # None: no gap-table column, not in a bare sweep
     order: int = LAST  # the column order (smaller first)
     projects: bool = False  # takes a projector: one column per projector, name[projector]
-    pipelines: tuple[str, ...] = ()  # the projection pipelines it runs
-    labels: str = SOURCE  # TARGET | SOURCE | SOURCES
-    model: str = ALWAYS  # ALWAYS | AS_LABELER | NEVER
+    pipelines: tuple[str, ...] = ()  # the projection pipelines it runs (TASK_METHODS' keys)
+    labels: Labels = SOURCE
+    model: ModelUse = ALWAYS
     distills: bool = False  # trains a student from teachers: tagged and named by both
 
     def __post_init__(self) -> None:
-        wrong = [
-            f"{key}={value!r} (choose {', '.join(map(str, choices))})"
-            for key, value, choices in (
-                ("role", self.role, (*ROLES, None)),
-                ("labels", self.labels, (TARGET, SOURCE, SOURCES)),
-                ("model", self.model, (ALWAYS, AS_LABELER, NEVER)),
-            )
-            if value not in choices
-        ]
-        wrong += [
-            f"pipelines: {p!r} is no pipeline" for p in self.pipelines if p not in TASK_METHODS
-        ]
-        if wrong:
-            raise ConfigError(f"MethodKind {self.name!r}: {'; '.join(wrong)}")
+        check_fields(self, f"MethodKind({self.name!r})")
+        for pipeline in self.pipelines:
+            one_of(f"MethodKind({self.name!r}).pipelines", pipeline, TASK_METHODS)
 
     def label_langs(self, cfg: Mapping | DictConfig) -> list[str]:
         """The source languages whose labelled data the method reads (none for TARGET)."""
@@ -93,9 +80,7 @@ def method_target(cfg: Mapping | DictConfig) -> str | None:
     task = cfg.get("task")
     if task is None:
         return None
-    if str(task) not in TASK_METHODS:
-        raise ConfigError(f"task={task}: choose one of {', '.join(TASK_METHODS)}")
-    return TASK_METHODS[str(task)]
+    return TASK_METHODS[one_of("task", str(task), TASK_METHODS)]
 
 
 def method_class(target: str) -> type:
@@ -110,7 +95,7 @@ def method_class(target: str) -> type:
     if not isinstance(getattr(found, "kind", None), MethodKind):
         raise ConfigError(
             f"method._target_ {target}: the class declares no kind "
-            "(a class attribute kind = MethodKind(...), xner.methods.kind)"
+            "(a class attribute kind = MethodKind(...), xner.method_kind)"
         )
     return found
 
