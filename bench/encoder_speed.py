@@ -35,16 +35,19 @@ def one_cell(model: str, frozen: bool, precision: str, epochs: int, threads: int
     sys.path.insert(0, str(ROOT))
     from xner.data.conll import read_conll
     from xner.data.tags import iob2_tag_names, label_set
+    from xner.methods.settings import shipped_model
     from xner.models.classifier import TokenClassifier
     from xner.models.datamodule import NERDataModule
+    from xner.models.settings import TrainerSettings
     from xner.models.trainer import build_trainer, seed_everything
 
     torch.set_num_threads(threads)
     sentences = read_conll(DATA)[:600]
     names = iob2_tag_names(label_set([s.tags for s in sentences]))
     seed_everything(1)
-    module = TokenClassifier(model, names, lr=1e-4, freeze_word_embeddings=frozen)
-    dm = NERDataModule(module.tokenizer, names, train=sentences, batch_size=16, seed=1)
+    settings = shipped_model(model, lr=1e-4, batch_size=16, freeze_word_embeddings=frozen)
+    module = TokenClassifier(settings, names)
+    dm = NERDataModule(settings, module.tokenizer, names, train=sentences, seed=1)
     seconds: list[float] = []
 
     class Timer(pl.Callback):
@@ -54,17 +57,16 @@ def one_cell(model: str, frozen: bool, precision: str, epochs: int, threads: int
         def on_train_epoch_end(self, trainer, pl_module):
             seconds.append(time.perf_counter() - self.start)
 
-    trainer = build_trainer(
-        {
-            "max_epochs": epochs,
-            "accelerator": "cpu",
-            "precision": precision,
-            "enable_progress_bar": False,
-            "enable_model_summary": False,
-            "gradient_clip_val": 1.0,
-        },
-        callbacks=[Timer()],
-    )
+    lightning = {
+        "max_epochs": epochs,
+        "accelerator": "cpu",
+        "precision": precision,
+        "enable_progress_bar": False,
+        "enable_model_summary": False,
+        "gradient_clip_val": 1.0,
+    }
+    settings = TrainerSettings(patience=None, progress_refresh_rate=20, **lightning)
+    trainer = build_trainer(settings, callbacks=[Timer()])
     trainer.fit(module, datamodule=dm)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"epoch_s": min(seconds), "peak_mb": peak_mb}

@@ -122,7 +122,7 @@ def _experiment_choices(experiment: Any, extra: Sequence[Path]) -> dict | None:
     preset = OmegaConf.load(path)
     chosen: dict = {"defaults": {"lang": str(preset.lang)} if "lang" in preset else {}}
     for entry in preset.get("defaults") or []:
-        for key, value in (entry.items() if isinstance(entry, DictConfig) else []):
+        for key, value in entry.items() if isinstance(entry, DictConfig) else []:
             group = str(key).removeprefix("override ").lstrip("/")
             if group in ("data", "data@source_data"):
                 chosen[group] = f"{group}={value}"
