@@ -153,3 +153,27 @@ def mlflow_store(root: Path) -> tuple[str, Any, str]:
     client = MlflowClient(tracking_uri=uri)
     experiment = client.create_experiment("xner", artifact_location=(root / "artifacts").as_uri())
     return uri, client, experiment
+
+
+# conf/debug/tiny.yaml sizes the synthetic corpus; another corpus takes no n_* keys
+NOT_SYNTHETIC = ("~data.n_train", "~data.n_dev", "~data.n_test")
+
+
+def write_language(root: Path, lang: str = "zz", dev: bool = False) -> Path:
+    """``root/lang/{train,test}.txt`` (no dev unless asked) from the synthetic corpus, as a user's
+    files may be: CR LF line ends and a byte order mark in train, an orphan I- tag in test."""
+    from xner.data.conll import format_conll
+    from xner.data.synthetic import generate
+
+    corpus = generate(seed=3, n_train=40, n_dev=8, n_test=16)
+    folder = root / lang
+    folder.mkdir(parents=True)
+    train = format_conll(corpus.split("syn", "train"))
+    (folder / "train.txt").write_bytes(b"\xef\xbb\xbf" + train.replace("\n", "\r\n").encode())
+    test = corpus.split("syn", "test")
+    first = next(s for s in test if s.tags[0].startswith("B-"))
+    first.tags[0] = "I-" + first.tags[0][2:]  # an I- at a sentence start: an orphan
+    (folder / "test.txt").write_text(format_conll(test), encoding="utf-8")
+    if dev:
+        (folder / "dev.txt").write_text(format_conll(corpus.split("syn", "dev")), "utf-8")
+    return root

@@ -123,6 +123,8 @@ def _before_run(cfg: DictConfig, hc: Any) -> tuple[bool, str | None]:
     may have finished already) and the sweep's parent run."""
     validate(cfg)
     parent = _parent_run_id(hc)  # before any job touches the store
+    if _left_out(cfg):
+        return False, parent
     uri = tracking_uri(cfg.tracking.get("uri"))
     key = config_hash(OmegaConf.to_container(cfg, resolve=True))
     if _finished_before(cfg, hc, uri, key, parent):
@@ -132,6 +134,17 @@ def _before_run(cfg: DictConfig, hc: Any) -> tuple[bool, str | None]:
     with guarded(uri, "looking for runs of this job left by killed processes"):
         mark_abandoned_runs(uri, cfg.tracking.experiment, key)
     return True, parent
+
+
+def _left_out(cfg: DictConfig) -> bool:
+    """A job its sweep leaves out (``skip_unavailable``: its data or translator is missing, said
+    before the sweep began): no run, no error."""
+    from xner.run.preflight import left_out
+
+    skipped = left_out(cfg) if _in_multirun() else None
+    if skipped is not None:
+        log.info("left out: %s", "; ".join(skipped.reasons))
+    return skipped is not None
 
 
 def _finished_before(cfg: DictConfig, hc: Any, uri: str, key: str, parent: str | None) -> bool:

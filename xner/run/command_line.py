@@ -22,8 +22,8 @@ HYDRA_HELP = "--hydra-help"
 
 
 def override_words(argv: Sequence[str]) -> list[str]:
-    """The ``key=value`` words of a command line (options such as ``-m`` left out)."""
-    return [a for a in argv if not a.startswith("-") and "=" in a]
+    """The ``key=value`` and ``~key`` words of a command line (options such as ``-m`` left out)."""
+    return [a for a in argv if not a.startswith("-") and ("=" in a or a.startswith("~"))]
 
 
 def parsed_overrides(words: Sequence[str]) -> list[Any] | None:

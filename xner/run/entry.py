@@ -31,10 +31,12 @@ from xner.run.stdout import stdout_may_close
 from xner.run.sweep import (
     defaults_of,
     job_overrides,
+    left_out_lines,
     plan,
+    preset_sweep,
     refusal,
     shared_output,
-    sweep_problems,
+    sweep_checks,
 )
 from xner.run.sweep_record import RECORD_OVERRIDE, SweepRecord
 
@@ -58,13 +60,20 @@ class SweepPlan:
             return cls(help_argv, multirun=False)
         multirun = any(a in ("-m", "--multirun") for a in argv)
         planned = plan(argv, defaults_of(config_name), multirun, columns)
-        return cls(planned, multirun, job_overrides(planned) if multirun else [])
+        jobs = job_overrides([*preset_sweep(planned), *planned]) if multirun else []
+        return cls(planned, multirun, jobs)
 
     def refusal(self, config_name: str) -> str | None:
-        """Why no job of the sweep can run (or two would write one file); None when some can."""
+        """Why no job of the sweep can run (or two would write one file); None when some can,
+        after one line per language and reason for the jobs it leaves out (``skip_unavailable``)."""
         if not self.multirun:
             return None
-        return shared_output(self.jobs) or refusal(sweep_problems(config_name, self.jobs))
+        checks = sweep_checks(config_name, self.jobs)
+        reason = shared_output(self.jobs) or refusal([c.problems for c in checks])
+        if reason is None:
+            for line in left_out_lines(checks):
+                print(line, file=sys.stderr)
+        return reason
 
     def hydra_argv(self, record: SweepRecord | None) -> list[str]:
         """The arguments Hydra reads: a sweep also names the record its callback writes."""

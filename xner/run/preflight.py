@@ -12,6 +12,7 @@ settings (``score_mode``, unknown keys under ``model``, ``teacher``, ``student``
 ``trainer``).
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -29,42 +30,108 @@ from xner.method_kind import (
 )
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What the checks read of a job: its method, its declaration and what it uses."""
+
+    method: type | None
+    kind: MethodKind
+    lang: str
+    labeler_model: bool
+
+    @property
+    def uses_model(self) -> bool:
+        return self.kind.model == ALWAYS or (self.kind.model == AS_LABELER and self.labeler_model)
+
+    @property
+    def needs_source(self) -> bool:
+        """A source training split is read to train the source model or as the labelled data;
+        a method whose model only labels its pipeline needs neither with a gold labeller."""
+        return self.kind.labels != TARGET and (self.uses_model or self.kind.model != AS_LABELER)
+
+
+def _job(cfg: DictConfig) -> _Job:
+    target = method_target(cfg)
+    method = method_class(target) if target else None
+    kind = method.kind if method else MethodKind("")
+    return _Job(method, kind, str(cfg.lang), _labeler_needs_model(cfg))
+
+
 def problems(cfg: DictConfig) -> list[str]:
     """One line per reason this job cannot run; empty when it can start. What is checked
     follows the method's declaration (:mod:`xner.method_kind`) and its own ``problems``."""
     try:
-        target = method_target(cfg)
-        method = method_class(target) if target else None
+        job = _job(cfg)
     except XnerError as err:
         return [str(err)]
-    kind, lang = method.kind if method else MethodKind(""), str(cfg.lang)
-    labeler_model = _labeler_needs_model(cfg)
-    uses_model = kind.model == ALWAYS or (kind.model == AS_LABELER and labeler_model)
-    # a source training split is read to train the source model or as the labelled data; a
-    # method whose model only labels its pipeline needs neither with a gold labeller
-    needs_source = kind.labels != TARGET and (uses_model or kind.model != AS_LABELER)
-    found = [*_corpus(cfg, "data", lang, "test")]
-    for source in kind.label_langs(cfg) if needs_source else []:
-        found += _corpus(cfg, "source_data", source, "train")
-    if uses_model and isinstance(cfg.get("model"), DictConfig):
+    found = [*_corpora(cfg, job)]
+    if job.uses_model and isinstance(cfg.get("model"), DictConfig):
         found += _checkpoint(cfg.model.get("checkpoint"), "model.checkpoint")
         found += _checkpoint(cfg.model.get("source_checkpoint"), "model.source_checkpoint")
-    if kind.pipelines:
-        found += _pipelines(cfg, kind.pipelines, labeler_model)
-    found += method.problems(cfg) if method else []
+    if job.kind.pipelines:
+        found += _translators(cfg, job.kind.pipelines)
+        found += _pipeline_parts(cfg, job.labeler_model)
+    found += job.method.problems(cfg) if job.method else []
     return list(dict.fromkeys(found + _settings(cfg)))
 
 
-def _pipelines(cfg: DictConfig, pipelines: tuple[str, ...], labeler_model: bool) -> list[str]:
-    """The translator in each pipeline's direction (translate-test: target to source), the
-    markers, the aligner's and labeller's checkpoints and the pipeline settings."""
+@dataclass(frozen=True)
+class LeftOut:
+    """Why a job is left out of its sweep, and whether a translator is what it lacks."""
+
+    reasons: tuple[str, ...]
+    translator: bool
+
+
+def left_out(cfg: DictConfig) -> LeftOut | None:
+    """Why a sweep that skips what it cannot have (``skip_unavailable: true``, the study
+    presets) leaves this job out: each of its problems is data its corpus does not hold or a
+    translator that does not cover its language. None: the job runs, or fails with its reasons."""
+    if not cfg.get("skip_unavailable"):
+        return None
+    found = problems(cfg)
+    if not found:
+        return None
+    job = _job(cfg)
+    translators = set(_translators(cfg, job.kind.pipelines))
+    if not all(p in translators or p in _corpora(cfg, job) for p in found):
+        return None
+    return LeftOut(tuple(found), any(p in translators for p in found))
+
+
+def _corpora(cfg: DictConfig, job: _Job) -> list[str]:
+    """The splits the job reads: the target test split, the target split a method trains on
+    (``method.train_split``) or distils on (``method.unlabelled_split``), the source training
+    splits."""
+    found = [*_corpus(cfg, "data", job.lang, "test")]
+    for key in (
+        ("train_split", "unlabelled_split")
+        if job.kind.labels == TARGET or job.kind.distills
+        else ()
+    ):
+        split = cfg.method.get(key)
+        if isinstance(split, str):
+            found += _corpus(cfg, "data", job.lang, split)
+    for source in job.kind.label_langs(cfg) if job.needs_source else []:
+        found += _corpus(cfg, "source_data", source, "train")
+    return found
+
+
+def _translators(cfg: DictConfig, pipelines: tuple[str, ...]) -> list[str]:
+    """The translator in each pipeline's direction (translate-test: target to source) and,
+    for ``projector=markers``, whether it carries markers."""
     lang, source_lang = str(cfg.lang), str(cfg.source_lang)
     found = []
     for task in pipelines:
         src, tgt = (lang, source_lang) if task == TRANSLATE_TEST else (source_lang, lang)
         found += _translator(cfg, src, tgt)
         found += _markers(cfg, task)
-    found += _checkpoint(cfg.aligner.get("model"), "aligner.model")
+    return found
+
+
+def _pipeline_parts(cfg: DictConfig, labeler_model: bool) -> list[str]:
+    """The aligner's and labeller's checkpoints and the pipeline settings."""
+    found = _checkpoint(cfg.aligner.get("model"), "aligner.model")
     if labeler_model and not OmegaConf.is_missing(cfg.labeler, "checkpoint"):
         found += _checkpoint(cfg.labeler.get("checkpoint"), "labeler.checkpoint")
     from xner.pipeline.from_config import unknown_keys

@@ -16,6 +16,7 @@ The entry point (:mod:`xner.run.entry`) applies the plan; an interrupted sweep i
 import itertools
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from xner.data.corpora import overrides_for
 from xner.errors import ConfigError
-from xner.method_kind import BASELINE, DISTILLATION, PROJECTION
+from xner.method_kind import BASELINE, DISTILLATION, PROJECTION, kind_of
 from xner.paths import CONF_DIR, PROJECT_ROOT
 from xner.run.command_line import override_words, parsed_overrides
 from xner.run.variants import (
@@ -33,6 +34,7 @@ from xner.run.variants import (
     search_dirs,
     variant_names,
 )
+from xner.tracking.names import variant_name
 
 log = logging.getLogger(__name__)
 SELECTING = ("method", "variant", "experiment")
@@ -109,6 +111,20 @@ def _corpus_overrides(words: Sequence[str], found: dict, defaults: dict[str, str
     return list(picks.pop())
 
 
+def preset_sweep(argv: Sequence[str]) -> list[str]:
+    """The sweep an ``experiment=`` preset declares (its ``hydra.sweeper.params``) as overrides,
+    placed before ``argv``'s own so that, as in Hydra, a key the command line sweeps wins."""
+    words = override_words(argv)
+    found = {o.key_or_group.lstrip("+~"): o for o in parsed_overrides(words) or []}
+    experiment = found.get("experiment")
+    names = _values(experiment) if experiment is not None else []
+    path = group_files("experiment", search_dirs(argv)).get(names[0]) if len(names) == 1 else None
+    if path is None:
+        return []
+    params = OmegaConf.select(OmegaConf.load(path), "hydra.sweeper.params") or {}
+    return [f"{key}={value}" for key, value in params.items()]
+
+
 def _experiment_choices(experiment: Any, extra: Sequence[Path]) -> dict | None:
     """What an ``experiment=`` preset sets that the corpus picks read: its ``data`` and
     ``data@source_data`` choices (as overrides, so no pick replaces them) and its ``lang`` (under
@@ -158,26 +174,83 @@ def job_overrides(argv: Sequence[str]) -> list[list[str]]:
         if override.is_sweep_override():
             choices[key] = [f"{key}={value}" for value in override.sweep_string_iterator()]
         else:
-            choices[key] = [f"{key}={override.get_value_element_as_str()}"]
+            choices[key] = [override.input_line]  # as given: a deletion (~key) has no value
     return [list(job) for job in itertools.product(*choices.values())]
+
+
+@dataclass(frozen=True)
+class JobCheck:
+    """One job of a sweep, checked before any run: its problems, whether it is left out
+    (:func:`xner.run.preflight.left_out`), its language and gap-table column."""
+
+    problems: list[str]
+    left_out: Any = None
+    lang: str = ""
+    column: str = ""
 
 
 def sweep_problems(config_name: str, jobs: Sequence[Sequence[str]]) -> list[list[str]]:
     """The preflight problems of each job (compose its config; nothing is built or read)."""
-    from hydra import compose, initialize_config_dir
+    return [check.problems for check in sweep_checks(config_name, jobs)]
 
-    from xner.run.preflight import problems
+
+def sweep_checks(config_name: str, jobs: Sequence[Sequence[str]]) -> list[JobCheck]:
+    """Each job's config composed and checked (:mod:`xner.run.preflight`); nothing is built."""
+    from hydra import compose, initialize_config_dir
 
     found = []
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         for job in jobs:
             try:
                 cfg = compose(config_name, overrides=[o for o in job if _composed(o)])
-                found.append(problems(cfg))
+                found.append(_check(cfg, job))
             except Exception as err:  # composition errors are Hydra's to report, job by job
                 log.debug("no preflight for %s: %s", job, err)
-                found.append([])
+                found.append(JobCheck([]))
     return found
+
+
+def _check(cfg: DictConfig, job: Sequence[str]) -> JobCheck:
+    from xner.run.preflight import left_out, problems
+
+    skipped = left_out(cfg)
+    if skipped is None:
+        return JobCheck(problems(cfg))
+    return JobCheck(list(skipped.reasons), skipped, str(cfg.lang), _column(cfg, job))
+
+
+def _column(cfg: DictConfig, job: Sequence[str]) -> str:
+    """A job's gap-table column from its config's ``column`` or its overrides' projector."""
+    if cfg.get("column"):
+        return str(cfg.column)
+    kind = kind_of(cfg)
+    given = dict(o.lstrip("+").split("=", 1) for o in job if "=" in o)
+    projector = given.get("projector")
+    if projector is None and kind.projects:
+        projector = given.get("variant", "").removeprefix(f"{kind.name}_") or None
+    return variant_name(kind, projector)
+
+
+def left_out_lines(checks: Sequence[JobCheck]) -> list[str]:
+    """One line per language for the jobs a sweep leaves out (their columns and reasons), then
+    how to add a translator when one is what they lack."""
+    columns: dict[str, list[str]] = {}
+    reasons: dict[str, list[str]] = {}
+    for check in checks:
+        if check.left_out is not None:
+            columns.setdefault(check.lang, []).append(check.column)
+            reasons.setdefault(check.lang, []).extend(check.left_out.reasons)
+    lines = [
+        f"left out for {lang}: {', '.join(dict.fromkeys(columns[lang]))}: "
+        + "; ".join(dict.fromkeys(reasons[lang]))
+        for lang in columns
+    ]
+    if any(c.left_out is not None and c.left_out.translator for c in checks):
+        lines.append(
+            "to add the columns that need a translator: translator=nllb_600m (online, 200 "
+            "languages) or translator=lexicon translator.path=<TSV dictionary>"
+        )
+    return lines
 
 
 def _composed(override: str) -> bool:

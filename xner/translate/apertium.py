@@ -13,6 +13,7 @@ the input itself had (``@user`` stays). Output words come from
 :func:`xner.data.wordtok.word_tokenize`, as the HF translator's do.
 """
 
+import functools
 import re
 import shutil
 import subprocess
@@ -99,28 +100,10 @@ class ApertiumTranslator(Translator):
                 f"apertium-{a}-{b} or apertium-{b}-{a} (apt-cache search apertium), "
                 f"or set translator.mode="
             )
-        self._run(["test ."], mode, "txt", "check")
+        _mode_works(self.binary, mode)
 
     def _run(self, lines: Sequence[str], mode: str, fmt: str, batch: str) -> list[str]:
-        command = [self.binary, "-f", fmt, mode]
-        text = "".join(line.replace("\n", " ") + "\n" for line in lines)
-        try:
-            done = subprocess.run(command, input=text, capture_output=True, text=True)
-        except OSError as err:
-            raise ConfigError(f"translator=apertium: cannot run {self.binary}: {err}") from None
-        if done.returncode != 0:
-            why = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            hint = " (ita->spa also needs the Debian package cg3)" if "cg-proc" in why else ""
-            raise ConfigError(f"apertium {mode} failed on {batch}: {why}{hint}")
-        out = done.stdout.split("\n")
-        if out and out[-1] == "":
-            out.pop()
-        if len(out) != len(lines):
-            raise DataError(
-                f"apertium {mode}, {batch}: {len(lines)} sentences in, {len(out)} lines out "
-                f"(a sentence was split or merged); nothing was shifted"
-            )
-        return out
+        return run_apertium(self.binary, lines, mode, fmt, batch)
 
     def _run_html(self, lines: Sequence[str], mode: str, batch: str) -> list[str]:
         """``-f html`` with each sentence in its own ``<p>``: a newline alone is a blank in
@@ -162,3 +145,33 @@ class ApertiumTranslator(Translator):
     ) -> list[list[str]]:
         texts = [" ".join(words) for words in sentences]
         return [word_tokenize(t) for t in self.translate_texts(texts, src_lang, tgt_lang)]
+
+
+@functools.cache
+def _mode_works(binary: str, mode: str) -> None:
+    """A test sentence through ``mode``, once per binary and mode in a process (a sweep checks
+    every job's translator before it starts)."""
+    run_apertium(binary, ["test ."], mode, "txt", "check")
+
+
+def run_apertium(binary: str, lines: Sequence[str], mode: str, fmt: str, batch: str) -> list[str]:
+    """``lines`` through ``apertium -f fmt mode``: one output line per input line, or one error."""
+    command = [binary, "-f", fmt, mode]
+    text = "".join(line.replace("\n", " ") + "\n" for line in lines)
+    try:
+        done = subprocess.run(command, input=text, capture_output=True, text=True)
+    except OSError as err:
+        raise ConfigError(f"translator=apertium: cannot run {binary}: {err}") from None
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        hint = " (ita->spa also needs the Debian package cg3)" if "cg-proc" in why else ""
+        raise ConfigError(f"apertium {mode} failed on {batch}: {why}{hint}")
+    out = done.stdout.split("\n")
+    if out and out[-1] == "":
+        out.pop()
+    if len(out) != len(lines):
+        raise DataError(
+            f"apertium {mode}, {batch}: {len(lines)} sentences in, {len(out)} lines out "
+            f"(a sentence was split or merged); nothing was shifted"
+        )
+    return out

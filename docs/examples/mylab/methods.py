@@ -3,9 +3,9 @@ the target test sentences (docs/how-to/add-method.md)."""
 
 from xner.data.entity import Entity
 from xner.data.tags import entities, tags_from_entities
+from xner.method_kind import BASELINE, NEVER, MethodKind
 from xner.methods.base import Method
 from xner.methods.context import RunContext
-from xner.method_kind import BASELINE, NEVER, MethodKind
 from xner.methods.results import report
 
 
