@@ -212,3 +212,25 @@ def test_student_freezes_embeddings_and_bottom_layers_and_distils(tmp_path):
     assert "train/loss" in trainer.callback_metrics
     (metrics,) = trainer.test(student, datamodule=dm, verbose=False)
     assert "test/f1" in metrics
+
+
+def test_the_head_has_its_own_learning_rate_and_the_vocabulary_can_be_frozen():
+    model = TokenClassifier(_minilm(lr=1e-4, head_lr=1e-3, freeze_word_embeddings=True), LABELS)
+    groups = model.parameter_groups()
+    head = {id(p) for p in model.model.classifier.parameters()}
+    rates = {id(p): g["lr"] for g in groups for p in g["params"]}
+    assert {rates[i] for i in head} == {1e-3}
+    assert {r for i, r in rates.items() if i not in head} == {1e-4}
+    vocabulary = model.model.get_input_embeddings().weight
+    assert id(vocabulary) not in rates and not vocabulary.requires_grad
+    assert model.model.base_model.embeddings.position_embeddings.weight.requires_grad
+    decayed = [p for g in groups if g["weight_decay"] > 0 for p in g["params"]]
+    assert decayed and all(p.ndim >= 2 for p in decayed)
+
+
+def test_without_a_head_rate_every_parameter_trains_at_lr():
+    model = TokenClassifier(_minilm(lr=3e-4), LABELS)
+    groups = model.parameter_groups()
+    assert {g["lr"] for g in groups} == {3e-4}
+    trained = sum(p.numel() for g in groups for p in g["params"])
+    assert trained == sum(p.numel() for p in model.model.parameters())

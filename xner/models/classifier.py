@@ -198,16 +198,27 @@ class TokenClassifier(pl.LightningModule):
     def trainable_parameters(self) -> list[tuple[str, torch.nn.Parameter]]:
         return [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
 
+    def parameter_groups(self) -> list[dict]:
+        """AdamW's groups: the encoder at ``lr``, the head (every parameter outside the base
+        model) at ``head_lr``; no weight decay on biases and norms."""
+        encoder = {id(p) for p in self.model.base_model.parameters()}
+        lr, head_lr = float(self.settings.lr), self.settings.head_lr
+        groups = []
+        for in_head, rate in ((False, lr), (True, lr if head_lr is None else float(head_lr))):
+            params = [
+                p for _, p in self.trainable_parameters() if (id(p) not in encoder) == in_head
+            ]
+            decay = float(self.settings.weight_decay)
+            groups.append(
+                {"params": [p for p in params if p.ndim >= 2], "weight_decay": decay, "lr": rate}
+            )
+            groups.append(
+                {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0, "lr": rate}
+            )
+        return [g for g in groups if g["params"]]
+
     def configure_optimizers(self):
-        params = self.trainable_parameters()
-        groups = [
-            {
-                "params": [p for _, p in params if p.ndim >= 2],
-                "weight_decay": float(self.settings.weight_decay),
-            },
-            {"params": [p for _, p in params if p.ndim < 2], "weight_decay": 0.0},
-        ]
-        optimizer = torch.optim.AdamW(groups, lr=float(self.settings.lr))
+        optimizer = torch.optim.AdamW(self.parameter_groups(), lr=float(self.settings.lr))
         total = max(1, int(self.trainer.estimated_stepping_batches))
         scheduler = get_linear_schedule_with_warmup(
             optimizer, int(float(self.settings.warmup_ratio) * total), total

@@ -40,6 +40,7 @@ class ModelSettings:
     checkpoint: str
     source_checkpoint: str | None
     lr: float
+    head_lr: float | None  # None: lr
     weight_decay: float
     warmup_ratio: Annotated[float, Range(0, 1)]
     batch_size: Annotated[int, Range(1)]
