@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from xner.errors import XnerError
-from xner.evaluation import compare, config_diff, errors_cli, report, score_cli
+from xner.evaluation import compare, config_diff, errors_cli, report, results_page, score_cli
 from xner.pipeline import cache_cli
 from xner.run import rerun
 
@@ -20,6 +20,7 @@ Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Na
 COMMANDS: dict[str, Command] = {
     "score": (score_cli.add_arguments, score_cli.run),
     "report": (report.add_arguments, report.run),
+    "results": (results_page.add_arguments, results_page.run),
     "diff": (config_diff.add_arguments, config_diff.run),
     "rerun": (rerun.add_arguments, rerun.run),
     "compare": (compare.add_arguments, compare.run),

@@ -28,6 +28,7 @@ FAILED_JOBS_TAG = "xner.failed_jobs"  # on a sweep's parent run: the run names o
 FULL_NAME_TAG = "xner.full_run_name"  # a run name longer than a PostgreSQL store keeps
 SLURM_JOB_TAG = "xner.slurm_job"  # <array job>_<task> of a job run under SLURM
 HOST_TAG, PID_TAG = "xner.host", "xner.pid"  # who runs a job: lets a rerun spot a killed one
+MACHINE_TAG = "xner.machine"  # a sweep's CPU, cores, memory and GPU: the results page names it
 ABANDONED_TAG = "xner.abandoned"
 SWEEP_DIR_TAG = "xner.sweep_dir"  # on a parent run: the sweep's output folder
 METRIC_TAG = "xner.metric"  # on a report run: the metric of its table

