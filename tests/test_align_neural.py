@@ -271,6 +271,21 @@ def test_tiny_bert_chunks_long_sentences_without_losing_words(tiny_bert):
     assert pool_words(sub).covered.all()
 
 
+def test_one_pass_gives_each_layer_as_its_own_encoder_would(tiny_bert):
+    from xner.align.encoder import Encoder
+
+    sentences = [["unbelievable", "cat"], ("the cat sat on the mat " * 4).split(), []]
+    both = Encoder(tiny_bert, layer=0, device="cpu", max_length=16).layer_vectors(sentences, (1, 2))
+    for layer in (1, 2):
+        alone = Encoder(tiny_bert, layer=layer, device="cpu", max_length=16)
+        for one, other in zip(both[layer], alone.subword_vectors(sentences), strict=True):
+            assert np.array_equal(one.word_index, other.word_index)
+            assert np.allclose(one.vectors, other.vectors, atol=1e-6)
+    assert not np.allclose(both[1][0].vectors, both[2][0].vectors)
+    with pytest.raises(ConfigError, match="layer 3"):
+        alone.layer_vectors(sentences, (3,))
+
+
 def test_tiny_bert_aligners_give_links_within_bounds(tiny_bert):
     with pytest.raises(ConfigError, match="2 layers"):
         from_config("aligner", "simalign", model=tiny_bert, layer=3)
