@@ -350,3 +350,31 @@ def test_aligner_configs_instantiate(tiny_bert):
         node.model, node.layer = tiny_bert, 2
         aligner = instantiate(node)
         assert aligner.layer == 2 and aligner.via == "direct"
+
+
+# --- the shipped me5_small configs on real Europarl pairs ------------------------------------
+
+
+@pytest.mark.parametrize("name", ["simalign_me5", "awesome_me5"])
+@pytest.mark.parametrize("lang", ["de", "es"])
+def test_me5_aligners_project_real_entities_exactly(name, lang, europarl_dir):
+    """Sentences 1-2: "European Parliament" (ORG) and "millennium bug" (MISC), projected with the
+    default heuristic, land on the gold spans ("Europäischen Parlaments", "Millenium-Bug";
+    "Parlamento Europeo", "efecto del año 2000"). The paper's awesome threshold at layer 12
+    misses all four."""
+    import torch
+
+    from xner.data.conll import read_conll
+    from xner.data.tags import entities
+
+    torch.set_num_threads(1)
+    src = read_conll(europarl_dir / "en-europarl.test.conll02")[1:3]
+    tgt = read_conll(europarl_dir / f"{lang}-europarl.test.conll02")[1:3]
+    aligner = from_config("aligner", name, device="cpu")
+    assert aligner.model == "me5_small"
+    result = aligner.align([(s.words, t.words) for s, t in zip(src, tgt, strict=True)])
+    projector = from_config("projector", "heuristic")
+    for k, (s, t, links) in enumerate(zip(src, tgt, result, strict=True)):
+        check_links(links, len(s.words), len(t.words), k)
+        projection = projector.project(s.words, entities(s.tags), t.words, links)
+        assert projection.tags(len(t.words)) == t.tags, (k, t.words)
