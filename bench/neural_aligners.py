@@ -21,8 +21,8 @@ against X's gold labels on dev (sentences 0-599), test (600-798) and all (0-798)
     python bench/neural_aligners.py [--data DIR] [--choose de] [--lang de --lang es]
         [--layers 4-12] [--vectors DIR] [--no-grid] [--threads 1] [--eflomal-seeds 0,1,2]
 
-The whole run took 22 minutes on a 2-core machine shared with other jobs (the stored vectors:
-about 45 MB per language and layer; embedding 799 sentences at every layer: 25 s).
+The whole run took 22 minutes, vectors already stored, on a 2-core machine shared with other jobs
+(the vectors: about 45 MB per language and layer; embedding 799 sentences at every layer: 25 s).
 """
 
 import argparse
