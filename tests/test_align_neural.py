@@ -271,6 +271,21 @@ def test_tiny_bert_chunks_long_sentences_without_losing_words(tiny_bert):
     assert pool_words(sub).covered.all()
 
 
+def test_one_pass_gives_each_layer_as_its_own_encoder_would(tiny_bert):
+    from xner.align.encoder import Encoder
+
+    sentences = [["unbelievable", "cat"], ("the cat sat on the mat " * 4).split(), []]
+    both = Encoder(tiny_bert, layer=0, device="cpu", max_length=16).layer_vectors(sentences, (1, 2))
+    for layer in (1, 2):
+        alone = Encoder(tiny_bert, layer=layer, device="cpu", max_length=16)
+        for one, other in zip(both[layer], alone.subword_vectors(sentences), strict=True):
+            assert np.array_equal(one.word_index, other.word_index)
+            assert np.allclose(one.vectors, other.vectors, atol=1e-6)
+    assert not np.allclose(both[1][0].vectors, both[2][0].vectors)
+    with pytest.raises(ConfigError, match="layer 3"):
+        alone.layer_vectors(sentences, (3,))
+
+
 def test_tiny_bert_aligners_give_links_within_bounds(tiny_bert):
     with pytest.raises(ConfigError, match="2 layers"):
         from_config("aligner", "simalign", model=tiny_bert, layer=3)
@@ -335,3 +350,31 @@ def test_aligner_configs_instantiate(tiny_bert):
         node.model, node.layer = tiny_bert, 2
         aligner = instantiate(node)
         assert aligner.layer == 2 and aligner.via == "direct"
+
+
+# --- the shipped me5_small configs on real Europarl pairs ------------------------------------
+
+
+@pytest.mark.parametrize("name", ["simalign_me5", "awesome_me5"])
+@pytest.mark.parametrize("lang", ["de", "es"])
+def test_me5_aligners_project_real_entities_exactly(name, lang, europarl_dir):
+    """Sentences 1-2: "European Parliament" (ORG) and "millennium bug" (MISC), projected with the
+    default heuristic, land on the gold spans ("Europäischen Parlaments", "Millenium-Bug";
+    "Parlamento Europeo", "efecto del año 2000"). The paper's awesome threshold at layer 12
+    misses all four."""
+    import torch
+
+    from xner.data.conll import read_conll
+    from xner.data.tags import entities
+
+    torch.set_num_threads(1)
+    src = read_conll(europarl_dir / "en-europarl.test.conll02")[1:3]
+    tgt = read_conll(europarl_dir / f"{lang}-europarl.test.conll02")[1:3]
+    aligner = from_config("aligner", name, device="cpu")
+    assert aligner.model == "me5_small"
+    result = aligner.align([(s.words, t.words) for s, t in zip(src, tgt, strict=True)])
+    projector = from_config("projector", "heuristic")
+    for k, (s, t, links) in enumerate(zip(src, tgt, result, strict=True)):
+        check_links(links, len(s.words), len(t.words), k)
+        projection = projector.project(s.words, entities(s.tags), t.words, links)
+        assert projection.tags(len(t.words)) == t.tags, (k, t.words)

@@ -20,7 +20,7 @@ GLOBAL = {"experiment": "experiment={}", "variant": "+variant={}", "debug": "+de
 NODES = ("data", "source_data", "translator", "labeler", "aligner", "projector", "method")
 NODES += ("model", "teacher", "student", "trainer", "pipeline")
 # Building these reads a hub model's config (the network): their keys are checked against the
-# class's constructor instead.
+# class's constructor instead. Their me5_small twins (simalign_me5, awesome_me5) build for real.
 SIGNATURE_ONLY = {("aligner", "awesome"), ("aligner", "simalign")}
 # Stand-ins for a file's mandatory (???) values, so that it can be built offline.
 MANDATORY = {("labeler", "model"): {"checkpoint": "minilm"}, ("translator", "hf"): {"model": "m"}}

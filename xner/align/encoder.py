@@ -108,23 +108,36 @@ class Encoder:
 
     def subword_vectors(self, sentences: Sequence[Sequence[str]]) -> list[SubwordVectors]:
         """Layer ``self.layer`` vectors of every subword (special tokens left out)."""
+        return self.layer_vectors(sentences, (self.layer,))[self.layer]
+
+    def layer_vectors(
+        self, sentences: Sequence[Sequence[str]], layers: Sequence[int]
+    ) -> dict[int, list[SubwordVectors]]:
+        """Subword vectors of each of ``layers`` from one forward pass (a layer sweep's input)."""
+        for layer in layers:
+            check_layer(layer, self.model.config, self.name)
         chunks, _ = plan_chunks(self.tokenizer, sentences, self.max_length)
         order = sorted(range(len(chunks)), key=lambda c: len(chunks[c].words))
-        results: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(chunks)
+        results: dict[int, list] = {layer: [None] * len(chunks) for layer in layers}
         batches = range(0, len(order), self.batch_size)
         for start in tqdm(batches, desc="embedding", unit="batch", disable=None, leave=False):
             members = order[start : start + self.batch_size]
-            embedded = self._embed([chunks[c].words for c in members])
-            for c, result in zip(members, embedded, strict=True):
-                results[c] = result
-        return stitch(chunks, results, sentences, self.hidden_size)
+            embedded = self._embed([chunks[c].words for c in members], layers)
+            for layer in layers:
+                for c, result in zip(members, embedded[layer], strict=True):
+                    results[layer][c] = result
+        return {
+            layer: stitch(chunks, results[layer], sentences, self.hidden_size) for layer in layers
+        }
 
     def word_vectors(self, sentences: Sequence[Sequence[str]]) -> list[WordVectors]:
         """One vector per word: the mean of its subword vectors."""
         return [pool_words(sub) for sub in self.subword_vectors(sentences)]
 
     @torch.inference_mode()
-    def _embed(self, batch: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _embed(
+        self, batch: list[list[str]], layers: Sequence[int]
+    ) -> dict[int, list[tuple[np.ndarray, np.ndarray]]]:
         encoding = self.tokenizer(
             batch,
             is_split_into_words=True,
@@ -137,13 +150,16 @@ class Encoder:
             [[-1 if w is None else w for w in encoding.word_ids(b)] for b in range(len(batch))]
         )
         outputs = self.model(**encoding.to(self.device), output_hidden_states=True)
-        hidden = outputs.hidden_states[self.layer].float()
         keep = word_ids >= 0
-        vectors = hidden[keep.to(hidden.device)].cpu().numpy()
         sizes = keep.sum(dim=1).tolist()
         ids = word_ids[keep].numpy()
         bounds = np.cumsum([0, *sizes])
-        return [
-            (vectors[bounds[b] : bounds[b + 1]], ids[bounds[b] : bounds[b + 1]])
-            for b in range(len(batch))
-        ]
+        out = {}
+        for layer in layers:
+            hidden = outputs.hidden_states[layer].float()
+            vectors = hidden[keep.to(hidden.device)].cpu().numpy()
+            out[layer] = [
+                (vectors[bounds[b] : bounds[b + 1]], ids[bounds[b] : bounds[b + 1]])
+                for b in range(len(batch))
+            ]
+        return out

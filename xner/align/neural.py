@@ -80,12 +80,13 @@ class NeuralAligner(Aligner):
             sentences = [list(s) for s, _ in block] + [list(t) for _, t in block]
             vectors = self.encoder.subword_vectors(sentences)
             for k, (src, tgt) in enumerate(block):
-                links = self._links(vectors[k], vectors[len(block) + k])
+                links = self.links(vectors[k], vectors[len(block) + k])
                 check_links(links, len(src), len(tgt), start + k)
                 out.append(links)
         return out
 
-    def _links(self, src: SubwordVectors, tgt: SubwordVectors) -> set[Link]:
+    def links(self, src: SubwordVectors, tgt: SubwordVectors) -> set[Link]:
+        """Word links of one pair from its two sides' subword vectors (of this aligner's layer)."""
         src_vectors, src_words = self._tokens(src)
         tgt_vectors, tgt_words = self._tokens(tgt)
         if len(src_words) == 0 or len(tgt_words) == 0:
