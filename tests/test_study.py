@@ -19,14 +19,14 @@ def test_the_study_picks_the_target_corpus_from_the_language_and_keeps_its_sourc
     planned, jobs = study_jobs("experiment=study", "lang=de")
     assert "data=europarl" in planned
     assert not [a for a in planned if a.startswith("data@source_data")]  # the preset's Europarl
-    assert len(jobs) == 3 * 18  # three seeds x every column
+    assert len(jobs) == 3 * 20  # three seeds x every column
     assert {j[0] for j in jobs} == {"seed=42", "seed=43", "seed=44"}
     planned, _ = study_jobs("experiment=study", "lang=yor")
     assert "data=masakhaner2" in planned
     planned, jobs = study_jobs("experiment=study", "data=conll", "lang=zz", "seed=7")
     assert not [a for a in planned if a.startswith("data=") and a != "data=conll"]
     assert {j[0] for j in jobs} == {"seed=7"}  # the command line's seed wins
-    assert len(jobs) == 18
+    assert len(jobs) == 20
 
 
 def test_the_preset_lang_picks_the_corpus_when_none_is_given():

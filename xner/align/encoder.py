@@ -77,10 +77,7 @@ class Encoder:
         require_fast(self.tokenizer)
         self.tokenizer = self._with_prefix_space(AutoTokenizer)
         self.device = torch.device(resolve_device(device))
-        try:
-            network = AutoModel.from_pretrained(self.name, **self.options)
-        except LOAD_ERRORS as err:
-            raise load_error(err, "alignment encoder", model) from None
+        network = _load_quietly(AutoModel, self.name, self.options, model)
         if getattr(network.config, "is_encoder_decoder", False):
             network = network.get_encoder()
         self.model = network.to(self.device).eval()
@@ -163,3 +160,18 @@ class Encoder:
                 for b in range(len(batch))
             ]
         return out
+
+
+def _load_quietly(auto_model, name: str, options: dict, model: str):
+    """The encoder, without Transformers' load report: an encoder loaded for its hidden states
+    leaves a task head it lacks (a pooler) "MISSING", which is expected, not a problem."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        return auto_model.from_pretrained(name, **options)
+    except LOAD_ERRORS as err:
+        raise load_error(err, "alignment encoder", model) from None
+    finally:
+        hf_logging.set_verbosity(verbosity)
