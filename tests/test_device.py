@@ -60,3 +60,18 @@ def test_the_trainer_config_names_the_resolved_precision(monkeypatch):
     monkeypatch.setattr(device, "cpu_bf16_flags", lambda: ())
     assert trainer_config(cfg)["precision"] == "32-true"
     assert trainer_config(composed("train", "+debug=tiny"))["precision"] == "32-true"
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_openmp_threads_sleep_while_they_wait_unless_told_otherwise(repo_root, given, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given:
+        env["OMP_WAIT_POLICY"] = given
+    code = "import xner, os; print(os.environ['OMP_WAIT_POLICY'])"
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo_root, env=env, text=True,
+                          capture_output=True, check=True)  # fmt: skip
+    assert done.stdout.strip() == expected
