@@ -385,7 +385,8 @@ def masakha_folder(tmp_path: Path, lang: str) -> Path:
     ("overrides", "message"),
     [
         (["aligner=nope"],
-         "error: unknown aligner 'nope': choose one of awesome, eflomal, simalign"),
+         "error: unknown aligner 'nope': choose one of awesome, awesome_me5, eflomal, simalign, "
+             "simalign_me5"),
         (["-m", "projector=heuristic,best"],
          "error: unknown projector 'best': choose one of heuristic, heuristic_paper, ilp, "
          "ilp_paper"),

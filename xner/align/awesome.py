@@ -18,8 +18,10 @@ class AwesomeAligner(NeuralAligner):
     ``--align_layer 8``). Subword links become word links, as in awesome-align.
     """
 
-    def __init__(self, *, threshold: float = 0.001, **encoder: Any) -> None:
-        """``encoder``: the :class:`NeuralAligner` arguments (model, layer, level, device...)."""
+    def __init__(self, *, threshold: float, **encoder: Any) -> None:
+        """``threshold`` has no default here: it depends on the encoder, so each aligner file
+        (conf/aligner/awesome*.yaml) is its one home. ``encoder``: the :class:`NeuralAligner`
+        arguments (model, layer, level, device...)."""
         if not 0.0 < threshold < 1.0:
             raise ConfigError(f"awesome threshold must lie in (0, 1), got {threshold}")
         self.threshold = threshold

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xner.errors import ConfigError
+from xner.paths import safe_name
 
 # The languages of the multilingual corpora (their dataset codes).
 MASAKHANER2 = (
@@ -71,7 +72,8 @@ def elsewhere(lang: str) -> str:
 
 def corpus_for(lang: str, shared: Path, key: str = "lang") -> str:
     """The corpus ``lang`` comes from by default (the table above); ``key`` names the option
-    in the refusal of a code no corpus has."""
+    in the refusal of a code no corpus has (a code that could leave its folder is refused first)."""
+    safe_name(lang, "source language code" if key == "source_lang" else "language code")
     for corpus, languages, needs_files in TABLE:
         if lang in languages and (not needs_files or europarl_file(shared, lang).is_file()):
             return corpus
