@@ -21,6 +21,19 @@ settings.register_profile("xner", derandomize=True, database=None, deadline=None
 settings.load_profile("xner")
 
 
+# tests that share one expensive session resource run on one xdist worker, so it starts once
+ONE_WORKER = {"slurm": "slurm", "postgres": "postgres"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        groups = [group for marker, group in ONE_WORKER.items() if item.get_closest_marker(marker)]
+        if item.path.name == "test_me5.py":
+            groups.append("me5")  # its session fixtures compile e5.c and embed real text once
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(groups[0]))
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
