@@ -117,7 +117,7 @@ def alignments(src, tgt, repeat: int, folder: str | None) -> tuple[list[list], l
         plain.align(pairs)
         t1 = time.perf_counter()
         dirs = aligner.align_directions(pairs)
-        aligner.combine(dirs)
+        aligner.combine(dirs, aligner.units(pairs))
         t2 = time.perf_counter()
         times.append((t2 - t1, t1 - t0))
         print(
@@ -199,7 +199,8 @@ def bench_language(args, lang: str) -> None:
             f"(mean of {len(times)}): {mine / plain:.2f}x"
         )
     aligner = load("aligner/eflomal.yaml", seed=None)
-    runs = [aligner.combine(d[: aligner.runs]) for d in directions]
+    units = aligner.units([(s.words, t.words) for s, t in zip(src, tgt, strict=True)])
+    runs = [aligner.combine(d[: aligner.runs], units) for d in directions]
     width = 38 if args.grid else 18
     print(f"\n{len(runs)} alignment(s); F1 mean [min-max]")
     rows = evaluate(projectors(), src, tgt, runs)

@@ -116,6 +116,36 @@ def test_stem_cuts_folded_words_to_a_prefix_and_priors_find_the_stems():
         eflomal(stem=-1)
 
 
+def test_frequent_words_are_kept_whole_when_stemming():
+    aligner = eflomal(stem=4, stem_keep=2)
+    keep = aligner.frequent_words(["Kommission", "kommt", "Kommissar"], ["die Kommission"])
+    assert keep == frozenset({"kommission"})
+    forms = [aligner.form(w, keep) for w in ("Kommission", "kommt", "Kommissar", "Ratsbeschluß")]
+    assert forms == ["kommission", "komm", "komm", "rats"]
+    assert eflomal(stem=4, stem_keep=0).frequent_words(["ab", "ab", "ab"]) == frozenset()
+    with pytest.raises(ConfigError, match="aligner.stem_keep=-1"):
+        eflomal(stem_keep=-1)
+
+
+def test_collocations_are_symmetrised_as_one_unit():
+    aligner = eflomal(collocation_share=0.5, collocation_min=2, symmetrize="intersection")
+    pairs = [
+        (["the", "Member", "States"], ["los", "Estados", "miembros"]),
+        (["Member", "States", "agree"], ["Estados", "miembros", "acuerdan"]),
+    ]
+    # member states / estados miembros: twice, every time each word occurs; nothing else twice
+    units = aligner.units(pairs, training=[(["the", "end"], ["el", "fin"])])
+    assert units == [([[0], [1, 2]], [[0], [1, 2]]), ([[0, 1], [2]], [[0, 1], [2]])]
+    # forward crossed, reverse in order: the word intersection keeps the / los only
+    fwd, rev = [{(0, 0), (1, 2), (2, 1)}], [{(0, 0), (1, 1), (2, 2)}]
+    assert aligner.combine([(fwd, rev)], units[:1]) == [{(0, 0), (1, 1), (1, 2), (2, 1), (2, 2)}]
+    assert aligner.combine([(fwd, rev)]) == [{(0, 0)}]
+    off = eflomal(collocation_share=0.0).units(pairs[:1])
+    assert off == [([[0], [1], [2]], [[0], [1], [2]])]
+    with pytest.raises(ConfigError, match="collocation_share"):
+        eflomal(collocation_share=1.5)
+
+
 def test_stemmed_alignment_links_inflected_forms_within_bounds():
     links = eflomal(runs=1, min_votes=1, n_samplers=1, stem=4).align(PAIRS)
     assert len(links) == len(PAIRS)

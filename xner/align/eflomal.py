@@ -18,6 +18,7 @@ from typing import Annotated, Literal, get_args
 
 from xner.align.base import Aligner, Link, SentencePair, Via, check_links
 from xner.align.eflomal_seed import run_eflomal
+from xner.align.units import Units, collocations, to_units, to_words, units
 from xner.data.spelling import char_ngrams
 from xner.errors import ConfigError, DataError
 from xner.options import Range, check_fields, one_of
@@ -118,6 +119,9 @@ class EflomalAligner(Aligner):
     ortho_prior: float
     ortho_threshold: float
     stem: Annotated[int, Range(0)]  # 0: off
+    stem_keep: Annotated[int, Range(0)]  # 0: off
+    collocation_share: Annotated[float, Range(0, 1)]  # 0: off
+    collocation_min: Annotated[int, Range(1)]
     extra_source: str | None
     extra_target: str | None
     via: Via
@@ -134,26 +138,54 @@ class EflomalAligner(Aligner):
     def align(
         self, pairs: Sequence[SentencePair], training: Sequence[SentencePair] = ()
     ) -> list[set[Link]]:
-        links = self.combine(self.align_directions(pairs, training))
+        links = self.combine(self.align_directions(pairs, training), self.units(pairs, training))
         for k, ((src, tgt), sent_links) in enumerate(zip(pairs, links, strict=True)):
             check_links(sent_links, len(src), len(tgt), k)
         return links
 
     def combine(
-        self, directions: Sequence[tuple[list[set[Link]], list[set[Link]]]]
+        self,
+        directions: Sequence[tuple[list[set[Link]], list[set[Link]]]],
+        sentence_units: Sequence[tuple[Units, Units]] | None = None,
     ) -> list[set[Link]]:
-        """One link set per sentence from the runs' forward and reverse links (``vote_on``)."""
+        """One link set per sentence from the runs' forward and reverse links (``vote_on``),
+        symmetrised on ``sentence_units`` (see :meth:`units`; None: every word its own unit)."""
         if self.vote_on == "directions":
             fwd = vote([d[0] for d in directions], self.min_votes)
             rev = vote([d[1] for d in directions], self.min_votes)
-            links = [symmetrize(f, r, self.symmetrize) for f, r in zip(fwd, rev, strict=True)]
-        else:
-            per_run = [
-                [symmetrize(f, r, self.symmetrize) for f, r in zip(fw, rv, strict=True)]
-                for fw, rv in directions
-            ]
-            links = vote(per_run, self.min_votes)
-        return links
+            return self._symmetrize(fwd, rev, sentence_units)
+        per_run = [self._symmetrize(fw, rv, sentence_units) for fw, rv in directions]
+        return vote(per_run, self.min_votes)
+
+    def _symmetrize(
+        self,
+        fwd: list[set[Link]],
+        rev: list[set[Link]],
+        sentence_units: Sequence[tuple[Units, Units]] | None,
+    ) -> list[set[Link]]:
+        if sentence_units is None:
+            return [symmetrize(f, r, self.symmetrize) for f, r in zip(fwd, rev, strict=True)]
+        out = []
+        for f, r, (src, tgt) in zip(fwd, rev, sentence_units, strict=True):
+            joined = symmetrize(to_units(f, src, tgt), to_units(r, src, tgt), self.symmetrize)
+            out.append(to_words(joined, src, tgt))
+        return out
+
+    def units(
+        self, pairs: Sequence[SentencePair], training: Sequence[SentencePair] = ()
+    ) -> list[tuple[Units, Units]]:
+        """Each pair's source and target units (:mod:`xner.align.units`): the collocations of
+        each side are counted (lowercased) over all the text the aligner learns from."""
+        if not self.collocation_share:
+            return [([[i] for i in range(len(s))], [[j] for j in range(len(t))]) for s, t in pairs]
+        extra_src, extra_tgt = self.extra_text()
+        sides = []
+        for k, extra in ((0, extra_src), (1, extra_tgt)):
+            text = [[_token(w).lower() for w in p[k]] for p in [*pairs, *training]]
+            text += [line.lower().split() for line in extra]
+            found = collocations(text, self.collocation_share, self.collocation_min)
+            sides.append([units(sentence, found) for sentence in text[: len(pairs)]])
+        return list(zip(*sides, strict=True))
 
     def align_directions(
         self, pairs: Sequence[SentencePair], training: Sequence[SentencePair] = ()
@@ -167,24 +199,42 @@ class EflomalAligner(Aligner):
                     side = "source" if not src else "target"
                     raise DataError(f"{what} {k}: the {side} sentence is empty; cannot align it")
         text = [*pairs, *training]
-        src_lines = [" ".join(self.form(w) for w in s) for s, _ in text]
-        tgt_lines = [" ".join(self.form(w) for w in t) for _, t in text]
         extra_src, extra_tgt = self.extra_text()
-        src_lines += [" ".join(map(self.form, line.split())) for line in extra_src]
-        tgt_lines += [" ".join(map(self.form, line.split())) for line in extra_tgt]
+        keep = self.frequent_words([w for s, t in text for w in [*s, *t]], extra_src + extra_tgt)
+
+        def form(word: str) -> str:
+            return self.form(word, keep)
+
+        src_lines = [" ".join(map(form, s)) for s, _ in text]
+        tgt_lines = [" ".join(map(form, t)) for _, t in text]
+        src_lines += [" ".join(map(form, line.split())) for line in extra_src]
+        tgt_lines += [" ".join(map(form, line.split())) for line in extra_tgt]
         priors = lexical_priors(text, self.identical_prior, self.ortho_prior, self.ortho_threshold)
         return [
-            self._run_once(src_lines, tgt_lines, len(pairs), priors, run)
+            self._run_once(src_lines, tgt_lines, len(pairs), priors, form, run)
             for run in range(self.runs)
         ]
 
-    def form(self, word: str) -> str:
-        """The token eflomal sees: one whitespace-free token, cut to ``stem`` letters when set
-        (a crude stemmer: on a small corpus, inflected forms then share their counts)."""
+    def form(self, word: str, keep: frozenset[str] = frozenset()) -> str:
+        """The token eflomal sees: one whitespace-free token, lowercased and cut to ``stem``
+        letters when set (a crude stemmer: on a small corpus, inflected forms then share their
+        counts) unless it is one of ``keep``."""
         token = _token(word)
         if not self.stem:
             return token
-        return token.lower()[: self.stem]
+        token = token.lower()
+        return token if token in keep else token[: self.stem]
+
+    def frequent_words(self, words: Iterable[str], lines: Iterable[str] = ()) -> frozenset[str]:
+        """The lowercased tokens seen at least ``stem_keep`` times among ``words`` and the
+        words of ``lines``: frequent words have counts enough of their own, and cut to a prefix
+        they would share it with other frequent words (Commission, Committee, communication:
+        comm; Estados, esta, estamos: esta)."""
+        if not self.stem_keep:
+            return frozenset()
+        counts = Counter(_token(w).lower() for w in words)
+        counts.update(w.lower() for line in lines for w in line.split())
+        return frozenset(w for w, n in counts.items() if n >= self.stem_keep)
 
     def extra_text(self) -> tuple[list[str], list[str]]:
         """The lines of ``extra_source`` and ``extra_target`` (empty without them)."""
@@ -215,12 +265,13 @@ class EflomalAligner(Aligner):
         tgt_lines: list[str],
         n: int,
         priors: list[tuple[str, str, float]] | None,
-        run: int = 0,
+        form: Callable[[str], str],
+        run: int,
     ) -> tuple[list[set[Link]], list[set[Link]]]:
         names = ("src", "tgt", "fwd", "rev", "priors")
         with tempfile.TemporaryDirectory(prefix="xner-eflomal-") as tmp:
             paths = {name: os.path.join(tmp, name) for name in names}
-            self._write_inputs(paths, src_lines, tgt_lines, priors)
+            self._write_inputs(paths, src_lines, tgt_lines, priors, form)
             run_eflomal(
                 paths["src"],
                 paths["tgt"],
@@ -242,8 +293,10 @@ class EflomalAligner(Aligner):
         src_lines: list[str],
         tgt_lines: list[str],
         priors: list[tuple[str, str, float]] | None,
+        form: Callable[[str], str],
     ) -> None:
-        """Both texts in eflomal's format and, with ``priors``, its priors file."""
+        """Both texts in eflomal's format and, with ``priors``, its priors file (its words in
+        the aligner's ``form``)."""
         import eflomal
         from eflomal import cython as ef
 
@@ -254,7 +307,7 @@ class EflomalAligner(Aligner):
             with open(paths[name], "wb") as f:
                 ef.write_text(f, tuple(sents), len(index))
         if priors:
-            key = (lambda w: self.form(w).lower()) if self.lowercase else self.form
+            key = (lambda w: form(w).lower()) if self.lowercase else form
             src_index, tgt_index = (_Index(index, key) for index in indices)
             with open(paths["priors"], "w", encoding="utf-8") as f:
                 eflomal.to_eflomal_priors_file((priors, {}, {}, [], []), src_index, tgt_index, f)
