@@ -27,6 +27,8 @@ ONE_WORKER = {"slurm": "slurm", "postgres": "postgres"}
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
+        if item.path.parent.name == "e2e":
+            item.add_marker(pytest.mark.slow)  # tests/e2e/: whole sweeps, out of the fast loop
         groups = [group for marker, group in ONE_WORKER.items() if item.get_closest_marker(marker)]
         if item.path.name == "test_me5.py":
             groups.append("me5")  # its session fixtures compile e5.c and embed real text once
@@ -123,3 +125,28 @@ def slurm_cluster(tmp_path_factory):
         pytest.fail(str(err))
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_train_sweep(repo_root, tmp_path_factory):
+    """Every method under ``+debug=tiny`` in one train.py sweep, run once per session
+    (tests/tiny_runs.py); tests read its store and must not change it."""
+    from tiny_runs import TRAIN_SWEEP, run_sweep, session_root, shared_sweep
+
+    return shared_sweep(
+        session_root(tmp_path_factory),
+        "tiny_train_sweep",
+        lambda folder: run_sweep(repo_root, folder, "train.py", TRAIN_SWEEP),
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_project_sweep(repo_root, tmp_path_factory):
+    """project.py's tiny pipeline with both projectors in one sweep, run once per session."""
+    from tiny_runs import PROJECT_SWEEP, run_sweep, session_root, shared_sweep
+
+    return shared_sweep(
+        session_root(tmp_path_factory),
+        "tiny_project_sweep",
+        lambda folder: run_sweep(repo_root, folder, "project.py", PROJECT_SWEEP),
+    )

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the checkout (helpers.py stays in tests/)
+CONF_DIR = REPO_ROOT / "conf"
 
 
 def clean_env(**extra: str) -> dict[str, str]:

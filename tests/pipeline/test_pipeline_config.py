@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
+from helpers import CONF_DIR
 from xner.config import register_resolvers
 from xner.errors import ConfigError
 from xner.pipeline.cache import StageCache
@@ -12,7 +13,7 @@ from xner.pipeline.from_config import build_pipeline, pipeline_settings
 from xner.pipeline.side_inputs import TargetLabels
 from xner.run.preflight import problems
 
-CONF = str(Path(__file__).resolve().parents[1] / "conf")
+CONF = str(CONF_DIR)
 register_resolvers()
 
 

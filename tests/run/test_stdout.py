@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from helpers import app_arguments, clean_env, store_uri
 from xner.run.stdout import ForgivingStream
 
@@ -22,6 +24,7 @@ def test_a_broken_pipe_sends_the_rest_to_devnull():
         stream.close()
 
 
+@pytest.mark.slow
 def test_train_with_its_stdout_closed_finishes_its_run(repo_root, tmp_path):
     from mlflow.tracking import MlflowClient
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import error_line, from_config, run_app_here
+from helpers import REPO_ROOT, error_line, from_config, run_app_here
 from xner.config import build, check_targets
 from xner.errors import ConfigError
 from xner.hub import model_options
@@ -16,7 +16,7 @@ from xner.models.registry import minilm_path
 from xner.paths import safe_name
 from xner.pipeline.cache import StageCache, check_key
 
-PACKAGE = Path(__file__).resolve().parents[1] / "xner"
+PACKAGE = REPO_ROOT / "xner"
 
 
 def _calls(name: str) -> list[tuple[Path, ast.Call]]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import from_config
+from helpers import CONF_DIR, from_config
 from strategies import spans
 from xner.data.entity import Entity
 from xner.errors import ConfigError
@@ -463,12 +463,11 @@ def test_hf_nmt_scorer_symmetric_and_self_similarity(tiny_marian):
 
 
 def test_every_projector_config_instantiates():
-    from pathlib import Path
 
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    folder = Path(__file__).resolve().parents[1] / "conf" / "projector"
+    folder = CONF_DIR / "projector"
     names = sorted(p.stem for p in folder.glob("*.yaml"))
     assert {"heuristic", "ilp", "heuristic_paper", "ilp_paper"} <= set(names)
     for name in names:

@@ -16,7 +16,7 @@ import pytest
 from omegaconf import OmegaConf
 
 import evaluate
-from helpers import from_config
+from helpers import REPO_ROOT, from_config
 from xner.align.base import Aligner
 from xner.data.conll import TaggedSentence
 from xner.errors import ConfigError
@@ -31,7 +31,7 @@ from xner.pipeline.pipeline import Pipeline, translate_test
 from xner.pipeline.stages import STAGE_CODE, Align, Label, Project, Translate
 from xner.translate.base import Translator
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = REPO_ROOT
 
 
 def test_key_depends_on_stage_config_and_inputs_only(tmp_path: Path):

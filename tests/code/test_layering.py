@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "xner"
+from helpers import REPO_ROOT
+
+PACKAGE = REPO_ROOT / "xner"
 ROOT_MODULES = {p.stem for p in PACKAGE.glob("*.py")}
 STAGES = {"translate", "align", "project", "labelers"}
 # what each layer may import besides itself and the root modules: only layers below it, in the

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig, OmegaConf
 
-from helpers import CONF_DIR, clean_env, composed
+from helpers import CONF_DIR, REPO_ROOT, clean_env, composed
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = REPO_ROOT
 PAGES = sorted((REPO / "docs").rglob("*.md"))
 DOCS = [REPO / "README.md", *PAGES]
 FENCE = re.compile(

@@ -157,8 +157,10 @@ def test_one_job_creates_exactly_one_run_with_tags_and_config(repo_root, tmp_pat
 
 
 @pytest.mark.slow
-def test_multirun_is_one_parent_with_one_child_per_job(repo_root, tmp_path):
-    client, done = _project(repo_root, tmp_path, "projector=heuristic,ilp", multirun=True)
+def test_multirun_is_one_parent_with_one_child_per_job(tiny_project_sweep):
+    tiny_project_sweep.check()  # project.py -m +debug=tiny projector=heuristic,ilp
+    done, store = tiny_project_sweep, tiny_project_sweep.folder
+    client = MlflowClient(tracking_uri=tiny_project_sweep.uri)
     experiment = client.get_experiment_by_name("xner")
     runs = client.search_runs([experiment.experiment_id])
     parents = [r for r in runs if r.data.tags.get("xner.role") == "parent"]
@@ -168,7 +170,7 @@ def test_multirun_is_one_parent_with_one_child_per_job(repo_root, tmp_path):
     assert {c.data.tags["projector"] for c in children} == {"heuristic", "ilp"}
     assert all(r.info.status == "FINISHED" for r in runs)
     # the cache's size at the end: one translation and one alignment, a projection per job
-    assert f"stage cache {tmp_path}/cache: " in done.stdout
+    assert f"stage cache {store}/cache: " in done.stdout
     assert "translate 1 / " in done.stdout and "align 1 / " in done.stdout
     assert "project 2 / " in done.stdout
 

@@ -98,6 +98,7 @@ def test_failed_cells_are_marked_with_their_reason():
     ]
 
 
+@pytest.mark.slow
 def test_offline_sweep_without_masakhaner_files_is_refused_before_any_run(repo_root, tmp_path):
     done = run_app(repo_root, tmp_path, "train.py", "projector=ilp", "lang=hau", multirun=True)
     line = error_line(done)
@@ -119,6 +120,7 @@ def test_one_out_file_for_several_jobs_is_refused():
     assert shared_output(job_overrides(["out=/tmp/x.conll"])) is None  # a single run
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("app", ["project.py", "train.py"])
 def test_a_sweep_writing_one_out_file_stops_before_any_run(repo_root, tmp_path, app):
     out = tmp_path / "x.conll"
@@ -233,6 +235,7 @@ def test_bare_multirun_on_a_server_fails_some_jobs_and_the_ui_sees_the_compariso
         assert "test/f1" in {m["key"] for m in run["data"]["metrics"]}
 
 
+@pytest.mark.slow
 def test_translate_test_with_gold_labels_needs_no_source_training_split(repo_root, tmp_path):
     # the whole parallel corpus projected as test: no train split on either side, which neither
     # the preflight nor the shared-label rule may take for "no labels"
@@ -270,6 +273,7 @@ def test_a_host_that_does_not_answer_is_named(monkeypatch):
     assert why is not None and why.startswith("no network: 127.0.0.1:9 cannot be reached (")
 
 
+@pytest.mark.slow
 def test_a_sweep_without_network_is_refused_like_offline(repo_root, tmp_path, monkeypatch):
     import subprocess
     import sys

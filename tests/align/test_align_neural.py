@@ -7,7 +7,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from helpers import from_config  # noqa: E402
+from helpers import CONF_DIR, from_config  # noqa: E402
 from xner.align.base import check_links  # noqa: E402
 from xner.align.extract import (  # noqa: E402
     apply_distortion,
@@ -327,12 +327,11 @@ def test_tiny_bert_aligners_give_links_within_bounds(tiny_bert):
 
 
 def test_aligner_configs_instantiate(tiny_bert):
-    from pathlib import Path
 
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    conf = Path(__file__).resolve().parents[1] / "conf" / "aligner"
+    conf = CONF_DIR / "aligner"
     simalign = OmegaConf.load(conf / "simalign.yaml")
     awesome = OmegaConf.load(conf / "awesome.yaml")
     assert (simalign.model, simalign.layer, simalign.method) == (

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from helpers import CONF_DIR, composed, from_config, run_app, store_uri
+from helpers import CONF_DIR, composed, from_config
+from tiny_runs import job_runs
 from xner.config import build
 from xner.errors import ConfigError
 from xner.method_kind import kind_of
@@ -97,17 +98,11 @@ REUSED = ("translate", "label", "align", "project", "source_model", "target_mode
 
 
 @pytest.mark.slow
-def test_an_ensemble_after_its_parts_reuses_their_stages_and_model(repo_root, tmp_path):
-    variants = "translate_train_heuristic,translate_test_heuristic,ensemble_heuristic"
-    done = run_app(
-        repo_root, tmp_path, "train.py", "+debug=tiny", "lang=syn", f"+variant={variants}",
-        multirun=True, timeout=900,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    client = MlflowClient(tracking_uri=store_uri(tmp_path))
-    experiment = client.get_experiment_by_name("xner")
-    runs = client.search_runs([experiment.experiment_id])
-    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+def test_an_ensemble_after_its_parts_reuses_their_stages_and_model(tiny_train_sweep):
+    tiny_train_sweep.check()  # every method in one sweep: the ensembles after their parts
+    done = tiny_train_sweep
+    client = MlflowClient(tracking_uri=tiny_train_sweep.uri)
+    children = job_runs(tiny_train_sweep.uri)
     by_variant = {r.data.tags["variant"]: r for r in children}
     ensemble = by_variant["ensemble[heuristic]"]
     assert ensemble.info.status == "FINISHED"

@@ -289,6 +289,7 @@ def real_sentences(europarl_dir, masakhaner2_dir) -> dict[str, list[str]]:
     return {f"{p.parent.name}/{p.name}": [" ".join(s.words) for s in read_conll(p)] for p in files}
 
 
+@pytest.mark.slow
 def test_token_ids_are_the_engines_on_every_real_sentence(engine, tokenizer, real_sentences):
     assert len(real_sentences) == 9  # Europarl en, de, es; MasakhaNER 2.0 yor, swa x 3 splits
     unk = tokenizer.unk_token_id
@@ -322,6 +323,7 @@ def test_the_normaliser_is_the_files_map_after_nfc(tokenizer):
     assert normalizer.normalize_str("Yoru\u0300ba\u0301") == "Yorùbá"
 
 
+@pytest.mark.slow
 def test_sentence_embeddings_match_the_engine(engine, real_sentences):
     """The model card's recipe: ``query: `` prefix, mean pooling, L2 norm; cosine >= 0.999."""
     import torch

@@ -1,6 +1,7 @@
 """experiment=study: every method on one language, three seeds, the columns a language cannot have
 left out in one line each before anything runs (``skip_unavailable``)."""
 
+import pytest
 from mlflow.tracking import MlflowClient
 
 from helpers import NOT_SYNTHETIC, composed, run_app, store_uri, write_language
@@ -96,6 +97,7 @@ def test_left_out_jobs_are_one_line_per_language():
     ]
 
 
+@pytest.mark.slow
 def test_a_study_on_my_own_files_runs_what_it_can_and_says_what_it_left_out(repo_root, tmp_path):
     """The study on a language not in ../shared: the columns that need a translator or human
     translations are left out in one line before anything runs; the rest runs (MiniLM here, for

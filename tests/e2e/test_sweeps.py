@@ -1,6 +1,6 @@
 """Sweeps on real launchers (joblib, submitit) on a SQLite store: every job lands once.
 
-The same sweeps against PostgreSQL behind an ``mlflow server``: tests/test_shared_store.py.
+The same sweeps against PostgreSQL behind an ``mlflow server``: tests/tracking/test_shared_store.py.
 
 The launchers run the real ``project.py`` (projection on the small synthetic corpus, no
 training), so each test is the code path of a real sweep.

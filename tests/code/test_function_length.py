@@ -4,7 +4,9 @@ last line (docstring, comments and blank lines inside it included; decorators no
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "xner"
+from helpers import REPO_ROOT
+
+PACKAGE = REPO_ROOT / "xner"
 LIMIT = 40
 
 

@@ -11,10 +11,11 @@ import pytest
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from helpers import REPO_ROOT
 from xner.data.conll import read_conll
 from xner.data.tags import entities
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 
 
 def preset(name: str, **override):

@@ -92,6 +92,7 @@ def test_the_new_method_is_planned_checked_and_named_from_its_declaration(probe)
     assert variant_name(kind_of(cfg), "ilp") == "probe[ilp]"
 
 
+@pytest.mark.slow
 def test_a_bare_sweep_runs_the_new_method_into_the_gap_table_and_run_names(
     repo_root, tmp_path, probe
 ):

@@ -13,15 +13,9 @@ from mlflow.tracking import MlflowClient
 
 import evaluate
 from helpers import clean_env, run_app, store_uri
+from tiny_runs import job_runs
 from xner.data.conll import read_conll
 
-VARIANTS = (
-    "supervised",
-    "model_transfer",
-    "teacher_student",
-    "translate_test_heuristic",
-    "translate_train_ilp",
-)
 # conf/debug/tiny.yaml sizes the synthetic corpus; another corpus takes no n_* keys
 NOT_SYNTHETIC = ("~data.n_train", "~data.n_dev", "~data.n_test")
 
@@ -35,22 +29,22 @@ def run_train(repo_root: Path, tmp_path: Path, *overrides: str, multirun: bool =
 
 
 @pytest.mark.slow
-def test_every_method_runs_end_to_end_and_logs_the_same_metric_names(repo_root, tmp_path):
-    client, done = run_train(
-        repo_root, tmp_path, "+variant=" + ",".join(VARIANTS), "lang=syn", multirun=True
-    )
-    experiment = client.get_experiment_by_name("xner")
-    runs = client.search_runs([experiment.experiment_id])
-    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+def test_every_method_runs_end_to_end_and_logs_the_same_metric_names(
+    repo_root, tmp_path, tiny_train_sweep
+):
+    tiny_train_sweep.check()  # train.py -m +debug=tiny lang=syn +variant=<every method>
+    done, store, uri = tiny_train_sweep, tiny_train_sweep.folder, tiny_train_sweep.uri
+    client = MlflowClient(tracking_uri=uri)
+    children = job_runs(uri)
     assert sorted(r.data.tags["variant"] for r in children) == sorted(
         [
             "supervised",
             "model_transfer",
             "teacher_student",
-            "translate_test[heuristic]",
-            "translate_train[ilp]",
+            *(f"{m}[{p}]" for m in ("translate_test", "translate_train", "ensemble")
+              for p in ("heuristic", "ilp")),
         ]
-    )
+    )  # fmt: skip
     for run in children:
         assert run.info.status == "FINISHED", run.data.tags["variant"]
         for name in ("test/f1", "test/precision", "test/recall"):
@@ -60,7 +54,7 @@ def test_every_method_runs_end_to_end_and_logs_the_same_metric_names(repo_root, 
         assert run.data.tags["xner.score_mode"] == "conlleval"
         assert rescored_f1(client, run.info.run_id, tmp_path) == run.data.metrics["test/f1"]
     # the source model is trained once and reused by every method that needs it
-    assert len(list((tmp_path / "cache" / "source_model").glob("[0-9a-f]*"))) == 1
+    assert len(list((store / "cache" / "source_model").glob("[0-9a-f]*"))) == 1
     # the sweep ends with the gap table, its interval and the rule that chose its column
     assert "teacher_student" in done.stdout and "gap" in done.stdout.lower()
     assert re.search(r"\| [+-]\d+\.\d \[[+-]\d+\.\d, [+-]\d+\.\d\] \|", done.stdout), done.stdout
@@ -70,7 +64,7 @@ def test_every_method_runs_end_to_end_and_logs_the_same_metric_names(repo_root, 
         [sys.executable, "evaluate.py", "compare", by_variant["translate_test[heuristic]"],
          by_variant["teacher_student"], "--json"],
         cwd=repo_root, capture_output=True, text=True, timeout=300,
-        env=clean_env(MLFLOW_TRACKING_URI=store_uri(tmp_path)),
+        env=clean_env(MLFLOW_TRACKING_URI=uri),
     )  # fmt: skip
     assert compared.returncode == 0, compared.stderr[-2000:]
     result = json.loads(compared.stdout)
@@ -82,7 +76,7 @@ def test_every_method_runs_end_to_end_and_logs_the_same_metric_names(repo_root, 
         [sys.executable, "evaluate.py", "compare", by_variant["supervised"],
          by_variant["model_transfer"]],
         cwd=repo_root, capture_output=True, text=True, timeout=300,
-        env=clean_env(MLFLOW_TRACKING_URI=store_uri(tmp_path)),
+        env=clean_env(MLFLOW_TRACKING_URI=uri),
     )  # fmt: skip
     assert other.returncode == 0 and "95 % paired-bootstrap interval" in other.stdout
 
