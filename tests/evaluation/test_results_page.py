@@ -16,15 +16,12 @@ ROWS = [  # (variant, seed, F1, seconds)
 ]
 
 
-def fill_store(root):
-    uri, client, experiment = mlflow_store(root)
-    start = int(time.time() * 1000) - 3_600_000
+def add_sweep(client, experiment, start: int, name: str, rows) -> str:
+    """A finished sweep of ``rows`` that ran two hours from ``start``; its parent run's id."""
     tags = {"xner.role": "parent", "xner.machine": "Test CPU, 2 cores, 24 GiB"}
     tags["mlflow.source.git.commit"] = "0123456789abcdef"
-    parent = client.create_run(
-        experiment, start_time=start, tags=tags, run_name="sweep experiment=study lang=de"
-    ).info.run_id
-    for k, (variant, seed, f1, seconds) in enumerate(ROWS):
+    parent = client.create_run(experiment, start_time=start, tags=tags, run_name=name).info.run_id
+    for k, (variant, seed, f1, seconds) in enumerate(rows):
         method = variant.split("[")[0]
         child_tags = {"lang": "de", "dataset": "europarl", "seed": seed, "variant": variant}
         child_tags |= {"method": method, "mlflow.parentRunId": parent}
@@ -36,7 +33,13 @@ def fill_store(root):
         client.log_dict(child, environment, "config/environment.json")
         client.set_terminated(child, "FINISHED")
     client.set_terminated(parent, "FINISHED", end_time=start + 2 * 3_600_000)
-    return uri, parent
+    return parent
+
+
+def fill_store(root):
+    uri, client, experiment = mlflow_store(root)
+    start = int(time.time() * 1000) - 3_600_000
+    return uri, add_sweep(client, experiment, start, "sweep experiment=study lang=de", ROWS)
 
 
 def test_the_page_names_the_command_machine_and_versions_beside_the_table(tmp_path, capsys):
@@ -60,3 +63,32 @@ def test_the_page_names_the_command_machine_and_versions_beside_the_table(tmp_pa
     assert "| model transfer | 70.4 | Europarl-NER, XLM-R large |" in page
     assert "Compute hours of each cell" in page
     assert json.dumps(page)  # plain text, no objects leaked into it
+
+
+def test_sweeps_joined_by_commas_are_one_table_naming_each_sweep(tmp_path):
+    """A study run in parts (seed 42 first, seed 43 later) reads as one table."""
+    uri, client, experiment = mlflow_store(tmp_path)
+    start = int(time.time() * 1000) - 6 * 3_600_000
+    first = add_sweep(
+        client, experiment, start, "sweep experiment=study lang=de seed=42", ROWS[::2]
+    )
+    second = add_sweep(
+        client, experiment, start + 3 * 3_600_000, "sweep experiment=study lang=de seed=43",
+        ROWS[1::2],
+    )  # fmt: skip
+    out = tmp_path / "results.md"
+    argv = ["results", "--tracking-uri", uri, "--parent", f"{first},{second}", "--resamples", "0"]
+    assert evaluate.main([*argv, "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.count("## de (europarl)") == 1
+    assert "- 2 sweeps, one table (commit `0123456789ab`):" in page
+    assert f"  - `python train.py -m experiment=study lang=de seed=42`: sweep run `{first}`" in page
+    assert (
+        f"  - `python train.py -m experiment=study lang=de seed=43`: sweep run `{second}`" in page
+    )
+    assert (
+        "- wall time: 240 min for 2 seed(s), 120 min per language and seed (the sweeps' sum)"
+        in page
+    )
+    row = next(line for line in page.splitlines() if line.startswith("| de |"))
+    assert "42.0 ± 2.8 (n=2)" in row and "71.0 ± 1.4 (n=2)" in row

@@ -125,7 +125,7 @@ def _write_report(
 def build_table(
     uri: str,
     experiment: str = "xner",
-    parent: str | None = None,
+    parent: str | Sequence[str] | None = None,
     filters: str = "",
     metric: str = "test/f1",
     scale: float = 100.0,
@@ -135,16 +135,17 @@ def build_table(
 ) -> tuple[Table, list[RunRecord]]:
     """The gap table of the store's finished runs, with intervals (``resamples=0``: none);
     the cells of failed jobs (of ``parent``, else of the experiment) that no finished run fills
-    are marked too."""
+    are marked too. Several parents: the runs of all those sweeps in one table."""
     from xner.evaluation.counts import load_counts
 
-    runs = load_runs(uri, experiment, parent, filters)
+    parents = [parent] if parent is None or isinstance(parent, str) else list(parent)
+    runs = [r for one in parents for r in load_runs(uri, experiment, one, filters)]
     table = gap_table(runs, metric, scale, prefer, choose_by)
     if resamples > 0:
         client = open_client(uri)
         table = with_intervals(table, lambda run_id: load_counts(client, run_id), resamples)
-    table = with_failures(table, load_failed_runs(uri, experiment, parent))
-    return table, runs
+    failed = [r for one in parents for r in load_failed_runs(uri, experiment, one)]
+    return with_failures(table, failed), runs
 
 
 def report_scope(

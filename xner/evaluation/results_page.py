@@ -1,9 +1,10 @@
 """``evaluate.py results``: the results page (docs/results.md) regenerated from the store.
 
-One section per sweep given (``--parent``, in order): the command that ran it, its date, commit,
-package versions and machine, its wall time per language and seed, the gap table (mean ± sd over
-seeds, the paired-bootstrap interval of the gap), the compute hours of each cell, and the
-published numbers of the same setting beside it. Nothing on the page is typed by hand but the
+One section per ``--parent`` given (in order), which names one sweep or several joined by commas
+(a study run in parts: one table over all their runs): the command that ran each sweep, its date,
+commit, package versions and machine, the wall time, the gap table (mean ± sd over seeds, the
+paired-bootstrap interval of the gap), the compute hours of each cell, and the published numbers
+of the same setting beside it. Nothing on the page is typed by hand but the
 preface (``--preface``: the reading of the numbers), so a number on it always comes from a run.
 """
 
@@ -39,33 +40,64 @@ PUBLISHED: dict[str, list[tuple[str, str, str]]] = {
 
 
 @dataclass(frozen=True)
-class Sweep:
-    """What the page says about one sweep besides its tables."""
+class Part:
+    """One sweep of a section: its parent run, command, start and wall time."""
 
     run_id: str
     command: str
     started: datetime.datetime
     minutes: float
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What the page says about one section's sweeps besides its tables."""
+
+    parts: tuple[Part, ...]
     seeds: int
     langs: tuple[str, ...]
     dataset: str
-    commit: str
+    commits: tuple[str, ...]
     packages: Mapping[str, str]
     machine: str
 
+    @property
+    def minutes(self) -> float:
+        return sum(part.minutes for part in self.parts)
+
+
+def provenance(sweep: Sweep) -> list[str]:
+    """The lines naming the command(s), run(s), commit(s) and wall time of a section."""
+    commits = ", ".join(f"`{c[:12]}`" for c in sweep.commits)
+    per_seed = sweep.minutes / max(1, sweep.seeds * len(sweep.langs))
+    wall = (
+        f"- wall time: {sweep.minutes:.0f} min for {sweep.seeds} seed(s), "
+        f"{per_seed:.0f} min per language and seed"
+    )
+    if len(sweep.parts) == 1:
+        part = sweep.parts[0]
+        return [
+            f"- command: `python train.py -m {part.command}`",
+            f"- sweep run: `{part.run_id}`, started {part.started:%Y-%m-%d %H:%M} UTC, "
+            f"commit {commits}",
+            wall,
+        ]
+    lines = [f"- {len(sweep.parts)} sweeps, one table (commit {commits}):"]
+    lines += [
+        f"  - `python train.py -m {part.command}`: sweep run `{part.run_id}`, started "
+        f"{part.started:%Y-%m-%d %H:%M} UTC, {part.minutes:.0f} min"
+        for part in sweep.parts
+    ]
+    return [*lines, wall + " (the sweeps' sum)"]
+
 
 def section(sweep: Sweep, table: Table, costs: str) -> str:
-    """One sweep's section: provenance, gap table, costs, published numbers."""
-    per_seed = sweep.minutes / max(1, sweep.seeds * len(sweep.langs))
+    """One section: provenance, gap table, costs, published numbers."""
     versions = ", ".join(f"{name} {version}" for name, version in sorted(sweep.packages.items()))
     lines = [
         f"## {', '.join(sweep.langs)} ({sweep.dataset})",
         "",
-        f"- command: `python train.py -m {sweep.command}`",
-        f"- sweep run: `{sweep.run_id}`, started {sweep.started:%Y-%m-%d %H:%M} UTC, "
-        f"commit `{sweep.commit[:12]}`",
-        f"- wall time: {sweep.minutes:.0f} min for {sweep.seeds} seed(s), "
-        f"{per_seed:.0f} min per language and seed",
+        *provenance(sweep),
         f"- machine: {sweep.machine}",
         f"- versions: {versions}",
         "",
@@ -94,27 +126,36 @@ def page(sections: Sequence[str], preface: str) -> str:
     return "\n".join(head) + "\n".join(sections)
 
 
-def sweep_of(client, run_id: str, runs: Sequence) -> Sweep:
-    """The provenance of a sweep from its parent run and its finished child runs."""
-    from xner.tracking.store import download_text
-
+def part_of(client, run_id: str, runs: Sequence) -> Part:
+    """One sweep's command, start and wall time from its parent run (and its runs' ends)."""
     parent = client.get_run(run_id)
-    tags = parent.data.tags
     started = datetime.datetime.fromtimestamp(parent.info.start_time / 1000, datetime.UTC)
-    end = parent.info.end_time or max((r.end_time for r in _infos(client, runs)), default=0)
-    environment = download_text(client, runs[0].run_id, ENVIRONMENT_ARTIFACT) if runs else None
-    packages = json.loads(environment).get("packages", {}) if environment else {}
-    return Sweep(
+    mine = [r for r in runs if r.tags.get("mlflow.parentRunId") == run_id] or runs
+    end = parent.info.end_time or max((r.end_time for r in _infos(client, mine)), default=0)
+    return Part(
         run_id=run_id,
         command=(parent.info.run_name or "").removeprefix("sweep ").strip(),
         started=started,
         minutes=max(0.0, (end - parent.info.start_time) / 60000),
+    )
+
+
+def sweep_of(client, run_ids: Sequence[str], runs: Sequence) -> Sweep:
+    """The provenance of a section from its sweeps' parent runs and their finished runs."""
+    from xner.tracking.store import download_text
+
+    tags = [client.get_run(run_id).data.tags for run_id in run_ids]
+    environment = download_text(client, runs[0].run_id, ENVIRONMENT_ARTIFACT) if runs else None
+    packages = json.loads(environment).get("packages", {}) if environment else {}
+    commits = [t.get("mlflow.source.git.commit", "unknown") for t in tags]
+    return Sweep(
+        parts=tuple(part_of(client, run_id, runs) for run_id in run_ids),
         seeds=len({r.tags.get("seed") for r in runs}) or 1,
         langs=tuple(sorted({r.tags.get("lang", "") for r in runs})),
         dataset=next((r.tags.get("dataset", "") for r in runs), ""),
-        commit=tags.get("mlflow.source.git.commit", "unknown"),
+        commits=tuple(dict.fromkeys(commits)),
         packages=packages,
-        machine=tags.get(MACHINE_TAG, "not recorded"),
+        machine=tags[0].get(MACHINE_TAG, "not recorded"),
     )
 
 
@@ -126,7 +167,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--experiment", default="xner", help="MLflow experiment name")
     parser.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI")
     parser.add_argument(
-        "--parent", action="append", required=True, help="a sweep run (id or name); repeatable"
+        "--parent",
+        action="append",
+        required=True,
+        help="a sweep run (id or name), or several joined by commas for one table; repeatable",
     )
     parser.add_argument("--preface", type=Path, default=None, help="markdown put before the tables")
     parser.add_argument(
@@ -147,15 +191,15 @@ def run(args: argparse.Namespace) -> int:
     client = open_client(uri)
     sections = []
     for ref in args.parent:
-        parent = resolve_run(client, ref).info.run_id
+        parents = [resolve_run(client, one.strip()).info.run_id for one in ref.split(",")]
         table, runs = build_table(
-            uri, args.experiment, parent, "", "test/f1", 100.0, list(DEFAULT_PREFERENCE), None,
+            uri, args.experiment, parents, "", "test/f1", 100.0, list(DEFAULT_PREFERENCE), None,
             args.resamples,
         )  # fmt: skip
         if not table.rows:
             raise ConfigError(f"sweep {ref}: no finished runs with test/f1")
         costs = costs_markdown(cost_table(table, runs))
-        sections.append(section(sweep_of(client, parent, runs), table, costs))
+        sections.append(section(sweep_of(client, parents, runs), table, costs))
     preface = args.preface.read_text(encoding="utf-8") if args.preface else ""
     text = page(sections, preface)
     if args.out:
