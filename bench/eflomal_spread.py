@@ -72,12 +72,33 @@ def italian(data: Path, english: list[TaggedSentence]):
         read = read_markers(text, len(gold[k]), "html")
         if read.broken or read.counts["split"] or not read.words:
             continue
-        spans = [Entity(*read.spans[n], e.label) for n, e in enumerate(gold[k])]
+        spans = [
+            _without_article(read.words, Entity(*read.spans[n], e.label), spanish[k].words[e.start])
+            for n, e in enumerate(gold[k])
+        ]
         src.append(english[k])
         tgt.append(TaggedSentence(read.words, tags_from_entities(len(read.words), spans)))
         index.append(k)
     print(f"it: {len(index)} of {len(spanish)} pairs with every entity carried whole")
     return src, tgt, index
+
+
+# Apertium moves the article it adds in front of a marked name into the markup (el Parlamento
+# -> <span>il Parlamento</span>), so an Italian gold span would start with an article that its
+# Spanish span lacks; the article is left out again.
+ARTICLES = {
+    "es": {"el", "la", "los", "las", "lo"},
+    "it": {"il", "lo", "la", "i", "gli", "le", "l'"},
+}
+
+
+def _without_article(words: list[str], entity: Entity, spanish_first: str) -> Entity:
+    first = words[entity.start].lower()
+    if entity.end - entity.start < 2 or spanish_first.lower() in ARTICLES["es"]:
+        return entity
+    if first in ARTICLES["it"]:
+        return Entity(entity.start + 1, entity.end, entity.label)
+    return entity
 
 
 def corpus(data: Path, lang: str):

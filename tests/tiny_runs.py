@@ -195,6 +195,52 @@ def moved_message(what: str, lines: list[str], pinned_env: dict) -> str:
     )
 
 
+# the shipped projectors on fixed real links: one eflomal alignment of the 799 Europarl-NER
+# en->de pairs kept in ../shared (data/europarl/thesis-reference, intersection of its directions)
+PROJECTORS = ("heuristic", "ilp")
+
+
+def reference_links(europarl: Path) -> tuple[list, list, list[set[tuple[int, int]]]]:
+    """English and German sentences and the fixed intersected links of each pair."""
+    from xner.data.conll import read_conll
+
+    src = read_conll(europarl / "en-europarl.test.conll02")
+    tgt = read_conll(europarl / "de-europarl.test.conll02")
+    sides = []
+    for name in ("eflomal-de.fwd", "eflomal-de.rev"):
+        lines = (europarl / "thesis-reference" / name).read_text(encoding="utf-8").split("\n")
+        sides.append(
+            [{tuple(map(int, p.split("-"))) for p in line.split()} for line in lines[: len(src)]]
+        )
+    return src, tgt, [f & r for f, r in zip(*sides, strict=True)]
+
+
+def projector_numbers(repo_root: Path, europarl: Path) -> dict:
+    """Per shipped projector (conf/projector/<name>.yaml): the entity counts of its projection
+    of the gold English entities onto German over the fixed links, and a digest of every tag."""
+    import hashlib
+
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    from xner.data.tags import entities
+    from xner.evaluation.metrics import count
+
+    src, tgt, links = reference_links(europarl)
+    numbers = {}
+    for name in PROJECTORS:
+        projector = instantiate(OmegaConf.load(repo_root / "conf" / "projector" / f"{name}.yaml"))
+        pred = [
+            projector.project(s.words, entities(s.tags), t.words, lk).tags(len(t.words))
+            for s, t, lk in zip(src, tgt, links, strict=True)
+        ]
+        correct, predicted, total = count(pred, [t.tags for t in tgt]).totals()
+        digest = hashlib.sha256("\n".join(" ".join(tags) for tags in pred).encode()).hexdigest()
+        numbers[name] = {"correct": correct, "predicted": predicted, "gold": total}
+        numbers[name]["tags_sha256"] = digest[:16]
+    return numbers
+
+
 def run_pinned_sweeps(repo_root: Path, folder: Path) -> dict:
     """Both sweeps in ``folder`` and the numbers they produce, as ``tiny_runs.json`` holds them."""
     train = run_sweep(repo_root, folder / "train", "train.py", TRAIN_SWEEP)
@@ -208,4 +254,13 @@ def run_pinned_sweeps(repo_root: Path, folder: Path) -> dict:
         "environment": environment(),
         "train": train_numbers(train.uri, folder / "downloads"),
         "project": project_numbers(project.uri, folder / "downloads"),
+        "projectors_on_reference_links": projector_numbers(repo_root, europarl_dir()),
     }
+
+
+def europarl_dir() -> Path:
+    """``../shared/data/europarl`` (or under $XNER_SHARED), as tests/conftest.py finds it."""
+    import os
+
+    shared = os.environ.get("XNER_SHARED") or Path(__file__).resolve().parents[2] / "shared"
+    return Path(shared) / "data" / "europarl"

@@ -15,6 +15,7 @@ from tiny_runs import (
     differences,
     moved_message,
     project_numbers,
+    projector_numbers,
     train_numbers,
 )
 
@@ -60,3 +61,13 @@ def test_both_projectors_project_the_pinned_tags(tiny_project_sweep, pinned, tmp
     now = project_numbers(tiny_project_sweep.uri, tmp_path)
     moved = differences(pinned["project"], now, "project")
     assert not moved, moved_message("project.py", moved, pinned["environment"])
+
+
+def test_the_shipped_projectors_project_the_pinned_entities_on_fixed_real_links(
+    repo_root, europarl_dir, pinned
+):
+    """Pure projection, no training: heuristic and ILP (their shipped files) on one fixed
+    eflomal alignment of the 799 Europarl en->de pairs; a changed constant of either moves it."""
+    now = projector_numbers(repo_root, europarl_dir)
+    moved = differences(pinned["projectors_on_reference_links"], now, "projectors")
+    assert not moved, moved_message("projector", moved, pinned["environment"])
