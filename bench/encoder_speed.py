@@ -70,8 +70,9 @@ def one_cell(model: str, embeddings: str, precision: str, epochs: int, threads: 
     module = TokenClassifier(settings, names)
     if embeddings == "trimmed":
         words = [s.words for s in sentences]
-        used = sorted({i for ids in module.tokenizer(words, is_split_into_words=True).input_ids
-                       for i in ids})  # fmt: skip
+        encoded = module.tokenizer(words, is_split_into_words=True).input_ids
+        special = set(module.tokenizer.all_special_ids)  # padding too
+        used = sorted({i for ids in encoded for i in ids} | special)
         base = module.model.base_model.embeddings
         base.word_embeddings = Trimmed(base.word_embeddings, used)
     dm = NERDataModule(settings, module.tokenizer, names, train=sentences, seed=1)

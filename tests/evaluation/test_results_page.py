@@ -92,3 +92,21 @@ def test_sweeps_joined_by_commas_are_one_table_naming_each_sweep(tmp_path):
     )
     row = next(line for line in page.splitlines() if line.startswith("| de |"))
     assert "42.0 ± 2.8 (n=2)" in row and "71.0 ± 1.4 (n=2)" in row
+
+
+def test_without_machine_translation_the_gap_prefers_human_translation_columns_in_order(tmp_path):
+    """German has no Apertium pair: the gap takes translate_train[ilp@reference] (the
+    preference's order), not the first column by name nor the best test score."""
+    uri, client, experiment = mlflow_store(tmp_path)
+    rows = [
+        ("translate_test[heuristic@reference]", "42", 0.76, 300),
+        ("translate_train[ilp@reference]", "42", 0.67, 600),
+        ("teacher_student", "42", 0.20, 600),
+    ]
+    start = int(time.time() * 1000) - 3_600_000
+    parent = add_sweep(client, experiment, start, "sweep experiment=study lang=de", rows)
+    out = tmp_path / "results.md"
+    argv = ["results", "--tracking-uri", uri, "--parent", parent, "--resamples", "0"]
+    assert evaluate.main([*argv, "--out", str(out)]) == 0
+    row = next(line for line in out.read_text().splitlines() if line.startswith("| de |"))
+    assert row.rstrip().endswith("| +47.0 |"), row
