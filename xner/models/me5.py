@@ -9,8 +9,8 @@ under a lock, so two jobs converting at once never see half a checkpoint.
 
 The tokenizer is the one the model was pretrained with: XLM-R's SentencePiece normalisation
 (``nmt_nfkc``) composes decomposed accents, which the file's per-code-point map cannot express,
-so the tokenizer runs Unicode NFC before that map (``tests/test_me5.py`` checks it against the
-package's own engine).
+so the tokenizer runs Unicode NFC before that map (``tests/models/test_me5.py`` checks it
+against the package's own engine).
 """
 
 import fcntl
