@@ -64,6 +64,7 @@ class Sweep:
     seeds: int
     langs: tuple[str, ...]
     dataset: str
+    models: tuple[str, ...]
     commits: tuple[str, ...]
     packages: Mapping[str, str]
     machine: str
@@ -102,7 +103,7 @@ def section(sweep: Sweep, table: Table, costs: str) -> str:
     """One section: provenance, gap table, costs, published numbers."""
     versions = ", ".join(f"{name} {version}" for name, version in sorted(sweep.packages.items()))
     lines = [
-        f"## {', '.join(sweep.langs)} ({sweep.dataset})",
+        f"## {', '.join(sweep.langs)} ({', '.join([sweep.dataset, *sweep.models])})",
         "",
         *provenance(sweep),
         f"- machine: {sweep.machine}",
@@ -130,7 +131,7 @@ def page(sections: Sequence[str], preface: str) -> str:
     ]
     if preface.strip():
         head += [preface.strip(), ""]
-    return "\n".join(head) + "\n".join(sections)
+    return "\n".join(head) + "\n" + "\n".join(sections)  # a blank line before each section
 
 
 def part_of(client, run_id: str, runs: Sequence) -> Part:
@@ -160,6 +161,7 @@ def sweep_of(client, run_ids: Sequence[str], runs: Sequence) -> Sweep:
         seeds=len({r.tags.get("seed") for r in runs}) or 1,
         langs=tuple(sorted({r.tags.get("lang", "") for r in runs})),
         dataset=next((r.tags.get("dataset", "") for r in runs), ""),
+        models=tuple(sorted({r.tags["model"] for r in runs if r.tags.get("model")})),
         commits=tuple(dict.fromkeys(commits)),
         packages=packages,
         machine=tags[0].get(MACHINE_TAG, "not recorded"),
