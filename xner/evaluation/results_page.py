@@ -134,9 +134,9 @@ def page(sections: Sequence[str], preface: str) -> str:
     return "\n".join(head) + "\n" + "\n".join(sections)  # a blank line before each section
 
 
-def part_of(client, run_id: str, runs: Sequence) -> Part:
+def part_of(client, parent, runs: Sequence) -> Part:
     """One sweep's command, start and wall time from its parent run (and its runs' ends)."""
-    parent = client.get_run(run_id)
+    run_id = parent.info.run_id
     started = datetime.datetime.fromtimestamp(parent.info.start_time / 1000, datetime.UTC)
     mine = [r for r in runs if r.tags.get("mlflow.parentRunId") == run_id] or runs
     end = parent.info.end_time or max((r.end_time for r in _infos(client, mine)), default=0)
@@ -152,12 +152,13 @@ def sweep_of(client, run_ids: Sequence[str], runs: Sequence) -> Sweep:
     """The provenance of a section from its sweeps' parent runs and their finished runs."""
     from xner.tracking.store import download_text
 
-    tags = [client.get_run(run_id).data.tags for run_id in run_ids]
+    parents = [client.get_run(run_id) for run_id in run_ids]  # each read once
+    tags = [parent.data.tags for parent in parents]
     environment = download_text(client, runs[0].run_id, ENVIRONMENT_ARTIFACT) if runs else None
     packages = json.loads(environment).get("packages", {}) if environment else {}
     commits = [t.get("mlflow.source.git.commit", "unknown") for t in tags]
     return Sweep(
-        parts=tuple(part_of(client, run_id, runs) for run_id in run_ids),
+        parts=tuple(part_of(client, parent, runs) for parent in parents),
         seeds=len({r.tags.get("seed") for r in runs}) or 1,
         langs=tuple(sorted({r.tags.get("lang", "") for r in runs})),
         dataset=next((r.tags.get("dataset", "") for r in runs), ""),
