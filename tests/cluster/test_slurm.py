@@ -157,7 +157,7 @@ def test_cancel_time_limit_and_relaunch(repo_root, tmp_path, slurm_cluster, shar
     faults = [*sweep_command(tmp_path, "faults", *ON_CLUSTER, *long), "trainer.max_epochs=1,8"]
     faults.remove("seed=1,2")
     limited = sweep_command(tmp_path, "limit", *ON_CLUSTER, *long, "trainer.max_epochs=60")
-    limited += ["hydra.launcher.timeout_min=1", "hydra.launcher.signal_delay_s=20"]
+    limited += ["hydra.launcher.timeout_min=1", "hydra.launcher.signal_delay_s=10"]
     limited.remove("seed=1,2")
     first = subprocess.Popen(faults, cwd=repo_root, env=env, stdout=subprocess.PIPE, text=True)
     timed = subprocess.Popen(limited, cwd=repo_root, env=env, stdout=subprocess.PIPE, text=True)

@@ -5,7 +5,7 @@ import logging
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -109,13 +109,21 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
     """Run ``body`` inside the job's MLflow run; a finished identical job is not run again."""
     quiet_libraries()
     hc = HydraConfig.get()
-    with no_folder_if_refused(hc):
-        go, parent = _before_run(cfg, hc)
-    if not go:
-        return None
-    choices = {k: str(v) for k, v in hc.runtime.choices.items() if not k.startswith("hydra")}
-    job = start_job_run(cfg, app, list(hc.overrides.task), choices, parent)
-    return _run_body(cfg, job, body, check_first=bool(parent))
+    with _slurm_signals():
+        with no_folder_if_refused(hc):
+            go, parent = _before_run(cfg, hc)
+        if not go:
+            return None
+        choices = {k: str(v) for k, v in hc.runtime.choices.items() if not k.startswith("hydra")}
+        job = start_job_run(cfg, app, list(hc.overrides.task), choices, parent)
+        return _run_body(cfg, job, body, check_first=bool(parent))
+
+
+def _slurm_signals() -> AbstractContextManager[None]:
+    """A SLURM task takes SLURM's signals for its whole job, from before its run exists until
+    the run has ended: left to submitit, a time-limit signal during the checks or the run's
+    ending would leave the run FAILED with submitit's error instead of KILLED with the reason."""
+    return signals.installed(signals.SLURM_TASK) if signals.slurm_task() else nullcontext()
 
 
 def _before_run(cfg: DictConfig, hc: Any) -> tuple[bool, str | None]:
@@ -172,8 +180,7 @@ def _run_body(cfg: DictConfig, job: JobRun, body: Body, check_first: bool) -> Ma
     try:
         if check_first:
             check_before_run(cfg)
-        with signals.installed(signals.SLURM_TASK) if signals.slurm_task() else nullcontext():
-            metrics = body(cfg, job)
+        metrics = body(cfg, job)
         job.set_tags({COMPLETE_TAG: "true"})  # every metric and artifact is logged
         job.finish("FINISHED")
     except TrackingError:
@@ -277,7 +284,8 @@ def one_line_errors(main: Callable[..., Any], failures: list[str]) -> Callable[.
             if not (multirun and signals.slurm_task()):
                 raise
             number = HydraConfig.get().job.num  # SLURM stopped this task only: the sweep goes on
-            print(f"error: job {number}: run {err.run_id} ended KILLED", file=sys.stderr)
+            ended = f"run {err.run_id} ended KILLED" if err.run_id else "stopped before its run"
+            print(f"error: job {number}: {ended}", file=sys.stderr)
             failures.append(str(number))
         except XnerError as err:
             job = f"job {HydraConfig.get().job.num}: " if multirun else ""
