@@ -21,6 +21,13 @@ settings.register_profile("xner", derandomize=True, database=None, deadline=None
 settings.load_profile("xner")
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than the cores, at most four. The tests wait on child
+    processes (CLI runs, SLURM, servers) much of the time: on 2 cores, 3 workers ran the suite in
+    777 s where 2 took 852 s (docs/how-to/tests.md)."""
+    return min(4, (os.cpu_count() or 1) + 1)
+
+
 # tests that share one expensive session resource run on one xdist worker, so it starts once
 ONE_WORKER = {"slurm": "slurm", "postgres": "postgres"}
 

@@ -1,13 +1,16 @@
 """Helpers shared by test modules: the real Hydra CLIs with a private store, temporary stores."""
 
+import atexit
 import contextlib
 import functools
 import io
 import logging
 import os
 import runpy
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -146,10 +149,31 @@ def error_line(done: subprocess.CompletedProcess) -> str:
     return errors[0]
 
 
+_EMPTY_STORE: list[Path] = []  # this process's empty store, made once, copied for each new one
+
+
+def _empty_store() -> Path:
+    """An SQLite store with MLflow's tables and nothing else (its migrations take seconds)."""
+    if not _EMPTY_STORE:
+        from mlflow.tracking import MlflowClient
+
+        folder = Path(tempfile.mkdtemp(prefix="xner-empty-store-"))
+        atexit.register(shutil.rmtree, folder, True)
+        MlflowClient(tracking_uri=store_uri(folder)).search_experiments()
+        _EMPTY_STORE.append(folder / "mlflow.db")
+    return _EMPTY_STORE[0]
+
+
 def mlflow_store(root: Path) -> tuple[str, Any, str]:
-    """A new SQLite MLflow store in ``root`` with an ``xner`` experiment: (uri, client, id)."""
+    """A new SQLite MLflow store in ``root`` with an ``xner`` experiment: (uri, client, id).
+
+    A copy of an empty store made once per process: the in-process tests that need a store
+    do not test its creation (the CLI tests do, on stores of their own)."""
     from mlflow.tracking import MlflowClient  # imported when used: mlflow is slow to import
 
+    root.mkdir(parents=True, exist_ok=True)
+    if not (root / "mlflow.db").exists():
+        shutil.copyfile(_empty_store(), root / "mlflow.db")
     uri = store_uri(root)
     client = MlflowClient(tracking_uri=uri)
     experiment = client.create_experiment("xner", artifact_location=(root / "artifacts").as_uri())

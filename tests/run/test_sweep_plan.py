@@ -244,6 +244,7 @@ def test_translate_test_with_gold_labels_needs_no_source_training_split(repo_roo
         "lang=de", "labeler=gold", "translator=reference", "projector=heuristic",
         "data.train_size=0", "data.test_size=799",
         "source_data.train_size=0", "source_data.test_size=799",
+        "aligner.n_samplers=1",  # one sampler: the splits are the point here, not the links
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     line = next(x for x in done.stdout.splitlines() if x.startswith("translate_test: 799"))
