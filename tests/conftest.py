@@ -23,8 +23,8 @@ settings.load_profile("xner")
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: one worker more than the cores, at most four. The tests wait on child
-    processes (CLI runs, SLURM, servers) much of the time: on 2 cores, 3 workers ran the suite in
-    777 s where 2 took 852 s (docs/how-to/tests.md)."""
+    processes (CLI runs, SLURM, servers) much of the time. Measured on 2 shared cores with
+    ``python -m pytest -n N``: 3 workers 777 s and 844 s, 2 workers 852 s."""
     return min(4, (os.cpu_count() or 1) + 1)
 
 
