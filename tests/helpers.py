@@ -149,19 +149,16 @@ def error_line(done: subprocess.CompletedProcess) -> str:
     return errors[0]
 
 
-_EMPTY_STORE: list[Path] = []  # this process's empty store, made once, copied for each new one
-
-
+@functools.cache
 def _empty_store() -> Path:
-    """An SQLite store with MLflow's tables and nothing else (its migrations take seconds)."""
-    if not _EMPTY_STORE:
-        from mlflow.tracking import MlflowClient
+    """This process's SQLite store with MLflow's tables and nothing else, made once (its
+    migrations take seconds) and copied for each new store."""
+    from mlflow.tracking import MlflowClient
 
-        folder = Path(tempfile.mkdtemp(prefix="xner-empty-store-"))
-        atexit.register(shutil.rmtree, folder, True)
-        MlflowClient(tracking_uri=store_uri(folder)).search_experiments()
-        _EMPTY_STORE.append(folder / "mlflow.db")
-    return _EMPTY_STORE[0]
+    folder = Path(tempfile.mkdtemp(prefix="xner-empty-store-"))
+    atexit.register(shutil.rmtree, folder, True)
+    MlflowClient(tracking_uri=store_uri(folder)).search_experiments()
+    return folder / "mlflow.db"
 
 
 def mlflow_store(root: Path) -> tuple[str, Any, str]:

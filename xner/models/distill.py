@@ -7,11 +7,11 @@ The student starts fresh from the *pretrained* checkpoint, with its embeddings a
 ``freeze_layers`` encoder layers frozen, and is trained only on the distillation loss,
 computed on the first subword of each word:
 
-- ``mse`` (default, as in the paper): mean squared error between the student's and the
-  teacher's probability vectors, averaged over words and labels;
-- ``kl``: KL(teacher_T || student_T) at temperature T, scaled by T², averaged over words;
-  the teacher's tempered distribution is recovered from its cached T=1 probabilities as
-  softmax(log p / T);
+- ``kl`` (the default of conf/method/teacher_student.yaml, which says why): KL(teacher_T ||
+  student_T) at temperature T, scaled by T², averaged over words; the teacher's tempered
+  distribution is recovered from its cached T=1 probabilities as softmax(log p / T);
+- ``mse`` (as in the paper): mean squared error between the student's and the teacher's
+  probability vectors, averaged over words and labels;
 - ``hard``: cross-entropy against the teacher's argmax label.
 
 Teacher and student need not share a tokenizer: the probabilities are per *word*, and the
@@ -41,7 +41,7 @@ _EPS = 1e-12
 def distillation_loss(
     student_logits: torch.Tensor,
     teacher_probs: torch.Tensor,
-    kind: str = "mse",
+    kind: str,
     temperature: float = 1.0,
 ) -> torch.Tensor:
     """Loss between student logits ``[N, L]`` and teacher probabilities ``[N, L]`` (words only)."""
