@@ -1,6 +1,8 @@
-"""A SLURM task's run ends KILLED with SLURM's reason whenever the time-limit signal comes, not
-only during training: in the checks before training and in the run's own ending too (CI saw a
-slow job get SIGUSR2 outside training and end FAILED with submitit's error)."""
+"""A job's run ends KILLED with the reason whenever a signal comes: for a SLURM task in the
+checks before training and in the run's own ending too (CI saw a slow job get SIGUSR2 outside
+training and end FAILED with submitit's error), and for every job while its run is being
+started (a signal cut a store write in half, SQLite stayed locked and the sweep's parent run
+stayed RUNNING)."""
 
 import os
 import signal
@@ -102,3 +104,38 @@ def test_the_time_limit_signal_before_the_run_exists_says_so(slurm_task, monkeyp
     )
     assert main() is None and failures == ["0"]
     assert capsys.readouterr().err == "error: job 0: stopped before its run\n"
+
+
+def _starts_signalled(signum: int, job: FakeJob):
+    """A start_job_run that is signalled half-way through its store writes (seen under load)."""
+
+    def start(*args):
+        os.kill(os.getpid(), signum)
+        return job
+
+    return start
+
+
+def test_a_signal_while_the_run_starts_waits_for_it_and_ends_it_killed(slurm_task, monkeypatch):
+    job = FakeJob()
+    monkeypatch.setattr(app, "start_job_run", _starts_signalled(signal.SIGUSR2, job))
+    monkeypatch.setattr(app, "check_before_run", lambda cfg: None)
+    with pytest.raises(signals.Interrupted) as raised:
+        app.run_job(OmegaConf.create({}), "train", lambda cfg, job: {})
+    assert raised.value.run_id == "run-1" and job.status == "KILLED"
+
+
+def test_sigterm_while_a_local_run_starts_ends_it_killed(monkeypatch):
+    hc = SimpleNamespace(
+        mode=RunMode.RUN, runtime=SimpleNamespace(choices={}), overrides=SimpleNamespace(task=[])
+    )
+    monkeypatch.delenv("SUBMITIT_EXECUTOR", raising=False)
+    monkeypatch.setattr(app.HydraConfig, "get", staticmethod(lambda: hc))
+    monkeypatch.setattr(app, "quiet_libraries", lambda: None)
+    monkeypatch.setattr(app, "_before_run", lambda cfg, hc: (True, None))
+    job = FakeJob()
+    monkeypatch.setattr(app, "start_job_run", _starts_signalled(signal.SIGTERM, job))
+    with signals.installed(), pytest.raises(signals.Interrupted) as raised:
+        app.run_job(OmegaConf.create({}), "train", lambda cfg, job: {})
+    assert raised.value.run_id == "run-1" and job.status == "KILLED"
+    assert job.tags["xner.error"] == "interrupted (SIGTERM)"

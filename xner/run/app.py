@@ -115,8 +115,9 @@ def run_job(cfg: DictConfig, app: str, body: Body) -> Mapping[str, float] | None
         if not go:
             return None
         choices = {k: str(v) for k, v in hc.runtime.choices.items() if not k.startswith("hydra")}
-        job = start_job_run(cfg, app, list(hc.overrides.task), choices, parent)
-        return _run_body(cfg, job, body, check_first=bool(parent))
+        with signals.held() as pending:  # a signal waits until the run is started and known
+            job = start_job_run(cfg, app, list(hc.overrides.task), choices, parent)
+        return _run_body(cfg, job, body, check_first=bool(parent), pending=pending)
 
 
 def _slurm_signals() -> AbstractContextManager[None]:
@@ -174,10 +175,14 @@ def _finished_before(cfg: DictConfig, hc: Any, uri: str, key: str, parent: str |
     return True
 
 
-def _run_body(cfg: DictConfig, job: JobRun, body: Body, check_first: bool) -> Mapping[str, float]:
-    """``body`` in the job's started run (the checks first when ``check_first``): FINISHED and
-    complete when it returns; KILLED when a signal ends it, FAILED with its reason otherwise."""
+def _run_body(
+    cfg: DictConfig, job: JobRun, body: Body, check_first: bool, pending: signals.Held
+) -> Mapping[str, float]:
+    """``body`` in the job's started run (the checks first when ``check_first``; a signal held
+    while the run started, ``pending``, before anything): FINISHED and complete when it returns;
+    KILLED when a signal ends it, FAILED with its reason otherwise."""
     try:
+        pending.raise_pending()
         if check_first:
             check_before_run(cfg)
         metrics = body(cfg, job)

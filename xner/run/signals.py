@@ -60,6 +60,41 @@ def installed(signums: tuple[int, ...] = HANDLED) -> Iterator[None]:
                 signal.signal(signum, handler)
 
 
+class Held:
+    """The signal that arrived inside :func:`held`, raised where the caller can handle it."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def raise_pending(self) -> None:
+        if self.signum is not None:
+            signum, self.signum = self.signum, None
+            raise Interrupted(signum)
+
+
+@contextmanager
+def held() -> Iterator[Held]:
+    """Inside, xner's signals are held instead of raised: a store write cut in half leaves its
+    transaction open (SQLite stays locked, so not even the sweep's parent run can be ended).
+    The caller raises the held signal with :meth:`Held.raise_pending` once the write is done."""
+    pending = Held()
+    if threading.current_thread() is not threading.main_thread():
+        yield pending
+        return
+
+    def hold(signum: int, frame: Any) -> None:
+        pending.signum = pending.signum or signum
+
+    ours = [signum for signum in SLURM_TASK if signal.getsignal(signum) is _raise]
+    for signum in ours:
+        signal.signal(signum, hold)
+    try:
+        yield pending
+    finally:
+        for signum in ours:
+            signal.signal(signum, _raise)
+
+
 def ignore() -> None:
     """A second Ctrl-C must not cut short the ending of the run after the first."""
     if threading.current_thread() is threading.main_thread():
