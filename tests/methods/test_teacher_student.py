@@ -110,6 +110,22 @@ def test_teacher_weights_are_checked_and_normalised():
         teacher_alphas(3, [1.0, 2.0])
 
 
+def test_a_student_starts_from_its_teacher_only_with_one_teacher_of_its_own_model():
+    assert TeacherStudent.problems(train_config("method.student_init=teacher")) == []
+    two = TeacherStudent.problems(
+        train_config("method.student_init=teacher", "source_langs=[en,de]")
+    )
+    assert two == [
+        "method.student_init=teacher starts the student from its one teacher's weights, but "
+        "there are 2 teachers (en, de): use method.student_init=pretrained"
+    ]
+    other = train_config("method.student_init=teacher", "model@student=xlmr_base")
+    (problem,) = TeacherStudent.problems(other)
+    assert "a minilm model, but the student's recipe is for xlm-roberta-base" in problem
+    (typo,) = TeacherStudent.problems(train_config("method.student_init=teachr"))
+    assert typo == "method.student_init='teachr': choose one of pretrained, teacher"
+
+
 def test_teacher_student_columns_name_teacher_and_student_when_they_differ():
     assert variant_name(TeacherStudent.kind, "ilp", "xlmr_large", "xlmr_base") == (
         "teacher_student[xlmr_large→xlmr_base]"
@@ -245,3 +261,33 @@ def test_similarity_weights_are_computed_once_logged_and_mix_the_teachers(
     assert sum(weights[0].values()) == pytest.approx(1.0)
     assert all(0.0 < w < 1.0 for w in weights[0].values())
     assert runs[0].data.params["method.teacher_weights"] == "similarity"
+
+
+@pytest.mark.slow
+def test_a_student_started_from_its_teacher_and_not_trained_predicts_as_its_teacher(
+    repo_root, tmp_path
+):
+    from xner.data.synthetic import generate
+    from xner.testing.tiny_models import build_tiny_encoder
+
+    text = [" ".join(s.words) for s in generate(seed=0, n_train=40).split("syn", "train")]
+    labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]
+    teacher = build_tiny_encoder(  # a random head: it tags many words as entities
+        tmp_path / "teacher", "bert", text, len(labels), seed=3, id2label=dict(enumerate(labels))
+    )
+    metrics = {}
+    for init in ("teacher", "pretrained"):
+        done = run_app(
+            repo_root, tmp_path / init, "train.py", "method=teacher_student", "+debug=tiny",
+            "lang=syn", f"method.teachers=[{teacher}]", f"method.student_init={init}",
+            "student.lr=0", "student.head_lr=0",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+        client = MlflowClient(tracking_uri=store_uri(tmp_path / init))
+        (run,) = client.search_runs([client.get_experiment_by_name("xner").experiment_id])
+        assert run.data.params["method.student_init"] == init
+        metrics[init] = run.data.metrics
+    names = [f"test/{name}" for name in ("f1", "precision", "recall")]
+    given = [metrics["teacher"][f"teacher/teacher/{name}"] for name in names]
+    assert [metrics["teacher"][name] for name in names] == given
+    assert [metrics["pretrained"][name] for name in names] != given

@@ -7,7 +7,8 @@ predictions on the target test, logged as ``teacher/<name>/test/f1``: the model-
 of that source) are computed once per (teacher, text) and cached. Their soft labels are mixed
 with the weights of ``method.teacher_weights`` (:mod:`xner.methods.teacher_weights`: uniform,
 given, or by language similarity), logged as params ``teacher_weight/<name>``. The student is
-the ``student`` node, fresh from its pretrained checkpoint; it may use another tokenizer.
+the ``student`` node, fresh from its pretrained checkpoint (it may use another tokenizer), or,
+with ``method.student_init=teacher``, from its one teacher's trained weights.
 """
 
 import re
@@ -30,6 +31,7 @@ from xner.methods.teacher_weights import (
     weights_problem,
 )
 from xner.methods.training import Training
+from xner.options import one_of
 from xner.pipeline.cache import fingerprint
 from xner.tracking.job_tags import checkpoint_name
 
@@ -42,6 +44,8 @@ TEACHER_CODE = (
 )
 
 TEACHER_METRIC = "teacher/{name}/"
+# Where the student starts: its node's pretrained checkpoint (Wu et al.) or its teacher's weights.
+STUDENT_INITS = ("pretrained", "teacher")
 
 
 def teacher_names(checkpoints: Sequence[str]) -> list[str]:
@@ -57,6 +61,34 @@ def teacher_names(checkpoints: Sequence[str]) -> list[str]:
     return names
 
 
+def student_init_problem(cfg: DictConfig) -> str | None:
+    """``method.student_init=teacher`` needs one teacher, of the student's model."""
+    node = cfg.method
+    try:
+        init = one_of("method.student_init", node.get("student_init"), STUDENT_INITS)
+    except ConfigError as err:
+        return str(err)
+    if init != "teacher":
+        return None
+    teachers = list(node.get("teachers") or []) or list(
+        cfg.get("source_langs") or [cfg.get("source_lang")]
+    )
+    if len(teachers) != 1:
+        return (
+            f"method.student_init=teacher starts the student from its one teacher's weights, "
+            f"but there are {len(teachers)} teachers ({', '.join(map(str, teachers))}): "
+            "use method.student_init=pretrained"
+        )
+    student, teacher = cfg.student.checkpoint, cfg.teacher.checkpoint
+    if not node.get("teachers") and student != teacher:
+        return (
+            f"method.student_init=teacher starts the student from the teacher, a {teacher} "
+            f"model, but the student's recipe is for {student}: use model@student=same "
+            "or method.student_init=pretrained"
+        )
+    return None
+
+
 class TeacherStudent(Method):
     kind = MethodKind("teacher_student", DISTILLATION, order=50, labels=SOURCES, distills=True)
 
@@ -66,6 +98,9 @@ class TeacherStudent(Method):
         node = cfg.method
         weights = node.get("teacher_weights")
         problem = weights_problem(weights, list(node.get("teachers") or []))
+        if problem:
+            return [problem]
+        problem = student_init_problem(cfg)
         if problem:
             return [problem]
         if weights == SIMILARITY:
@@ -86,6 +121,7 @@ class TeacherStudent(Method):
         temperature: float,
         select_on: str,
         similarity: Mapping[str, Any] | None,
+        student_init: str,
     ) -> None:
         super().__init__(select_on)
         self.unlabelled_split = unlabelled_split
@@ -101,6 +137,7 @@ class TeacherStudent(Method):
         similarity_settings(self.similarity)  # bad settings fail before any training
         self.loss = loss
         self.temperature = temperature
+        self.student_init = one_of("method.student_init", student_init, STUDENT_INITS)
 
     def names(self, ctx: RunContext) -> list[str]:
         """The teachers' names: of the given checkpoints, else the source languages."""
@@ -190,7 +227,8 @@ class TeacherStudent(Method):
         words = [list(s.words) for s in unlabelled]
         alphas = self.alphas(ctx, words)  # bad weights fail before any training
         outputs, teacher_metrics = [], {}
-        for name, checkpoint in self.teacher_checkpoints(ctx):
+        checkpoints = self.teacher_checkpoints(ctx)
+        for name, checkpoint in checkpoints:
             outputs.append(self.teacher_probs(ctx, checkpoint, words))
             teacher_metrics.update(self.teacher_scores(ctx, name, checkpoint))
         if ctx.job is not None:
@@ -202,8 +240,13 @@ class TeacherStudent(Method):
         )
         seed_everything(int(ctx.cfg.seed))
         training = Training(ctx)
+        start = checkpoints[0][1] if self.student_init == "teacher" else None
         student = training.new_classifier(
-            label_names=labels, student=True, loss=self.loss, temperature=self.temperature
+            label_names=labels,
+            student=True,
+            checkpoint=start,
+            loss=self.loss,
+            temperature=self.temperature,
         )
         student = training.fit(
             student, unlabelled, self.validation(ctx), soft=soft, role="student", stage="distil"

@@ -109,19 +109,20 @@ class Training:
         label_names: Sequence[str] | None = None,
         student: bool = False,
         role: str | None = None,
+        checkpoint: str | None = None,
         **distillation: Any,
     ) -> Any:
         """A token classifier (or distillation student, from the ``student`` node) on the
-        pretrained checkpoint of a model role; labels default to the source labels;
-        ``distillation``: the student's loss and temperature."""
+        pretrained checkpoint of a model role, or on ``checkpoint`` (trained weights); labels
+        default to the source labels; ``distillation``: the student's loss and temperature."""
         from xner.models.classifier import TokenClassifier
         from xner.models.distill import DistillationModule
 
         own = self.model_settings(role or ("student" if student else "model"))
         labels = label_names or self.ctx.label_names()
         if student:
-            return DistillationModule(own, labels, **distillation)
-        return TokenClassifier(own, labels)
+            return DistillationModule(own, labels, checkpoint=checkpoint, **distillation)
+        return TokenClassifier(own, labels, checkpoint=checkpoint)
 
     def load_classifier(self, checkpoint: str, role: str = "model") -> Any:
         """A trained classifier with the labels stored in its checkpoint (windows of ``role``)."""

@@ -177,12 +177,14 @@ class DistillationModule(TokenClassifier):
         *,
         loss: Loss,
         temperature: float,
+        checkpoint: str | None = None,
     ):
         """``settings``: the student's (its frozen layers included); ``loss`` and
-        ``temperature``: the method's (conf/method/teacher_student.yaml)."""
+        ``temperature``: the method's (conf/method/teacher_student.yaml); ``checkpoint``:
+        trained weights to start from instead of the pretrained ones (its teacher's)."""
         one_of("method.loss", loss, LOSSES)
         in_range("method.temperature", temperature, Range(0, open_low=True))
-        super().__init__(settings, label_names)
+        super().__init__(settings, label_names, checkpoint=checkpoint)
         self.loss, self.temperature = loss, float(temperature)
         self.frozen_layers = freeze_bottom(
             self.model, int(settings.freeze_layers), bool(settings.freeze_embeddings)
