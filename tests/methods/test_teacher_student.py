@@ -14,7 +14,7 @@ from xner.evaluation.gap import gap_table
 from xner.methods.context import RunContext
 from xner.methods.model_transfer import ModelTransfer
 from xner.methods.settings import ModelSettings, check_settings, model_settings
-from xner.methods.teacher_student import TeacherStudent, teacher_names
+from xner.methods.teacher_student import TeacherStudent, student_start, teacher_names
 from xner.methods.training import Training
 from xner.models.distill import align_labels, shared_labels, teacher_alphas
 from xner.tracking.job_tags import role_tags
@@ -111,6 +111,16 @@ def test_teacher_weights_are_checked_and_normalised():
 
 
 def test_a_student_starts_from_its_teacher_only_with_one_teacher_of_its_own_model():
+    def start(*overrides: str) -> str:
+        cfg = train_config(*overrides)
+        return student_start(cfg.method.student_init, cfg)
+
+    assert start() == "teacher"  # auto: one teacher (en) of the student's model
+    assert start("source_langs=[en,de]") == "pretrained"
+    assert start("model@student=xlmr_base") == "pretrained"
+    assert start("method.teachers=[/ckpt/ner-en]") == "pretrained"
+    assert start("method.teachers=[/ckpt/ner-en]", "method.student_init=teacher") == "teacher"
+    assert start("method.student_init=pretrained") == "pretrained"
     assert TeacherStudent.problems(train_config("method.student_init=teacher")) == []
     two = TeacherStudent.problems(
         train_config("method.student_init=teacher", "source_langs=[en,de]")
@@ -123,7 +133,7 @@ def test_a_student_starts_from_its_teacher_only_with_one_teacher_of_its_own_mode
     (problem,) = TeacherStudent.problems(other)
     assert "a minilm model, but the student's recipe is for xlm-roberta-base" in problem
     (typo,) = TeacherStudent.problems(train_config("method.student_init=teachr"))
-    assert typo == "method.student_init='teachr': choose one of pretrained, teacher"
+    assert typo == "method.student_init='teachr': choose one of auto, pretrained, teacher"
 
 
 def test_teacher_student_columns_name_teacher_and_student_when_they_differ():
@@ -286,6 +296,7 @@ def test_a_student_started_from_its_teacher_and_not_trained_predicts_as_its_teac
         client = MlflowClient(tracking_uri=store_uri(tmp_path / init))
         (run,) = client.search_runs([client.get_experiment_by_name("xner").experiment_id])
         assert run.data.params["method.student_init"] == init
+        assert run.data.params["student_start"] == init
         metrics[init] = run.data.metrics
     names = [f"test/{name}" for name in ("f1", "precision", "recall")]
     given = [metrics["teacher"][f"teacher/teacher/{name}"] for name in names]

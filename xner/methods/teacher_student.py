@@ -7,10 +7,11 @@ predictions on the target test, logged as ``teacher/<name>/test/f1``: the model-
 of that source) are computed once per (teacher, text) and cached. Their soft labels are mixed
 with the weights of ``method.teacher_weights`` (:mod:`xner.methods.teacher_weights`: uniform,
 given, or by language similarity), logged as params ``teacher_weight/<name>``. The student is
-the ``student`` node, fresh from its pretrained checkpoint (it may use another tokenizer), or,
-with ``method.student_init=teacher``, from its one teacher's trained weights.
+the ``student`` node, fresh from its pretrained checkpoint (it may use another tokenizer), or
+from its one teacher's trained weights (``method.student_init``; :func:`student_start`).
 """
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -35,6 +36,7 @@ from xner.options import one_of
 from xner.pipeline.cache import fingerprint
 from xner.tracking.job_tags import checkpoint_name
 
+log = logging.getLogger(__name__)
 TEACHER_STAGE = "teacher_probs"
 # Code in the teacher probabilities' cache key (loading and running a trained classifier).
 TEACHER_CODE = (
@@ -45,7 +47,8 @@ TEACHER_CODE = (
 
 TEACHER_METRIC = "teacher/{name}/"
 # Where the student starts: its node's pretrained checkpoint (Wu et al.) or its teacher's weights.
-STUDENT_INITS = ("pretrained", "teacher")
+STUDENT_INITS = ("auto", "pretrained", "teacher")
+START_PARAM = "student_start"  # the resolved start, logged beside method.student_init
 
 
 def teacher_names(checkpoints: Sequence[str]) -> list[str]:
@@ -61,32 +64,29 @@ def teacher_names(checkpoints: Sequence[str]) -> list[str]:
     return names
 
 
-def student_init_problem(cfg: DictConfig) -> str | None:
-    """``method.student_init=teacher`` needs one teacher, of the student's model."""
-    node = cfg.method
-    try:
-        init = one_of("method.student_init", node.get("student_init"), STUDENT_INITS)
-    except ConfigError as err:
-        return str(err)
-    if init != "teacher":
-        return None
-    teachers = list(node.get("teachers") or []) or list(
-        cfg.get("source_langs") or [cfg.get("source_lang")]
-    )
-    if len(teachers) != 1:
-        return (
+def student_start(init: str | None, cfg: DictConfig) -> str:
+    """Where the student starts, ``pretrained`` or ``teacher``: ``method.student_init`` resolved
+    (``auto``: the teacher when the job trains one teacher of the student's model)."""
+    init = one_of("method.student_init", init, STUDENT_INITS)
+    given = list(cfg.method.get("teachers") or [])
+    teachers = given or list(cfg.get("source_langs") or [cfg.get("source_lang")])
+    student, teacher = cfg.student.checkpoint, cfg.teacher.checkpoint
+    if init == "auto":
+        one_of_its_model = len(teachers) == 1 and not given and student == teacher
+        return "teacher" if one_of_its_model else "pretrained"
+    if init == "teacher" and len(teachers) != 1:
+        raise ConfigError(
             f"method.student_init=teacher starts the student from its one teacher's weights, "
             f"but there are {len(teachers)} teachers ({', '.join(map(str, teachers))}): "
             "use method.student_init=pretrained"
         )
-    student, teacher = cfg.student.checkpoint, cfg.teacher.checkpoint
-    if not node.get("teachers") and student != teacher:
-        return (
+    if init == "teacher" and not given and student != teacher:
+        raise ConfigError(
             f"method.student_init=teacher starts the student from the teacher, a {teacher} "
             f"model, but the student's recipe is for {student}: use model@student=same "
             "or method.student_init=pretrained"
         )
-    return None
+    return init
 
 
 class TeacherStudent(Method):
@@ -100,9 +100,10 @@ class TeacherStudent(Method):
         problem = weights_problem(weights, list(node.get("teachers") or []))
         if problem:
             return [problem]
-        problem = student_init_problem(cfg)
-        if problem:
-            return [problem]
+        try:
+            student_start(node.get("student_init"), cfg)
+        except ConfigError as err:
+            return [str(err)]
         if weights == SIMILARITY:
             try:
                 settings = OmegaConf.to_container(node.get("similarity") or {}, resolve=True)
@@ -240,11 +241,20 @@ class TeacherStudent(Method):
         )
         seed_everything(int(ctx.cfg.seed))
         training = Training(ctx)
-        start = checkpoints[0][1] if self.student_init == "teacher" else None
+        start = student_start(self.student_init, ctx.cfg)
+        log.info(
+            "the student starts from %s (method.student_init=%s)",
+            f"teacher {checkpoints[0][0]}'s weights"
+            if start == "teacher"
+            else "its pretrained model",
+            self.student_init,
+        )
+        if ctx.job is not None:
+            ctx.job.log_params({START_PARAM: start})
         student = training.new_classifier(
             label_names=labels,
             student=True,
-            checkpoint=start,
+            checkpoint=checkpoints[0][1] if start == "teacher" else None,
             loss=self.loss,
             temperature=self.temperature,
         )
