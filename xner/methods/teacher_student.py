@@ -1,4 +1,4 @@
-"""Teacher-student learning (Wu et al. 2020): distil source teachers into a fresh target student.
+"""Teacher-student learning (Wu et al. 2020): distil source teachers into a target student.
 
 Teachers are source models of the ``teacher`` node, one per source language (``source_langs``),
 each trained once and cached like the source model of every other method; or checkpoints given
@@ -46,7 +46,8 @@ TEACHER_CODE = (
 )
 
 TEACHER_METRIC = "teacher/{name}/"
-# Where the student starts: its node's pretrained checkpoint (Wu et al.) or its teacher's weights.
+# Where the student starts: its node's pretrained checkpoint (Wu et al.), its teacher's weights,
+# or (auto) the teacher's where the job has one teacher of the student's model.
 STUDENT_INITS = ("auto", "pretrained", "teacher")
 START_PARAM = "student_start"  # the resolved start, logged beside method.student_init
 

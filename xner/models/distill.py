@@ -3,9 +3,9 @@
 Follows the reference code (microsoft/vert-papers, papers/SingleMulti-TS): the teacher's
 softmax probabilities are computed once, offline, at temperature 1, and passed in as one
 ``[n_words, n_labels]`` array per unlabelled target sentence (the caller caches them).
-The student starts fresh from the *pretrained* checkpoint, with its embeddings and bottom
-``freeze_layers`` encoder layers frozen, and is trained only on the distillation loss,
-computed on the first subword of each word:
+The student starts from its pretrained checkpoint (as the reference) or from its teacher's
+weights (``method.student_init``), with its embeddings and bottom ``freeze_layers`` encoder layers
+frozen, and is trained only on the distillation loss, computed on the first subword of each word:
 
 - ``kl`` (the default of conf/method/teacher_student.yaml, which says why): KL(teacher_T ||
   student_T) at temperature T, scaled by T², averaged over words; the teacher's tempered
