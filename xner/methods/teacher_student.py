@@ -220,10 +220,31 @@ class TeacherStudent(Method):
             ctx.job.log_params({PARAM.format(name=n): repr(a) for n, a in alphas.items()})
         return alphas
 
+    def new_student(
+        self, ctx: RunContext, labels: list[str], checkpoints: list[tuple[str, str]]
+    ) -> Any:
+        """The untrained student (seeded): from its pretrained model or its one teacher's weights
+        (``method.student_init``, resolved, said in the log and logged as ``student_start``)."""
+        from xner.models.trainer import seed_everything
+
+        start = student_start(self.student_init, ctx.cfg)
+        name, checkpoint = checkpoints[0]
+        origin = f"teacher {name}'s weights" if start == "teacher" else "its pretrained model"
+        log.info("the student starts from %s (method.student_init=%s)", origin, self.student_init)
+        if ctx.job is not None:
+            ctx.job.log_params({START_PARAM: start})
+        seed_everything(int(ctx.cfg.seed))
+        return Training(ctx).new_classifier(
+            label_names=labels,
+            student=True,
+            checkpoint=checkpoint if start == "teacher" else None,
+            loss=self.loss,
+            temperature=self.temperature,
+        )
+
     def run(self, ctx: RunContext) -> dict[str, float]:
         # Lightning is imported once a job runs, not when the class's kind is read
         from xner.models.distill import align_labels, combine_teachers, shared_labels
-        from xner.models.trainer import seed_everything
 
         unlabelled = untagged(ctx.target_split(self.unlabelled_split))
         words = [list(s.words) for s in unlabelled]
@@ -240,26 +261,12 @@ class TeacherStudent(Method):
             [align_labels(o["probs"], list(o["labels"]), labels) for o in outputs],
             list(alphas.values()),
         )
-        seed_everything(int(ctx.cfg.seed))
-        training = Training(ctx)
-        start = student_start(self.student_init, ctx.cfg)
-        log.info(
-            "the student starts from %s (method.student_init=%s)",
-            f"teacher {checkpoints[0][0]}'s weights"
-            if start == "teacher"
-            else "its pretrained model",
-            self.student_init,
-        )
-        if ctx.job is not None:
-            ctx.job.log_params({START_PARAM: start})
-        student = training.new_classifier(
-            label_names=labels,
-            student=True,
-            checkpoint=checkpoints[0][1] if start == "teacher" else None,
-            loss=self.loss,
-            temperature=self.temperature,
-        )
-        student = training.fit(
-            student, unlabelled, self.validation(ctx), soft=soft, role="student", stage="distil"
+        student = Training(ctx).fit(
+            self.new_student(ctx, labels, checkpoints),
+            unlabelled,
+            self.validation(ctx),
+            soft=soft,
+            role="student",
+            stage="distil",
         )
         return {**teacher_metrics, **self.predict_and_report(ctx, student)}
