@@ -75,13 +75,15 @@ def student_start(init: str | None, cfg: DictConfig) -> str:
     if init == "auto":
         one_of_its_model = len(teachers) == 1 and not given and student == teacher
         return "teacher" if one_of_its_model else "pretrained"
-    if init == "teacher" and len(teachers) != 1:
+    if init == "pretrained":
+        return init
+    if len(teachers) != 1:
         raise ConfigError(
             f"method.student_init=teacher starts the student from its one teacher's weights, "
             f"but there are {len(teachers)} teachers ({', '.join(map(str, teachers))}): "
             "use method.student_init=pretrained"
         )
-    if init == "teacher" and not given and student != teacher:
+    if not given and student != teacher:
         raise ConfigError(
             f"method.student_init=teacher starts the student from the teacher, a {teacher} "
             f"model, but the student's recipe is for {student}: use model@student=same "
